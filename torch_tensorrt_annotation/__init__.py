@@ -1,0 +1,48 @@
+"""torch-tensorrt-annotation: custom GPU kernels as ahead-of-time TensorRT plugins, one tactic per config.
+
+    import torch_tensorrt_annotation as tta
+    plugin = tta.custom_plugin(tta.triton(launch, configs=[{"BLOCK": 256}, {"BLOCK": 1024}]),
+                               meta_impl=lambda x, y: torch.empty_like(x))
+    artifacts = plugin.compile(x, y, arch="sm_90", ptx_isa=(9, 0))
+    op = tta.custom_op("mylib::add", impl=plugin)
+
+Importing this package imports neither torch nor any kernel toolchain; each is imported when first needed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from .api import custom_op, custom_plugin, triton
+from .errors import (
+    BackendUnavailableError,
+    CompileError,
+    RecordingError,
+    RegistrationError,
+    SpecError,
+    TTAError,
+)
+from .spec import Artifact, Config, KernelSpec, LaunchParams, Param, Tactic, Target
+
+__version__ = "0.1.0"
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+__all__ = [
+    "Artifact",
+    "BackendUnavailableError",
+    "CompileError",
+    "Config",
+    "KernelSpec",
+    "LaunchParams",
+    "Param",
+    "RecordingError",
+    "RegistrationError",
+    "SpecError",
+    "TTAError",
+    "Tactic",
+    "Target",
+    "custom_op",
+    "custom_plugin",
+    "triton",
+]

@@ -1,0 +1,116 @@
+"""Fit a backend's CompiledKernel to TensorRT's AOT calling convention and produce an Artifact.
+
+TensorRT passes, in order: every input pointer, the extra int32 args, every output pointer, and nothing else
+(see the project README, "How AOT works"). This module permutes the PTX parameter declarations into that order,
+drops compiler-added parameters that the kernel never reads (Triton's scratch pointers), adds an unused pointer
+for a tensor the kernel ignores, and checks the ISA and block size that TensorRT will use.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Sequence
+
+from . import ptx as P
+from . import symbolic as S
+from .backends.base import CompiledKernel
+from .errors import CompileError
+from .spec import EXTRA, INPUT, OUTPUT, Artifact, Config, LaunchPlan, Param, Target
+
+log = logging.getLogger(__name__)
+
+
+def build_artifact(*, tactic: int, backend: str, config: Config, plan: LaunchPlan, compiled: CompiledKernel,
+                   target: Target, input_dtypes: Sequence[Any], output_dtypes: Sequence[Any],
+                   constants: dict[str, Any], guards: tuple) -> Artifact:
+    where = f"kernel '{plan.kernel_name}' (tactic {tactic}, config {dict(config)})"
+    try:
+        info = P.parse(compiled.ptx)
+        entry = info.entry(compiled.entry)
+    except (ValueError, KeyError) as exc:
+        raise CompileError(f"Could not read the PTX of {where}: {exc}") from exc
+
+    n_args, n_hidden = len(compiled.args), len(compiled.hidden)
+    if len(entry.params) != n_args + n_hidden:
+        raise CompileError(
+            f"The PTX entry of {where} has {len(entry.params)} parameters, but the recorded launch has {n_args} "
+            f"runtime arguments plus {n_hidden} hidden ones ({', '.join(compiled.hidden) or 'none'}). The "
+            "toolchain's calling convention is not the one this version of tta knows; please report it."
+        )
+    for param, label in zip(entry.params[n_args:], compiled.hidden):
+        if P.is_referenced(compiled.ptx, entry, param):
+            raise CompileError(
+                f"The PTX of {where} reads its hidden '{label}' parameter, which TensorRT does not pass. "
+                "Refusing to remove a parameter the kernel uses. Fix: avoid features that need scratch memory."
+            )
+
+    by_role: dict[tuple[str, int], P.PtxParam] = {}
+    extras: list[tuple[P.PtxParam, Any]] = []
+    for arg, param in zip(compiled.args, entry.params):
+        if arg.kind == EXTRA:
+            extras.append((param, arg))
+        else:
+            by_role[arg.kind, arg.index] = param
+
+    ordered: list[P.PtxParam] = []
+    layout: list[Param] = []
+    for role, dtypes in ((INPUT, input_dtypes), (OUTPUT, output_dtypes)):
+        if role == OUTPUT:
+            for param, arg in extras:
+                ordered.append(param)
+                layout.append(Param(EXTRA, len(layout) - len(input_dtypes), param.ptx_type, arg.name))
+        for index in range(len(dtypes)):
+            param = by_role.get((role, index))
+            source = next((a.name for a in compiled.args if a.kind == role and a.index == index), "")
+            if param is None:  # TensorRT passes every tensor; the kernel ignores this one
+                param = P.unused_pointer_param(compiled.entry, f"unused_{role}{index}")
+                log.info("%s does not use %s %d; declaring an unused pointer parameter for it", where, role, index)
+            ordered.append(param)
+            layout.append(Param(role, index, param.ptx_type, source))
+
+    ptx_text = P.rewrite_params(compiled.ptx, entry, ordered)
+    version = P.parse(ptx_text).version
+    if target.ptx_isa is not None and version > target.ptx_isa:
+        raise CompileError(
+            f"The toolchain emitted PTX ISA {version[0]}.{version[1]} for {where}, newer than the requested "
+            f"{target.ptx_isa[0]}.{target.ptx_isa[1]}; a driver limited to that ISA would refuse to load it. "
+            "Fix: use a toolchain that can target that ISA, or a newer driver (and ptx_isa) at deployment."
+        )
+    threads = compiled.block[0] * compiled.block[1] * compiled.block[2]
+    if entry.reqntid is not None:
+        required = 1
+        for v in entry.reqntid:
+            required *= v
+        if required != threads:
+            raise CompileError(
+                f"The PTX of {where} requires {entry.reqntid} threads per block (.reqntid), but the launch uses "
+                f"block {compiled.block}. TensorRT would fail to launch it."
+            )
+    return Artifact(
+        tactic=tactic,
+        backend=backend,
+        config=config,
+        kernel_name=compiled.entry,
+        ptx=ptx_text,
+        ptx_version=version,
+        arch=target.sm,
+        params=tuple(layout),
+        grid=plan.grid,
+        block=tuple(S.Const(b) for b in compiled.block),
+        shared_mem=S.Const(compiled.shared_mem),
+        extras=tuple(arg.expr for _, arg in extras),
+        input_dtypes=tuple(_dtype_name(d) for d in input_dtypes),
+        output_dtypes=tuple(_dtype_name(d) for d in output_dtypes),
+        constants=tuple(sorted((k, v if _is_plain(v) else str(v)) for k, v in constants.items())),
+        guards=guards,
+        toolchain=compiled.toolchain,
+        metadata=tuple(sorted(compiled.metadata.items())),
+    )
+
+
+def _dtype_name(dtype) -> str:
+    return str(dtype).replace("torch.", "")
+
+
+def _is_plain(value) -> bool:
+    return isinstance(value, (int, float, bool, str, type(None)))

@@ -1,0 +1,89 @@
+"""The backend interface. One small module per backend implements it; nothing else knows a backend's toolchain.
+
+A backend does three things for a spec: fingerprint its sources (for the op name and caches), record the user's
+launch into a `LaunchPlan`, and compile one plan into a `CompiledKernel`. Turning a `CompiledKernel` into a
+TensorRT-ready `Artifact` (parameter order, ISA checks) is shared, in `aot.py`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Sequence
+
+from ..errors import BackendUnavailableError
+from ..spec import Config, KernelArg, KernelSpec, LaunchPlan, Target
+
+
+@dataclass(frozen=True)
+class CompiledKernel:
+    """A backend's raw compile result, before it is fitted to TensorRT's calling convention.
+
+    `ptx` has one `.entry` named `entry`. Its parameters are, in order, one per `args` entry (the plan's runtime
+    arguments in the kernel's own order), then `hidden` trailing parameters that TensorRT will not pass and that
+    must be unused.
+    """
+
+    ptx: str
+    entry: str
+    args: tuple[KernelArg, ...]
+    block: tuple[int, int, int]
+    shared_mem: int
+    hidden: tuple[str, ...] = ()
+    toolchain: str = ""
+    metadata: dict = field(default_factory=dict)
+
+
+class Backend(ABC):
+    """Contract of a kernel backend. Implementations import their toolchain lazily, inside methods."""
+
+    name: ClassVar[str]
+    extra: ClassVar[str]  # the pip extra that installs the toolchain: pip install 'torch-tensorrt-annotation[X]'
+    module: ClassVar[str]  # the toolchain's import name
+
+    def require(self) -> Any:
+        """Import and return the toolchain module, or raise BackendUnavailableError saying what to install."""
+        try:
+            return importlib.import_module(self.module)
+        except ImportError as exc:
+            raise BackendUnavailableError(
+                f"The {self.name} backend needs the '{self.module}' package, which failed to import ({exc}). "
+                f"Fix: pip install 'torch-tensorrt-annotation[{self.extra}]'."
+            ) from exc
+
+    @abstractmethod
+    def toolchain_version(self) -> str:
+        """A string naming the toolchain and its version, e.g. 'triton 3.6.0'. Part of every artifact cache key."""
+
+    @abstractmethod
+    def fingerprint(self, spec: KernelSpec) -> str:
+        """Text that changes whenever anything that decides the compiled kernel changes: the launch function's
+        source and the source of every kernel (and kernel helper) it can reach. It must be identical across
+        processes and machines for the same sources, so it may hold no addresses, ids or versions."""
+
+    @abstractmethod
+    def record(self, spec: KernelSpec, config: Config, tensors: Sequence[Any], attrs: Sequence[Any]) -> LaunchPlan:
+        """Call `spec.launch_fn(*tensors, *attrs, **config)` with symbolic proxies (`tensors` holds the input then
+        output SymTensors) and classify the one kernel launch it makes. Raise RecordingError for anything an AOT
+        launch cannot express: no launch, two launches, data-dependent control flow, unsupported arguments."""
+
+    @abstractmethod
+    def compile(self, plan: LaunchPlan, *, kernel_name: str, target: Target, input_dtypes: Sequence[Any],
+                output_dtypes: Sequence[Any], constants: dict[str, Any]) -> CompiledKernel:
+        """Compile the plan's kernel to PTX for `target`, naming its entry `kernel_name`. `constants` gives the value
+        of every 'constant' argument (shape-dependent ones already evaluated). Never relabel `.version`: ask the
+        toolchain for `target.ptx_isa`. Raise CompileError, naming kernel and reason, when it cannot."""
+
+
+_BACKENDS: dict[str, str] = {"triton": "torch_tensorrt_annotation.backends.triton:TritonBackend"}
+_INSTANCES: dict[str, Backend] = {}
+
+
+def get_backend(name: str) -> Backend:
+    if name not in _INSTANCES:
+        if name not in _BACKENDS:
+            raise KeyError(f"unknown backend {name!r}; known: {sorted(_BACKENDS)}")
+        module, cls = _BACKENDS[name].split(":")
+        _INSTANCES[name] = getattr(importlib.import_module(module), cls)()
+    return _INSTANCES[name]

@@ -1,0 +1,272 @@
+"""The `custom_plugin` descriptor: specs + meta_impl -> a named op with numbered tactics and AOT artifacts."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import logging
+import re
+import threading
+from typing import Any, Callable, Sequence
+
+from . import recording as R
+from . import schema as schema_mod
+from . import symbolic as S
+from .aot import build_artifact
+from .backends.base import get_backend
+from .errors import CompileError, RecordingError, SpecError
+from .sources import source_of
+from .spec import CONSTANT, INPUT, OUTPUT, Artifact, Config, KernelSpec, LaunchPlan, Tactic, Target
+
+log = logging.getLogger(__name__)
+
+HASH_LENGTH = 12
+
+
+class CustomPlugin:
+    """An op made of one or more kernel specs. Create it with `tta.custom_plugin(...)`.
+
+    - `op_name` is `tta::<name>_<hash>`, stable across processes and machines for the same sources.
+    - `tactics` numbers every (spec, config) pair 1..N, in the order given.
+    - `compile(*example_inputs, arch=..., ptx_isa=...)` returns one TensorRT-ready Artifact per tactic.
+    """
+
+    def __init__(self, specs: Sequence[KernelSpec], meta_impl: Callable, name: str | None = None):
+        if isinstance(specs, KernelSpec):
+            specs = [specs]
+        specs = tuple(specs)
+        if not specs or not all(isinstance(s, KernelSpec) for s in specs):
+            raise SpecError(
+                f"custom_plugin takes a spec or a list of specs made by tta.triton(...), got {specs!r}."
+            )
+        self.specs = specs
+        self.meta_impl = meta_impl
+        self.name = _identifier(name or specs[0].name)
+        where = f"plugin '{self.name}'"
+        self.schema = schema_mod.from_meta_impl(meta_impl, _outputs_from_launch_fns(specs, meta_impl, where), where)
+        self.tactics = tuple(
+            Tactic(n, spec, config)
+            for n, (spec, config) in enumerate(((s, c) for s in specs for c in s.configs), start=1)
+        )
+        self.hash = self._content_hash()
+        self.op_name = f"tta::{self.name}_{self.hash}"
+        self._lock = threading.RLock()
+        self._plans: dict = {}
+        self._artifacts: dict = {}
+        self._check_meta_impl_returns_tensors()
+        self._check_launches()
+
+    def __repr__(self):
+        return f"CustomPlugin({self.op_name}, {len(self.tactics)} tactic(s), schema {self.schema.torch_schema()})"
+
+    # --- identity --------------------------------------------------------------------------------------------
+    def _content_hash(self) -> str:
+        payload = {
+            "name": self.name,
+            "schema": self.schema.torch_schema(),
+            "meta_impl": source_of(self.meta_impl),
+            "specs": [
+                {
+                    "backend": s.backend,
+                    "name": s.name,
+                    "configs": [c.canonical() for c in s.configs],
+                    "sources": get_backend(s.backend).fingerprint(s),
+                }
+                for s in self.specs
+            ],
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:HASH_LENGTH]
+
+    # --- early checks ----------------------------------------------------------------------------------------
+    def _check_meta_impl_returns_tensors(self) -> None:
+        """Call meta_impl on small meta tensors. Errors other than a wrong return type are left for compile time,
+        since the probe's rank may simply not suit this meta_impl."""
+        import torch
+
+        probe = [torch.empty((8,) * 2, device="meta") for _ in self.schema.inputs]
+        try:
+            result = self.meta_impl(*probe, *(a.placeholder() for a in self.schema.attrs))
+        except Exception as exc:  # noqa: BLE001 - the probe shape may not suit; compile will tell
+            log.debug("meta_impl probe of %s skipped: %s", self.name, exc)
+            return
+        self._outputs_of(result)
+
+    def _outputs_of(self, result) -> tuple:
+        import torch
+
+        outputs = result if isinstance(result, (tuple, list)) else (result,)
+        bad = [type(o).__name__ for o in outputs if not isinstance(o, torch.Tensor)]
+        if bad or len(outputs) != self.schema.num_outputs:
+            raise SpecError(
+                f"meta_impl of plugin '{self.name}' must return {self.schema.num_outputs} tensor(s) describing the "
+                f"outputs (shape and dtype), got {type(result).__name__} ({', '.join(bad) or len(outputs)}). "
+                "Fix: return torch.empty_like(x) / x.new_empty(shape, dtype=...) for each output."
+            )
+        return tuple(outputs)
+
+    def _check_launches(self) -> None:
+        """Record every tactic once with placeholder tensors, so structural mistakes fail here, not in a build."""
+        import torch
+
+        for tactic in self.tactics:
+            n_in, n_out = len(self.schema.inputs), self.schema.num_outputs
+            tensors = [R.SymTensor(INPUT, i, n, torch.float32, None) for i, n in enumerate(self.schema.inputs)]
+            tensors += [R.SymTensor(OUTPUT, j, f"out{j}", torch.float32, None) for j in range(n_out)]
+            attrs = [a.placeholder() for a in self.schema.attrs]
+            try:
+                get_backend(tactic.spec.backend).record(tactic.spec, tactic.config, tensors, attrs)
+            except R.RankUnknown as exc:
+                log.debug("launch check of %s deferred to compile time: needs ranks (%s)", tactic.describe(), exc)
+            except RecordingError as exc:
+                raise type(exc)(f"[{self.name}, {tactic.describe()}] {exc.message}") from None
+            assert n_in >= 1
+
+    # --- recording and compiling -----------------------------------------------------------------------------
+    def example_signature(self, example_inputs: tuple, example_kwargs: dict | None = None):
+        """(tensors, attr values, input shapes, input dtypes, output shapes, output dtypes) for example inputs."""
+        import torch
+
+        tensors, attrs = self.schema.split(tuple(example_inputs), example_kwargs or {}, self.op_name)
+        for name, t in zip(self.schema.inputs, tensors):
+            if not isinstance(t, torch.Tensor):
+                raise SpecError(f"Input '{name}' of op '{self.op_name}' must be a tensor, got {type(t).__name__}.")
+        meta_in = [torch.empty(t.shape, dtype=t.dtype, device="meta") for t in tensors]
+        try:
+            outputs = self._outputs_of(self.meta_impl(*meta_in, *attrs))
+        except SpecError:
+            raise
+        except Exception as exc:
+            raise SpecError(f"meta_impl of plugin '{self.name}' failed on the example inputs: {exc!r}") from exc
+        return (
+            tensors,
+            attrs,
+            tuple(tuple(t.shape) for t in tensors),
+            tuple(t.dtype for t in tensors),
+            tuple(tuple(o.shape) for o in outputs),
+            tuple(o.dtype for o in outputs),
+        )
+
+    def plan(self, tactic: Tactic, input_dtypes, input_ranks, output_dtypes, output_ranks, attrs) -> LaunchPlan:
+        """The recorded launch of `tactic` for this dtype/rank/attribute signature (cached)."""
+        key = (tactic.number, tuple(input_dtypes), tuple(input_ranks), tuple(output_dtypes), tuple(output_ranks),
+               tuple(attrs))
+        with self._lock:
+            if key not in self._plans:
+                tensors = [R.SymTensor(INPUT, i, n, d, r)
+                           for i, (n, d, r) in enumerate(zip(self.schema.inputs, input_dtypes, input_ranks))]
+                tensors += [R.SymTensor(OUTPUT, j, f"out{j}", d, r)
+                            for j, (d, r) in enumerate(zip(output_dtypes, output_ranks))]
+                backend = get_backend(tactic.spec.backend)
+                try:
+                    self._plans[key] = backend.record(tactic.spec, tactic.config, tensors, list(attrs))
+                except RecordingError as exc:
+                    raise type(exc)(f"[{self.name}, {tactic.describe()}] {exc.message}") from None
+            return self._plans[key]
+
+    def compile(self, *example_inputs, arch: "str | int" = "sm_90", ptx_isa=None, **example_kwargs) -> list[Artifact]:
+        """Compile every tactic for `arch` and `ptx_isa` (e.g. (9, 0)); return the Artifacts that compiled.
+
+        Example inputs follow the op schema (tensors, then attribute values) and may be meta tensors. A tactic that
+        fails to compile is logged and left out; if none compiles, CompileError lists every failure.
+        """
+        target = resolve_target(arch, ptx_isa)
+        tensors, attrs, in_shapes, in_dtypes, out_shapes, out_dtypes = self.example_signature(
+            example_inputs, example_kwargs
+        )
+        shapes = S.Shapes(in_shapes, out_shapes)
+        artifacts, failures = [], []
+        for tactic in self.tactics:
+            try:
+                artifacts.append(self.compile_tactic(tactic, target, shapes, in_dtypes, out_dtypes, attrs))
+            except CompileError as exc:
+                log.warning("%s: dropping %s: %s", self.op_name, tactic.describe(), exc.message)
+                failures.append(f"{tactic.describe()}: {exc.message}")
+        if not artifacts:
+            raise CompileError(
+                f"No tactic of op '{self.op_name}' compiled for {target.sm}:\n  " + "\n  ".join(failures)
+            )
+        return artifacts
+
+    def compile_tactic(self, tactic: Tactic, target: Target, shapes: S.Shapes, in_dtypes, out_dtypes,
+                       attrs) -> Artifact:
+        plan = self.plan(tactic, in_dtypes, [len(s) for s in shapes.inputs], out_dtypes,
+                         [len(s) for s in shapes.outputs], attrs)
+        constants, guards = {}, []
+        for arg in plan.args:
+            if arg.kind != CONSTANT:
+                continue
+            if arg.expr is None:
+                constants[arg.name] = arg.value
+            else:  # a shape-dependent compile-time value: bake it in, and guard it
+                value = arg.expr.evaluate(shapes)
+                constants[arg.name] = value
+                guards.append((arg.expr, value))
+        key = (tactic.number, target, tuple(in_dtypes), tuple(out_dtypes), _freeze(constants), tuple(guards))
+        with self._lock:
+            cached = self._artifacts.get(key)
+        if cached is not None:
+            return cached
+        kernel_name = self.kernel_name(tactic, key)
+        backend = get_backend(tactic.spec.backend)
+        compiled = backend.compile(plan, kernel_name=kernel_name, target=target, input_dtypes=in_dtypes,
+                                   output_dtypes=out_dtypes, constants=constants)
+        artifact = build_artifact(tactic=tactic.number, backend=tactic.spec.backend, config=tactic.config,
+                                  plan=plan, compiled=compiled, target=target, input_dtypes=in_dtypes,
+                                  output_dtypes=out_dtypes, constants=constants, guards=tuple(guards))
+        with self._lock:
+            return self._artifacts.setdefault(key, artifact)
+
+    def kernel_name(self, tactic: Tactic, key) -> str:
+        digest = hashlib.sha256(f"{self.op_name}|{key!r}".encode()).hexdigest()[:8]
+        return f"tta_{self.name}_t{tactic.number}_{digest}"
+
+
+def _freeze(constants: dict) -> tuple:
+    return tuple(sorted((k, repr(v)) for k, v in constants.items()))
+
+
+def _identifier(name: str) -> str:
+    cleaned = re.sub(r"\W", "_", str(name)).strip("_") or "plugin"
+    return cleaned if not cleaned[0].isdigit() else f"k_{cleaned}"
+
+
+def _outputs_from_launch_fns(specs, meta_impl, where) -> int | None:
+    """Outputs = the launch function's positional parameters minus inputs and attributes (all specs must agree)."""
+    try:
+        meta_params = len(inspect.signature(meta_impl).parameters)
+    except (TypeError, ValueError):
+        return None
+    counts = set()
+    for spec in specs:
+        try:
+            params = inspect.signature(spec.launch_fn).parameters.values()
+        except (TypeError, ValueError):
+            continue
+        if any(p.kind == p.VAR_POSITIONAL for p in params):
+            continue
+        config_keys = set().union(*(set(c) for c in spec.configs))
+        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                      and p.name not in config_keys]
+        counts.add(len(positional) - meta_params)
+    if len(counts) > 1:
+        raise SpecError(
+            f"The launch functions of {where} disagree on the number of outputs ({sorted(counts)}). Each takes the "
+            "op's inputs, then its outputs, then its attributes, then the config as keywords."
+        )
+    return counts.pop() if counts else None
+
+
+def resolve_target(arch, ptx_isa) -> Target:
+    """Target for `arch`; ptx_isa None means: the local driver's newest ISA if a driver is present, else the
+    toolchain's default (logged, since a deployment driver may be older)."""
+    target = Target.parse(arch, ptx_isa)
+    if target.ptx_isa is None:
+        from .cuda_driver import driver_ptx_isa
+
+        isa = driver_ptx_isa()
+        if isa is not None:
+            return Target(target.arch, isa)
+        log.info("No CUDA driver found; compiling with the toolchain's default PTX ISA. Pass ptx_isa=(9, 0) (or "
+                 "your deployment driver's ISA) so that the PTX loads there.")
+    return target

@@ -1,0 +1,180 @@
+"""The op schema, read from `meta_impl`'s signature: tensors first, then int / float / bool attributes.
+
+    def meta_impl(x, weight, eps: float = 1e-6): return torch.empty_like(x)
+
+gives inputs (x, weight), attribute eps: float (default 1e-6) and, from the launch functions' arity or the return
+annotation, the number of outputs.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .errors import SpecError
+
+ATTR_TYPES = {int: "int", float: "float", bool: "bool"}
+_EMPTY = inspect.Parameter.empty
+
+
+@dataclass(frozen=True)
+class Attr:
+    name: str
+    type: type
+    default: Any = _EMPTY
+
+    @property
+    def has_default(self) -> bool:
+        return self.default is not _EMPTY
+
+    def check(self, value, op: str) -> Any:
+        """Validate (and normalize: an int for a float attribute is fine) a concrete attribute value."""
+        ok = isinstance(value, self.type) and not (self.type is not bool and isinstance(value, bool))
+        if self.type is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if not ok:
+            raise SpecError(
+                f"Attribute '{self.name}' of op '{op}' is declared {self.type.__name__} by meta_impl, got "
+                f"{type(value).__name__} {value!r}. Fix: pass a {self.type.__name__}."
+            )
+        return value
+
+    def placeholder(self):
+        """A value to record with before any real value is known (at spec creation)."""
+        if self.has_default:
+            return self.default
+        return {int: 1, float: 0.5, bool: False}[self.type]
+
+
+@dataclass(frozen=True)
+class OpSchema:
+    inputs: tuple[str, ...]
+    attrs: tuple[Attr, ...]
+    num_outputs: int
+
+    def torch_schema(self) -> str:
+        """The torch.library schema string, e.g. '(Tensor x, Tensor w, float eps=1e-06) -> Tensor'."""
+        params = [f"Tensor {n}" for n in self.inputs]
+        for a in self.attrs:
+            default = "" if not a.has_default else f"={_schema_default(a.default)}"
+            params.append(f"{ATTR_TYPES[a.type]} {a.name}{default}")
+        out = "Tensor" if self.num_outputs == 1 else "(" + ", ".join(["Tensor"] * self.num_outputs) + ")"
+        return f"({', '.join(params)}) -> {out}"
+
+    def split(self, args: tuple, kwargs: dict, op: str) -> tuple[tuple, tuple]:
+        """Bind a call's arguments to (tensors, attribute values), filling defaults and checking types."""
+        names = list(self.inputs) + [a.name for a in self.attrs]
+        if len(args) > len(names):
+            raise SpecError(f"Op '{op}' takes {len(names)} arguments ({', '.join(names)}), got {len(args)}.")
+        values = dict(zip(names, args))
+        for key, value in kwargs.items():
+            if key not in names or key in values:
+                raise SpecError(f"Op '{op}' got an unexpected or repeated argument '{key}'; it takes {names}.")
+            values[key] = value
+        missing = [n for n in self.inputs if n not in values]
+        if missing:
+            raise SpecError(f"Op '{op}' is missing tensor input(s) {missing}; it takes {names}.")
+        tensors = tuple(values[n] for n in self.inputs)
+        attrs = []
+        for a in self.attrs:
+            if a.name in values:
+                attrs.append(a.check(values[a.name], op))
+            elif a.has_default:
+                attrs.append(a.default)
+            else:
+                raise SpecError(f"Op '{op}' is missing attribute '{a.name}' ({a.type.__name__}).")
+        return tensors, tuple(attrs)
+
+
+def _schema_default(value) -> str:
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    return repr(value)
+
+
+def _is_tensor_annotation(annotation) -> bool:
+    if annotation is _EMPTY:
+        return True
+    if isinstance(annotation, str):
+        return annotation.split(".")[-1] == "Tensor"
+    return getattr(annotation, "__name__", "") == "Tensor"
+
+
+def _attr_type(param: inspect.Parameter, hints: dict):
+    annotation = hints.get(param.name, param.annotation)
+    if isinstance(annotation, str):
+        annotation = {"int": int, "float": float, "bool": bool}.get(annotation, annotation)
+    if annotation in ATTR_TYPES:
+        return annotation
+    if annotation is _EMPTY and param.default is not _EMPTY and type(param.default) in ATTR_TYPES:
+        return type(param.default)
+    return None
+
+
+def outputs_from_annotation(meta_impl: Callable) -> int | None:
+    try:
+        hints = typing.get_type_hints(meta_impl)
+    except Exception:
+        hints = {}
+    ret = hints.get("return", inspect.signature(meta_impl).return_annotation)
+    if ret is _EMPTY or ret is None:
+        return None
+    args = typing.get_args(ret)
+    if typing.get_origin(ret) in (tuple, typing.Tuple) and args and Ellipsis not in args:
+        return len(args)
+    if _is_tensor_annotation(ret):
+        return 1
+    return None
+
+
+def from_meta_impl(meta_impl: Callable, num_outputs: int | None, where: str) -> OpSchema:
+    if not callable(meta_impl):
+        raise SpecError(f"meta_impl of {where} must be a function, got {type(meta_impl).__name__}.")
+    try:
+        sig = inspect.signature(meta_impl)
+    except (TypeError, ValueError) as exc:
+        raise SpecError(f"Cannot read the signature of meta_impl of {where}: {exc}.") from exc
+    try:
+        hints = typing.get_type_hints(meta_impl)
+    except Exception:
+        hints = {}
+    inputs, attrs = [], []
+    for p in sig.parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            raise SpecError(
+                f"meta_impl of {where} takes *{p.name}; the op schema needs named parameters. Fix: list each "
+                "tensor and attribute as its own parameter."
+            )
+        attr_type = _attr_type(p, hints)
+        if attr_type is None and _is_tensor_annotation(hints.get(p.name, p.annotation)) and p.default is _EMPTY:
+            if attrs:
+                raise SpecError(
+                    f"meta_impl of {where} declares tensor '{p.name}' after attribute '{attrs[-1].name}'. The op "
+                    "schema puts tensors first, then int/float/bool attributes. Fix: reorder the parameters."
+                )
+            inputs.append(p.name)
+        elif attr_type is not None:
+            attrs.append(Attr(p.name, attr_type, p.default))
+        else:
+            raise SpecError(
+                f"Parameter '{p.name}' of meta_impl of {where} is neither a tensor (unannotated or torch.Tensor, no "
+                f"default) nor an int/float/bool attribute (annotation {p.annotation!r}, default {p.default!r}). "
+                "Fix: annotate attributes as int, float or bool."
+            )
+    if not inputs:
+        raise SpecError(f"meta_impl of {where} declares no tensor inputs; a plugin needs at least one.")
+    annotated = outputs_from_annotation(meta_impl)
+    if annotated is not None and num_outputs is not None and annotated != num_outputs:
+        raise SpecError(
+            f"meta_impl of {where} is annotated to return {annotated} tensor(s), but the launch functions take "
+            f"{num_outputs} output(s). Fix: make them agree."
+        )
+    count = annotated if annotated is not None else num_outputs
+    if count is None or count < 1:
+        raise SpecError(
+            f"Cannot tell how many outputs {where} has. Fix: annotate meta_impl's return type (-> torch.Tensor or "
+            "-> tuple[torch.Tensor, torch.Tensor])."
+        )
+    return OpSchema(tuple(inputs), tuple(attrs), count)
