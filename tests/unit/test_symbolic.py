@@ -1,0 +1,117 @@
+"""The symbolic layer evaluates exactly like Python integer arithmetic, and lowers consistently."""
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from torch_tensorrt_annotation import symbolic as S
+
+SHAPES = st.lists(st.lists(st.integers(1, 4096), min_size=1, max_size=4), min_size=1, max_size=3)
+
+
+def leaves(n_inputs_and_ranks):
+    options = [st.integers(1, 1000).map(S.Const)]
+    for i, rank in enumerate(n_inputs_and_ranks):
+        options.append(st.integers(-rank, rank - 1).map(lambda a, i=i: S.Dim(S.INPUT, i, a)))
+        options.append(st.just(S.Numel(S.INPUT, i)))
+        options.append(st.integers(-rank, rank - 1).map(lambda a, i=i: S.Stride(S.INPUT, i, a)))
+    return st.one_of(options)
+
+
+def exprs(ranks):
+    ops = sorted(S.BINARY_OPS)
+    return st.recursive(
+        leaves(ranks),
+        lambda inner: st.one_of(
+            st.builds(S.BinOp, st.sampled_from(ops), inner, inner),
+            st.builds(S.NextPow2, inner),
+        ),
+        max_leaves=8,
+    )
+
+
+def reference(expr, shapes):
+    """Direct integer arithmetic, written independently of Expr.evaluate."""
+    if isinstance(expr, S.Const):
+        return expr.value
+    if isinstance(expr, S.Dim):
+        return shapes[expr.index][expr.axis]
+    if isinstance(expr, S.Numel):
+        return math.prod(shapes[expr.index])
+    if isinstance(expr, S.Stride):
+        s = shapes[expr.index]
+        return math.prod(s[(expr.axis % len(s)) + 1:])
+    if isinstance(expr, S.NextPow2):
+        n = reference(expr.arg, shapes)
+        p = 1
+        while p < n:
+            p *= 2
+        return p
+    a, b = reference(expr.lhs, shapes), reference(expr.rhs, shapes)
+    return {
+        "add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b, "floordiv": lambda: a // b,
+        "mod": lambda: a % b, "cdiv": lambda: (a + b - 1) // b if b > 0 else -(-a // b),
+        "min": lambda: min(a, b), "max": lambda: max(a, b),
+    }[expr.op]()
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), shapes=SHAPES)
+def test_evaluate_agrees_with_integer_arithmetic(data, shapes):
+    expr = data.draw(exprs([len(s) for s in shapes]))
+    env = S.Shapes(tuple(tuple(s) for s in shapes))
+    try:
+        expected = reference(expr, shapes)
+    except ZeroDivisionError:
+        with pytest.raises(ZeroDivisionError):
+            expr.evaluate(env)
+        return
+    assert expr.evaluate(env) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), shapes=SHAPES)
+def test_int_lowering_agrees_with_evaluate_where_lowerable(data, shapes):
+    expr = data.draw(exprs([len(s) for s in shapes]))
+    env = S.Shapes(tuple(tuple(s) for s in shapes))
+    try:
+        value = expr.evaluate(env)
+    except ZeroDivisionError:
+        return
+    try:
+        lowered = S.IntLowering(env).lower(expr)
+    except NotImplementedError as exc:  # mod and next_power_of_2 have no TensorRT counterpart
+        assert "mod" in str(exc) or "NextPow2" in str(exc)
+        return
+    assert lowered == value
+
+
+def test_constant_folding_keeps_literals_plain():
+    assert S.binop("mul", 2, 3) == S.Const(6)
+    assert S.binop("cdiv", 1000, 256) == S.Const(4)
+    assert S.next_pow2(1000) == S.Const(1024)
+    assert isinstance(S.binop("add", S.Dim(S.INPUT, 0, 0), 1), S.BinOp)
+
+
+def test_negative_axis_and_contiguous_stride():
+    env = S.Shapes(((2, 3, 5),))
+    assert S.Dim(S.INPUT, 0, -1).evaluate(env) == 5
+    assert S.Stride(S.INPUT, 0, 0).evaluate(env) == 15
+    assert S.Stride(S.INPUT, 0, -1).evaluate(env) == 1
+    with pytest.raises(IndexError):
+        S.Dim(S.INPUT, 0, 3).evaluate(env)
+
+
+def test_output_dims_need_output_shapes():
+    expr = S.Dim(S.OUTPUT, 0, 0)
+    assert expr.evaluate(S.Shapes(((4,),), ((7,),))) == 7
+    with pytest.raises(ValueError, match="no shape given for output 0"):
+        expr.evaluate(S.Shapes(((4,),)))
+
+
+def test_expressions_are_hashable_and_structural():
+    a = S.binop("cdiv", S.Numel(S.INPUT, 0), 256)
+    b = S.binop("cdiv", S.Numel(S.INPUT, 0), 256)
+    assert a == b and hash(a) == hash(b) and str(a) == "cdiv(in0.numel(), 256)"

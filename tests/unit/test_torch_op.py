@@ -1,0 +1,118 @@
+"""The plugin as a torch.library op: tracing through meta_impl, registration rules."""
+
+import threading
+
+import pytest
+import torch
+
+import torch_tensorrt_annotation as tta
+from torch_tensorrt_annotation.examples import triton_examples as ex
+
+
+def make_rmsnorm():
+    return tta.custom_plugin(tta.triton(ex.rmsnorm_launch, configs=ex.RMSNORM_CONFIGS), meta_impl=ex.rmsnorm_meta)
+
+
+def test_default_op_name_is_the_plugin_hash_name():
+    plugin = make_rmsnorm()
+    op = tta.custom_op(impl=plugin)
+    assert op.name() == plugin.op_name
+    args = op._schema.arguments
+    assert [a.name for a in args] == ["x", "w", "eps"] and abs(args[2].default_value - 1e-6) < 1e-12
+    assert len(op._schema.returns) == 1
+
+
+def test_registration_is_idempotent_for_the_same_plugin_even_rebuilt():
+    op1 = tta.custom_op("ttatest::rms_idem", impl=make_rmsnorm())
+    op2 = tta.custom_op("ttatest::rms_idem", impl=make_rmsnorm())  # a new object with the same content
+    assert op1 is op2
+
+
+def test_sixteen_threads_register_once_without_error():
+    plugin = make_rmsnorm()
+    results, errors = [], []
+    barrier = threading.Barrier(16)
+
+    def work():
+        barrier.wait()
+        try:
+            results.append(tta.custom_op("ttatest::rms_threads", impl=plugin))
+        except Exception as exc:  # pragma: no cover - asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(results) == 16 and all(r is results[0] for r in results)
+
+
+def test_a_different_plugin_under_a_taken_name_is_an_error():
+    tta.custom_op("ttatest::taken", impl=make_rmsnorm())
+    other = tta.custom_plugin(tta.triton(ex.add_launch, configs=ex.ADD_CONFIGS), meta_impl=ex.add_meta)
+    with pytest.raises(tta.RegistrationError, match="already registered for a different plugin"):
+        tta.custom_op("ttatest::taken", impl=other)
+
+
+def test_a_name_defined_outside_tta_is_an_error():
+    lib = torch.library.Library("ttatest", "FRAGMENT")
+    lib.define("foreign(Tensor x) -> Tensor")
+    with pytest.raises(tta.RegistrationError, match="defined outside tta"):
+        tta.custom_op("ttatest::foreign", impl=make_rmsnorm())
+
+
+def test_fake_tensor_mode_uses_meta_impl():
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    op = tta.custom_op("ttatest::rms_fake", impl=make_rmsnorm())
+    with FakeTensorMode():
+        x = torch.empty(2, 8, 64, dtype=torch.float16)
+        y = op(x, torch.empty(64, dtype=torch.float16), 1e-5)
+    assert y.shape == (2, 8, 64) and y.dtype == torch.float16
+
+
+def test_two_output_op_under_meta_tensors():
+    plugin = tta.custom_plugin(tta.triton(ex.sum_diff_launch, configs=ex.SUM_DIFF_CONFIGS),
+                               meta_impl=ex.sum_diff_meta)
+    op = tta.custom_op("ttatest::sum_diff", impl=plugin)
+    s, d = op(torch.empty(10, device="meta"), torch.empty(10, device="meta"))
+    assert s.shape == d.shape == (10,)
+
+
+def test_torch_export_captures_the_op():
+    op = tta.custom_op("ttatest::rms_export", impl=make_rmsnorm())
+
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(64))
+
+        def forward(self, x):
+            return op(x, self.w, 1e-5) * 2
+
+    batch = torch.export.Dim("batch", min=2, max=64)
+    exported = torch.export.export(Model(), (torch.randn(4, 64),), dynamic_shapes=({0: batch},))
+    targets = [str(n.target) for n in exported.graph.nodes if n.op == "call_function"]
+    assert "ttatest.rms_export.default" in targets
+
+
+def test_torch_compile_fullgraph_traces_the_op():
+    op = tta.custom_op("ttatest::rms_compile", impl=make_rmsnorm())
+    graphs = []
+
+    def backend(gm, example_inputs):
+        graphs.append(gm)
+        return gm.forward
+
+    fn = torch.compile(lambda x, w: op(x, w, 1e-5) + 1, fullgraph=True, backend=backend)
+    out = fn(torch.empty(3, 64, device="meta"), torch.empty(64, device="meta"))
+    assert out.shape == (3, 64) and len(graphs) == 1
+    assert any("rms_compile" in str(n.target) for n in graphs[0].graph.nodes)
+
+
+def test_cpu_tensors_get_a_clear_error():
+    op = tta.custom_op("ttatest::rms_cpu", impl=make_rmsnorm())
+    with pytest.raises(RuntimeError, match="runs its GPU kernels on CUDA tensors only"):
+        op(torch.randn(2, 64), torch.randn(64), 1e-5)
