@@ -180,8 +180,9 @@ class TritonBackend(Backend):
                 runtime_args.append(arg)
         options = dict(plan.options)
         options.setdefault("enable_fp_fusion", True)  # Triton's default, stated so that it does not warn
-        if target.ptx_isa is not None:
-            options["ptx_version"] = target.ptx_isa[0] * 10 + target.ptx_isa[1]
+        if target.ptx_isa is not None:  # a ceiling: never above what this Triton's ptxas can assemble
+            requested = target.ptx_isa[0] * 10 + target.ptx_isa[1]
+            options["ptx_version"] = min(requested, _toolchain_ptx_version(target.arch) or requested)
         try:
             compiled = triton.compile(
                 ASTSource(kernel, signature, constexprs=constexprs, attrs=attrs),
@@ -217,6 +218,17 @@ class TritonBackend(Backend):
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------
+def _toolchain_ptx_version(arch: int) -> int | None:
+    """Newest PTX ISA (e.g. 87 for 8.7) the ptxas bundled with this Triton accepts."""
+    try:
+        from triton.backends.nvidia.compiler import get_ptxas, ptx_get_version
+
+        return ptx_get_version(get_ptxas(arch).version)
+    except Exception as exc:  # noqa: BLE001 - an older/newer Triton layout: let Triton decide
+        log.debug("could not read Triton's ptxas version: %s", exc)
+        return None
+
+
 def _python_fn(kernel) -> Any:
     while not _is_jit(kernel) and hasattr(kernel, "fn"):
         kernel = kernel.fn
