@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 def build_artifact(*, tactic: int, backend: str, config: Config, plan: LaunchPlan, compiled: CompiledKernel,
                    target: Target, input_dtypes: Sequence[Any], output_dtypes: Sequence[Any],
-                   constants: dict[str, Any], guards: tuple) -> Artifact:
+                   input_ranks: Sequence[int], constants: dict[str, Any], guards: tuple) -> Artifact:
     where = f"kernel '{plan.kernel_name}' (tactic {tactic}, config {dict(config)})"
     try:
         info = P.parse(compiled.ptx)
@@ -101,6 +101,7 @@ def build_artifact(*, tactic: int, backend: str, config: Config, plan: LaunchPla
         extras=tuple(arg.expr for _, arg in extras),
         input_dtypes=tuple(_dtype_name(d) for d in input_dtypes),
         output_dtypes=tuple(_dtype_name(d) for d in output_dtypes),
+        input_ranks=tuple(input_ranks),
         constants=tuple(sorted((k, v if _is_plain(v) else str(v)) for k, v in constants.items())),
         guards=guards,
         toolchain=compiled.toolchain,

@@ -202,7 +202,8 @@ class CustomPlugin:
                 value = arg.expr.evaluate(shapes)
                 constants[arg.name] = value
                 guards.append((arg.expr, value))
-        key = (tactic.number, target, tuple(in_dtypes), tuple(out_dtypes), _freeze(constants), tuple(guards))
+        ranks = (tuple(len(s) for s in shapes.inputs), tuple(len(s) for s in shapes.outputs))
+        key = (tactic.number, target, tuple(in_dtypes), tuple(out_dtypes), ranks, _freeze(constants), tuple(guards))
         with self._lock:
             cached = self._artifacts.get(key)
         if cached is not None:
@@ -213,7 +214,8 @@ class CustomPlugin:
                                    output_dtypes=out_dtypes, constants=constants)
         artifact = build_artifact(tactic=tactic.number, backend=tactic.spec.backend, config=tactic.config,
                                   plan=plan, compiled=compiled, target=target, input_dtypes=in_dtypes,
-                                  output_dtypes=out_dtypes, constants=constants, guards=tuple(guards))
+                                  output_dtypes=out_dtypes, input_ranks=ranks[0], constants=constants,
+                                  guards=tuple(guards))
         with self._lock:
             return self._artifacts.setdefault(key, artifact)
 

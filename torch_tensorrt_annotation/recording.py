@@ -221,7 +221,18 @@ def sym_next_power_of_2(n):
 
 
 class SymShape(tuple):
-    """A tensor's shape as a tuple of SymInts (rank known) or an indexable view (rank unknown)."""
+    """A tensor's shape as a tuple of SymInts. `shape[-1]` stays "the last dim" rather than becoming a fixed
+    axis, so expressions read like the user's code."""
+
+    def __new__(cls, tensor: "SymTensor", dims):
+        shape = super().__new__(cls, dims)
+        shape._tensor = tensor
+        return shape
+
+    def __getitem__(self, index):
+        if isinstance(index, int) and not isinstance(index, bool):
+            return self._tensor.size(index)
+        return super().__getitem__(index)
 
 
 class SymTensor:
@@ -268,7 +279,7 @@ class SymTensor:
     def shape(self):
         if self._rank is None:
             return _AgnosticShape(self)
-        return SymShape(wrap(S.Dim(self._role, self._index, a)) for a in range(self._rank))
+        return SymShape(self, [wrap(S.Dim(self._role, self._index, a)) for a in range(self._rank)])
 
     def stride(self, dim: int | None = None):
         if dim is None:

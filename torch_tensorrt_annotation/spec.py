@@ -198,6 +198,7 @@ class Artifact:
     extras: tuple[S.Expr, ...]
     input_dtypes: tuple[str, ...]
     output_dtypes: tuple[str, ...]
+    input_ranks: tuple[int, ...]
     constants: tuple[tuple[str, Any], ...] = ()
     guards: tuple[tuple[S.Expr, int], ...] = ()
     toolchain: str = ""
@@ -205,6 +206,12 @@ class Artifact:
 
     def launch_params(self, shapes: S.Shapes) -> LaunchParams:
         """Evaluate grid, block, shared memory and extras for concrete shapes, checking TensorRT's limits."""
+        ranks = tuple(len(s) for s in shapes.inputs)
+        if ranks != self.input_ranks:
+            raise ValueError(
+                f"Artifact {self.kernel_name} was recorded for inputs of rank {self.input_ranks}, got shapes "
+                f"{shapes.inputs} (rank {ranks}). Compile the plugin for inputs of this rank."
+            )
         for expr, expected in self.guards:
             got = expr.evaluate(shapes)
             if got != expected:

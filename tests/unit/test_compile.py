@@ -132,3 +132,12 @@ def test_shape_dependent_constexpr_is_baked_in_and_guarded(meta):
     assert art.launch_params(S.Shapes(((8, 1000),), ((8, 1000),))).grid == (8, 1, 1)
     with pytest.raises(ValueError, match="compiled with next_power_of_2"):
         art.launch_params(S.Shapes(((8, 3000),), ((8, 3000),)))
+
+
+def test_artifacts_are_per_rank_signature_and_refuse_other_ranks(meta):
+    plugin = EXAMPLES["rmsnorm"][0]
+    (rank3, *_) = plugin.compile(meta(2, 4, 64), meta(64), 1e-5, ptx_isa=(9, 0))
+    (rank2, *_) = plugin.compile(meta(8, 64), meta(64), 1e-5, ptx_isa=(9, 0))
+    assert rank3.input_ranks == (3, 1) and rank2.input_ranks == (2, 1) and rank3 is not rank2
+    with pytest.raises(ValueError, match=r"recorded for inputs of rank \(3, 1\)"):
+        rank3.launch_params(S.Shapes(((8, 64), (64,)), ((8, 64),)))
