@@ -9,7 +9,8 @@ for a tensor the kernel ignores, and checks the ISA and block size that TensorRT
 from __future__ import annotations
 
 import logging
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from . import ptx as P
 from . import symbolic as S

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import ctypes
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from . import symbolic as S
 from .spec import EXTRA, INPUT, Artifact

@@ -8,7 +8,7 @@ import json
 import logging
 import re
 import threading
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from . import recording as R
 from . import schema as schema_mod
@@ -17,7 +17,7 @@ from .aot import build_artifact
 from .backends.base import get_backend
 from .errors import CompileError, RecordingError, SpecError
 from .sources import source_of
-from .spec import CONSTANT, INPUT, OUTPUT, Artifact, Config, KernelSpec, LaunchPlan, Tactic, Target
+from .spec import CONSTANT, INPUT, OUTPUT, Artifact, KernelSpec, LaunchPlan, Tactic, Target
 
 log = logging.getLogger(__name__)
 

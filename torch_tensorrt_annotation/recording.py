@@ -20,8 +20,9 @@ import os
 import sys
 import threading
 import types
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from . import symbolic as S
 from .errors import RecordingError

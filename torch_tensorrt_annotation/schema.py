@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import inspect
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .errors import SpecError
 
@@ -122,7 +123,7 @@ def outputs_from_annotation(meta_impl: Callable) -> int | None:
     if ret is _EMPTY or ret is None:
         return None
     args = typing.get_args(ret)
-    if typing.get_origin(ret) in (tuple, typing.Tuple) and args and Ellipsis not in args:
+    if typing.get_origin(ret) in (tuple, tuple) and args and Ellipsis not in args:
         return len(args)
     if _is_tensor_annotation(ret):
         return 1

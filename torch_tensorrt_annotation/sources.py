@@ -10,7 +10,8 @@ from __future__ import annotations
 import inspect
 import textwrap
 import types
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 
 def source_of(fn: Any) -> str:

@@ -14,8 +14,9 @@ Tensors are assumed contiguous (TensorRT's LINEAR format), so a stride is the pr
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 INPUT = "input"
 OUTPUT = "output"

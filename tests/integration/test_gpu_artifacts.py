@@ -48,9 +48,9 @@ def check_artifacts(name, plugin, reference, artifacts, dtype, source):
             _record({"source": source, "plugin": name, "dtype": str(dtype), "shapes": shapes, "tactic": art.tactic,
                      "config": dict(art.config), "kernel": art.kernel_name, "ptx": art.ptx_version,
                      "max_abs_err": abs_err, "max_rel_err": rel_err})
+            where = f"{name} tactic {art.tactic} {shapes} {dtype}"
             for o, e in zip(outputs, expected):
-                torch.testing.assert_close(o, e, rtol=rtol, atol=atol,
-                                           msg=lambda m: f"{name} tactic {art.tactic} {shapes} {dtype}: {m}")
+                torch.testing.assert_close(o, e, rtol=rtol, atol=atol, msg=lambda m, where=where: f"{where}: {m}")
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
@@ -97,7 +97,8 @@ def test_empty_input_launches_nothing_and_succeeds(examples):
     torch.cuda.synchronize()
 
 
-@pytest.mark.skipif(not os.environ.get("TTA_CARRIED_ARTIFACTS"), reason="needs artifacts from scripts/export_artifacts.py")
+@pytest.mark.skipif(not os.environ.get("TTA_CARRIED_ARTIFACTS"),
+                    reason="needs artifacts from scripts/export_artifacts.py")
 def test_artifact_with_newer_ptx_than_the_driver_is_refused_with_the_fix():
     with open(os.path.join(os.environ["TTA_CARRIED_ARTIFACTS"], "add.pkl"), "rb") as f:
         art = pickle.load(f)["toolchain_default"][0]  # compiled with the CPU toolchain's own default ISA

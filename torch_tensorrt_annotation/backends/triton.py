@@ -12,8 +12,9 @@ import copy
 import inspect
 import logging
 import threading
+from collections.abc import Sequence
 from contextlib import contextmanager
-from typing import Any, Sequence
+from typing import Any
 
 from .. import recording as R
 from .. import symbolic as S
@@ -268,7 +269,8 @@ _CONSTANT_TYPES = (int, float, bool, str, type(None))
 
 def _classify(spec: KernelSpec, config: Config, launch: R.RecordedLaunch) -> LaunchPlan:
     from triton.backends.nvidia.compiler import CUDAOptions
-    from triton.language import constexpr, dtype as tl_dtype
+    from triton.language import constexpr
+    from triton.language import dtype as tl_dtype
 
     kernel = launch.kernel
     name = _kernel_name(kernel)
