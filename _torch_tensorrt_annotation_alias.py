@@ -15,7 +15,9 @@ TARGET = "torch_tensorrt_annotation"
 
 class _Loader(importlib.abc.Loader):
     def create_module(self, spec):
-        return importlib.import_module(TARGET)  # the very same module object: one registry, one set of ops
+        module = importlib.import_module(TARGET)  # the very same module object: one registry, one set of ops
+        module.integration.install_torch_tensorrt_hook()  # custom_op(name, impl=plugin) in torch_tensorrt
+        return module
 
     def exec_module(self, module):
         pass

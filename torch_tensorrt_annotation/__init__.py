@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 
+from . import integration
 from .api import custom_op, custom_plugin, triton
 from .errors import (
     BackendUnavailableError,

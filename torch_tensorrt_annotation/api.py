@@ -53,14 +53,41 @@ def custom_plugin(specs=None, *, meta_impl: Callable | None = None, name: str | 
     return CustomPlugin(specs, meta_impl, name)
 
 
-def custom_op(op_name: str | None = None, impl=None):
-    """Register `impl` (a plugin) as the torch op `op_name` (default: the plugin's hashed name); return the op.
+def custom_op(op_name: str | None = None, impl=None, capability_validator=None, priority=None,
+              supports_dynamic_shapes: bool = False, requires_output_allocator: bool = False, *,
+              tensorrt: "bool | str" = "auto", arch=None, ptx_isa=None):
+    """Register `impl` (a plugin) as torch op `op_name` (default: the plugin's hashed name) and, where TensorRT is
+    installed, as a TensorRT AOT plugin with Torch-TensorRT's converter. Returns the torch op.
 
-    Idempotent and thread-safe. The op runs on CUDA tensors and traces with FakeTensor, torch.export and
-    torch.compile through meta_impl.
+    - The torch op runs on CUDA tensors and traces with FakeTensor, torch.export and torch.compile via meta_impl.
+    - `tensorrt="auto"` registers with TensorRT when it is importable and otherwise only logs; `True` raises a
+      RegistrationError saying what to install; `False` skips it. Passing any converter option implies `True`.
+    - `arch` / `ptx_isa`: what the TensorRT build compiles for (default: the build GPU, its driver's PTX ISA).
+
+    Idempotent and thread-safe; a different plugin under a taken name is a RegistrationError.
     """
+    from .errors import RegistrationError
     from .torch_op import register_torch_op
 
     if impl is None:
         raise SpecError("custom_op needs impl=<plugin made by tta.custom_plugin(...)>.")
-    return register_torch_op(impl, op_name)
+    op = register_torch_op(impl, op_name)
+    name = op_name or impl.op_name
+    explicit = tensorrt is True or capability_validator is not None or priority is not None \
+        or supports_dynamic_shapes or requires_output_allocator
+    if tensorrt is False:
+        return op
+    from .integration import register_with_tensorrt
+
+    try:
+        register_with_tensorrt(impl, name, capability_validator=capability_validator, priority=priority,
+                               supports_dynamic_shapes=supports_dynamic_shapes,
+                               requires_output_allocator=requires_output_allocator, arch=arch, ptx_isa=ptx_isa,
+                               require_converter=explicit)
+    except RegistrationError as exc:
+        if explicit or "is not installed" not in exc.message:
+            raise
+        import logging
+
+        logging.getLogger(__name__).info("%s: torch op only (%s)", name, exc.message)
+    return op

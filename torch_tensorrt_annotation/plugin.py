@@ -178,7 +178,9 @@ class CustomPlugin:
         artifacts, failures = [], []
         for tactic in self.tactics:
             try:
-                artifacts.append(self.compile_tactic(tactic, target, shapes, in_dtypes, out_dtypes, attrs))
+                artifacts.append(self.compile_tactic(
+                    tactic, target, in_dtypes=in_dtypes, out_dtypes=out_dtypes, attrs=attrs,
+                    in_ranks=[len(x) for x in in_shapes], out_ranks=[len(x) for x in out_shapes], shapes=shapes))
             except CompileError as exc:
                 log.warning("%s: dropping %s: %s", self.op_name, tactic.describe(), exc.message)
                 failures.append(f"{tactic.describe()}: {exc.message}")
@@ -188,10 +190,11 @@ class CustomPlugin:
             )
         return artifacts
 
-    def compile_tactic(self, tactic: Tactic, target: Target, shapes: S.Shapes, in_dtypes, out_dtypes,
-                       attrs) -> Artifact:
-        plan = self.plan(tactic, in_dtypes, [len(s) for s in shapes.inputs], out_dtypes,
-                         [len(s) for s in shapes.outputs], attrs)
+    def compile_tactic(self, tactic: Tactic, target: Target, *, in_dtypes, out_dtypes, in_ranks, out_ranks, attrs,
+                       shapes: S.Shapes | None = None) -> Artifact:
+        """Compile one tactic for a signature (dtypes, ranks, attribute values). `shapes` (concrete dims) is only
+        needed when the launch bakes a dim-dependent value into the kernel; the artifact then guards it."""
+        plan = self.plan(tactic, in_dtypes, in_ranks, out_dtypes, out_ranks, attrs)
         constants, guards = {}, []
         for arg in plan.args:
             if arg.kind != CONSTANT:
@@ -199,10 +202,16 @@ class CustomPlugin:
             if arg.expr is None:
                 constants[arg.name] = arg.value
             else:  # a shape-dependent compile-time value: bake it in, and guard it
+                if shapes is None or any(d < 0 for shape in shapes.inputs for d in shape):
+                    raise CompileError(
+                        f"{tactic.describe()} of op '{self.op_name}' bakes `{arg.expr}` into kernel argument "
+                        f"'{arg.name}' (a tl.constexpr), which needs static input dims, but they are dynamic here. "
+                        "Fix: pass that value as a runtime argument, or make those dims static."
+                    )
                 value = arg.expr.evaluate(shapes)
                 constants[arg.name] = value
                 guards.append((arg.expr, value))
-        ranks = (tuple(len(s) for s in shapes.inputs), tuple(len(s) for s in shapes.outputs))
+        ranks = (tuple(in_ranks), tuple(out_ranks))
         key = (tactic.number, target, tuple(in_dtypes), tuple(out_dtypes), ranks, _freeze(constants), tuple(guards))
         with self._lock:
             cached = self._artifacts.get(key)

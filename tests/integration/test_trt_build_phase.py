@@ -1,0 +1,247 @@
+"""TensorRT build-phase emulation: the REAL `tensorrt.plugin` Python (from the tensorrt-cu13-bindings wheel) on a
+small stand-in for TensorRT's missing C++ extension, driven through the calls TensorRT's builder makes.
+
+Everything asserted here is computed by the real QDP module from what tta registered; the stand-in only supplies
+enums, containers and an expression builder that evaluates (tests/trt_harness/standin.py).
+"""
+
+import sys
+import threading
+import types
+
+import numpy as np
+import pytest
+import torch
+
+import torch_tensorrt_annotation as tta
+from torch_tensorrt_annotation import symbolic as S
+from torch_tensorrt_annotation.examples import triton_examples as ex
+
+from ..trt_harness import builder, standin
+from ..trt_harness import plugins as test_plugins
+
+pytestmark = pytest.mark.skipif(standin.bindings_dir() is None,
+                                reason="needs the tensorrt-cu13-bindings wheel (pip install -e '.[dev]')")
+
+TARGET = dict(arch="sm_90", ptx_isa=(9, 0))
+EXAMPLES = ex.plugins()
+# (input shapes, ...) per example: several shapes, including ones no block size divides
+SHAPES = {
+    "add": [((1000,), (1000,)), ((4097,), (4097,)), ((1,), (1,))],
+    "scale2d": [((100, 300),), ((33, 65),)],
+    "rmsnorm": [((4, 8, 1000), (1000,)), ((1, 3, 77), (77,))],
+    "sum_diff": [((777,), (777,)), ((65537,), (65537,))],
+}
+ATTRS = {"rmsnorm": {"eps": 1e-5}}
+
+
+@pytest.fixture(scope="module")
+def trt():
+    module = standin.install()
+    yield module
+    standin.uninstall()
+
+
+@pytest.fixture(scope="module")
+def trtp(trt):
+    import tensorrt.plugin as trtp
+
+    return trtp
+
+
+def register(name, plugin):
+    op_name = f"ttatrt::{name}"
+    tta.custom_op(op_name, impl=plugin, **TARGET)  # TensorRT importable (the stand-in): the QDP op is registered
+    return op_name
+
+
+def trt_dtype(trt, torch_dtype):
+    return {torch.float32: trt.float32, torch.float16: trt.float16, torch.bfloat16: trt.bfloat16}[torch_dtype]
+
+
+def expected_artifact(plugin, tactic, in_shapes, out_shapes, dtype, out_dtypes, attrs):
+    return plugin.compile_tactic(
+        plugin.tactics[tactic - 1], tta.Target.parse(**TARGET), in_dtypes=[dtype] * len(in_shapes),
+        out_dtypes=out_dtypes, in_ranks=[len(s) for s in in_shapes], out_ranks=[len(s) for s in out_shapes],
+        attrs=list(attrs.values()), shapes=S.Shapes(tuple(in_shapes), tuple(out_shapes)))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16], ids=str)
+@pytest.mark.parametrize("name", list(SHAPES))
+def test_example_plugin_build_phase_matches_the_artifacts(trt, trtp, name, dtype):
+    plugin = EXAMPLES[name][0]
+    op_name = register(name, plugin)
+    attrs = ATTRS.get(name, {})
+    for in_shapes in SHAPES[name]:
+        created = builder.create(trt, trtp, op_name, attrs, len(in_shapes))
+        out_types, out_shapes, results = builder.build(trt, created, in_shapes, [trt_dtype(trt, dtype)] * len(in_shapes))
+        meta_out = plugin.meta_impl(*[torch.empty(s, dtype=dtype, device="meta") for s in in_shapes], *attrs.values())
+        meta_out = meta_out if isinstance(meta_out, tuple) else (meta_out,)
+        assert out_shapes == [tuple(o.shape) for o in meta_out]
+        assert out_types == [trt_dtype(trt, o.dtype) for o in meta_out]
+        # one tactic per config, in order, for the one dtype combination TensorRT proposed
+        assert [r.tactic for r in results] == [t.number for t in plugin.tactics]
+        assert len({r.kernel for r in results}) == len(results)
+        for r in results:
+            art = expected_artifact(plugin, r.tactic, in_shapes, out_shapes, dtype, [o.dtype for o in meta_out], attrs)
+            lp = art.launch_params(S.Shapes(tuple(in_shapes), tuple(out_shapes)))
+            assert (r.kernel, r.ptx) == (art.kernel_name, art.ptx.encode())
+            assert (r.grid, r.block, r.shared_mem, r.extras) == (lp.grid, lp.block, lp.shared_mem, lp.extras)
+            assert r.extras_are_int32
+
+
+def test_dynamic_dims_evaluate_the_same(trt, trtp):
+    op_name = register("add", EXAMPLES["add"][0])
+    created = builder.create(trt, trtp, op_name, {}, 2)
+    _, _, static = builder.build(trt, created, [(5000,), (5000,)], [trt.float32] * 2)
+    created = builder.create(trt, trtp, op_name, {}, 2)
+    _, _, dynamic = builder.build(trt, created, [(5000,), (5000,)], [trt.float32] * 2, dynamic={(0, 0), (1, 0)})
+    assert [(r.grid, r.extras) for r in static] == [(r.grid, r.extras) for r in dynamic]
+
+
+def test_outputs_keep_their_own_dtype_and_shape_and_attributes_arrive_in_order(trt, trtp):
+    plugin = tta.custom_plugin(tta.triton(test_plugins.rowsum_launch, configs=test_plugins.ROWSUM_CONFIGS),
+                               meta_impl=test_plugins.rowsum_meta)
+    op_name = register("rowsum", plugin)
+    attrs = {"scale": 0.1, "repeat": 3, "square": True}  # 0.1 is not exact in float32: float64 must carry it
+    created = builder.create(trt, trtp, op_name, attrs, 1)
+    assert list(created.attrs) == ["scale", "repeat", "square"]
+    out_types, out_shapes, results = builder.build(trt, created, [(6, 50)], [trt.float16])
+    assert out_types == [trt.float32] and out_shapes == [(6,)]
+    for r in results:
+        art = expected_artifact(plugin, r.tactic, [(6, 50)], [(6,)], torch.float16, [torch.float32], attrs)
+        constants = dict(art.constants)
+        assert constants["scale"] == 0.1 * 3 and constants["SQUARE"] is True
+        assert r.grid == (6, 1, 1) and r.extras == (50,)
+        assert art.input_dtypes == ("float16",) and art.output_dtypes == ("float32",)
+
+
+def test_attribute_values_change_the_specialization(trt, trtp):
+    plugin = tta.custom_plugin(tta.triton(test_plugins.rowsum_launch, configs=test_plugins.ROWSUM_CONFIGS),
+                               meta_impl=test_plugins.rowsum_meta)
+    op_name = register("rowsum", plugin)
+    kernels = set()
+    for scale in (0.5, 2.0):
+        created = builder.create(trt, trtp, op_name, {"scale": scale, "repeat": 1, "square": False}, 1)
+        _, _, results = builder.build(trt, created, [(4, 64)], [trt.float32])
+        kernels |= {(r.kernel, r.ptx) for r in results}
+    assert len(kernels) == 2 * len(plugin.tactics)
+
+
+def test_plain_int_and_float_attributes_do_break_on_this_numpy(trt, trtp):
+    """The hazard the ndarray encoding avoids is real here: a float-annotated QDP attribute fails at creation."""
+    assert tuple(int(v) for v in np.__version__.split(".")[:2]) >= (2, 4)
+
+    def desc(x: trtp.TensorDesc, alpha: float) -> trtp.TensorDesc:
+        return x.like()
+
+    trtp.register("ttatrt::plain_float")(desc)
+    with pytest.raises(TypeError):
+        trtp.op.ttatrt.plain_float(trt.ITensor(), alpha=0.5)(trt.QuickPluginCreationRequest.STRICT_JIT)
+
+
+def test_registered_functions_passed_the_real_validator(trt, trtp):
+    from tensorrt.plugin import _lib
+
+    op_name = register("rmsnorm", EXAMPLES["rmsnorm"][0])
+    desc = _lib.QDP_REGISTRY[op_name]
+    assert desc.aot_impl_func is not None and desc.autotune_func is not None and desc.impl_func is not None
+    assert list(desc.input_attrs) == ["eps"] and desc.num_outputs == 1
+
+
+def test_a_tactic_that_fails_to_compile_is_dropped_and_none_left_is_an_error(trt, trtp):
+    partly = tta.custom_plugin(tta.triton(ex.add_launch, configs=[{"BLOCK": 300}, {"BLOCK": 256}]),
+                               meta_impl=ex.add_meta)
+    op_name = register("add_partly", partly)
+    _, _, results = builder.build(trt, builder.create(trt, trtp, op_name, {}, 2), [(100,), (100,)], [trt.float32] * 2)
+    assert [r.tactic for r in results] == [2]
+
+    broken = tta.custom_plugin(tta.triton(ex.add_launch, configs=[{"BLOCK": 300}]), meta_impl=ex.add_meta)
+    op_name = register("add_broken", broken)
+    with pytest.raises(tta.CompileError, match="No tactic of op 'ttatrt::add_broken'"):
+        builder.build(trt, builder.create(trt, trtp, op_name, {}, 2), [(100,), (100,)], [trt.float32] * 2)
+
+
+def test_registration_is_idempotent_and_thread_safe(trt, trtp):
+    from tensorrt.plugin import _lib
+
+    plugin = EXAMPLES["sum_diff"][0]
+    barrier, errors = threading.Barrier(16), []
+
+    def work():
+        barrier.wait()
+        try:
+            tta.custom_op("ttatrt::threads", impl=plugin, **TARGET)
+        except Exception as exc:  # pragma: no cover - asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and "ttatrt::threads" in _lib.QDP_REGISTRY
+
+
+def test_reserved_attribute_names_fail_before_anything_is_registered(trt, trtp):
+    def meta(x, y, tactic: int):
+        return torch.empty_like(x)
+
+    def launch(x, y, out, tactic, *, BLOCK):
+        n = x.numel()
+        ex.add_kernel[(ex.triton.cdiv(n, BLOCK),)](x, y, out, n, BLOCK=BLOCK)
+
+    plugin = tta.custom_plugin(tta.triton(launch, configs=[{"BLOCK": 256}]), meta_impl=meta)
+    with pytest.raises(tta.RegistrationError, match="reserves"):
+        tta.custom_op("ttatrt::reserved", impl=plugin, **TARGET)
+
+
+def test_torch_tensorrt_custom_op_with_impl_uses_upstreams_converter_after_aot_impl(trt, trtp, monkeypatch):
+    """torch_tensorrt cannot be imported here (it needs TensorRT's C++ library), so its plugins module is a
+    recording stand-in; what is checked is our hook: arguments, order, and impl=None passing through."""
+    from tensorrt.plugin import _lib
+
+    from torch_tensorrt_annotation import integration
+
+    calls = []
+
+    def upstream_custom_op(op_name, capability_validator=None, priority="STANDARD", supports_dynamic_shapes=False,
+                           requires_output_allocator=False, *, use_aot_if_available=True, _aot_register=None):
+        calls.append(("upstream", op_name))
+
+    def generate_plugin_converter(op_name, **kwargs):
+        calls.append(("converter", op_name, kwargs, _lib.QDP_REGISTRY[op_name].aot_impl_func is not None))
+
+    plugins_module = types.SimpleNamespace(custom_op=upstream_custom_op,
+                                           generate_plugin_converter=generate_plugin_converter)
+    for name, module in {"torch_tensorrt": types.ModuleType("torch_tensorrt"),
+                         "torch_tensorrt.dynamo": types.ModuleType("torch_tensorrt.dynamo"),
+                         "torch_tensorrt.dynamo.conversion": types.ModuleType("torch_tensorrt.dynamo.conversion"),
+                         "torch_tensorrt.dynamo.conversion.plugins": plugins_module}.items():
+        monkeypatch.setitem(sys.modules, name, module)
+    sys.modules["torch_tensorrt.dynamo.conversion"].plugins = plugins_module
+    assert integration.install_torch_tensorrt_hook()
+    import torch_tensorrt.dynamo.conversion.plugins as trt_plugins
+
+    trt_plugins.custom_op("ttatrt::hooked", impl=EXAMPLES["add"][0], supports_dynamic_shapes=True)
+    trt_plugins.custom_op("other::op", supports_dynamic_shapes=True)
+    assert calls[0][:2] == ("converter", "ttatrt::hooked")
+    assert calls[0][2]["use_aot_if_available"] is True and calls[0][2]["supports_dynamic_shapes"] is True
+    assert calls[0][3] is True  # the aot_impl existed when the converter was generated
+    assert calls[1] == ("upstream", "other::op")
+    assert torch.ops.ttatrt.hooked.default is not None
+
+
+def test_version_gates_name_the_version_and_the_fix(monkeypatch):
+    from torch_tensorrt_annotation import trt as trt_module
+
+    for version, message in (("10.8.0", "arrived in 10.9"), ("10.14.1.48", "disables Quick Deployable Plugins")):
+        fake = types.ModuleType("tensorrt")
+        fake.__version__ = version
+        fake.QuickPluginCreationRequest = object
+        monkeypatch.setitem(sys.modules, "tensorrt", fake)
+        with pytest.raises(tta.RegistrationError, match=message):
+            trt_module.import_trtp()
+    monkeypatch.setitem(sys.modules, "tensorrt", None)  # import fails
+    with pytest.raises(tta.RegistrationError, match=r"pip install 'torch-tensorrt-annotation\[trt\]'"):
+        trt_module.import_trtp()

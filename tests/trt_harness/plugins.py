@@ -1,0 +1,30 @@
+"""Plugins for the build-phase tests beyond the bundled examples: outputs whose dtype and shape differ from the
+inputs', and attributes of every kind."""
+
+import torch
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def rowsum_kernel(x_ptr, out_ptr, N, scale, BLOCK: tl.constexpr, SQUARE: tl.constexpr):
+    row = tl.program_id(0)
+    acc = tl.zeros([BLOCK], dtype=tl.float32)
+    for start in range(0, N, BLOCK):
+        cols = start + tl.arange(0, BLOCK)
+        x = tl.load(x_ptr + row * N + cols, mask=cols < N, other=0.0).to(tl.float32)
+        acc += x * x if SQUARE else x
+    tl.store(out_ptr + row, tl.sum(acc, axis=0) * scale)
+
+
+def rowsum_launch(x, out, scale, repeat, square, *, BLOCK):
+    N = x.shape[-1]
+    rowsum_kernel[(x.numel() // N,)](x, out, N, scale * repeat, BLOCK=BLOCK, SQUARE=square)
+
+
+def rowsum_meta(x, scale: float, repeat: int, square: bool) -> torch.Tensor:
+    """Sums over the last dim, in float32 whatever the input dtype."""
+    return x.new_empty(x.shape[:-1], dtype=torch.float32)
+
+
+ROWSUM_CONFIGS = [{"BLOCK": 128}, {"BLOCK": 512}]

@@ -1,0 +1,353 @@
+"""Minimal pure-Python stand-in for the TensorRT C++ extension (`tensorrt_bindings/tensorrt.so`).
+
+Purpose: let the REAL pure-Python QDP package (`tensorrt_bindings/plugin/` from the
+tensorrt-cu13-bindings 11.1.0.106 wheel) be imported as `tensorrt.plugin` and driven the way
+TensorRT's builder drives it, with no libnvinfer available.
+
+    import standin; standin.install()          # puts a fake `tensorrt` module in sys.modules
+    import tensorrt.plugin as trtp             # loads the REAL tensorrt_bindings/plugin/*.py
+
+How: the fake `tensorrt` module gets `__path__ = [<wheel>/tensorrt_bindings]`, so the import
+system resolves `tensorrt.plugin` to the real directory (`tensorrt.so` there is never imported).
+
+Only names the plugin package touches are provided.  Expressions are
+concrete: every IDimensionExpr carries an int `.value`; `constant=False` lets you imitate a
+dynamic (non-build-time-constant) dimension while still being able to evaluate it.
+Behaviour copied from python/src/infer/pyPlugin.cpp (NVIDIA/TensorRT) where it matters:
+PluginField stores (buffer, element count) and `.data` re-reads it as a 1-D numpy array whose
+dtype is chosen by the field type (INT8/UNKNOWN/CHAR -> int8, FLOAT16 -> AttributeError, ...).
+"""
+import enum
+import math
+import os
+import sys
+import types
+
+import numpy as np
+
+
+def bindings_dir():
+    """The installed tensorrt-cu13-bindings package directory (its __init__ is never run: it needs libnvinfer)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("tensorrt_bindings")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return list(spec.submodule_search_locations)[0]
+
+
+# ----------------------------------------------------------------------------- enums
+class DataType(enum.Enum):
+    """nvinfer1::DataType (trt.DataType)."""
+    FLOAT = 0; HALF = 1; INT8 = 2; INT32 = 3; BOOL = 4; UINT8 = 5; FP8 = 6; BF16 = 7
+    INT64 = 8; INT4 = 9; FP4 = 10; E8M0 = 11
+
+
+class TensorFormat(enum.Enum):
+    """nvinfer1::TensorFormat (trt.TensorFormat)."""
+    LINEAR = 0; CHW2 = 1; HWC8 = 2; CHW4 = 3; CHW16 = 4; CHW32 = 5; DHWC8 = 6; CDHW32 = 7
+    HWC = 8; DLA_LINEAR = 9; DLA_HWC4 = 10; HWC16 = 11; DHWC = 12
+
+
+class PluginFieldType(enum.Enum):
+    """nvinfer1::PluginFieldType (trt.PluginFieldType)."""
+    FLOAT16 = 0; FLOAT32 = 1; FLOAT64 = 2; INT8 = 3; INT16 = 4; INT32 = 5; CHAR = 6; DIMS = 7
+    UNKNOWN = 8; BF16 = 9; INT64 = 10; FP8 = 11; INT4 = 12; FP4 = 13
+
+
+class DimensionOperation(enum.Enum):
+    """nvinfer1::DimensionOperation (trt.DimensionOperation)."""
+    SUM = 0; PROD = 1; MAX = 2; MIN = 3; SUB = 4; EQUAL = 5; LESS = 6; FLOOR_DIV = 7; CEIL_DIV = 8
+
+
+class TensorRTPhase(enum.Enum):
+    """nvinfer1::TensorRTPhase (trt.TensorRTPhase)."""
+    BUILD = 0; RUNTIME = 1
+
+
+class QuickPluginCreationRequest(enum.Enum):
+    """nvinfer1::QuickPluginCreationRequest; its mere presence sets trtp IS_AOT_ENABLED."""
+    UNKNOWN = 0; PREFER_JIT = 1; PREFER_AOT = 2; STRICT_JIT = 3; STRICT_AOT = 4
+
+
+class PluginArgType(enum.Enum):
+    """nvinfer1::PluginArgType (trt.PluginArgType)."""
+    INT = 0
+
+
+class PluginArgDataType(enum.Enum):
+    """nvinfer1::PluginArgDataType (trt.PluginArgDataType)."""
+    INT8 = 0; INT16 = 1; INT32 = 2
+
+
+# ----------------------------------------------------------------------------- misc
+class Logger:
+    """nvinfer1::ILogger / trt.Logger (plugin/__init__.py logs one 'experimental' warning)."""
+    class Severity(enum.IntEnum):
+        INTERNAL_ERROR = 0; ERROR = 1; WARNING = 2; INFO = 3; VERBOSE = 4
+    WARNING = Severity.WARNING
+
+    def __init__(self, min_severity=Severity.WARNING):
+        self.min_severity = min_severity
+        self.messages = []
+
+    def log(self, severity, msg):
+        self.messages.append((severity, msg))
+
+
+class ITensor:
+    """trt.ITensor (network tensor); trtp.op.<ns>.<name>(*args) only isinstance-checks it."""
+
+
+class Dims(list):
+    """nvinfer1::Dims (trt.Dims): list of ints; MAX_DIMS class attribute."""
+    MAX_DIMS = 8
+
+    def __init__(self, shape=()):
+        # NOTE: the real binding has no Dims(int) ctor; Shape() in _tensor.py calls Dims(0) -> we accept it.
+        super().__init__([0] * shape if isinstance(shape, int) else shape)
+
+
+class PluginTensorDesc:
+    """nvinfer1::PluginTensorDesc (trt.PluginTensorDesc): dims, type, format, scale."""
+
+    def __init__(self, dims=(), type=DataType.FLOAT, format=TensorFormat.LINEAR, scale=1.0):
+        self.dims, self.type, self.format, self.scale = Dims(dims), type, format, scale
+
+
+class DynamicPluginTensorDesc:
+    """nvinfer1::DynamicPluginTensorDesc (trt.DynamicPluginTensorDesc): desc, min, opt, max."""
+
+    def __init__(self, desc=None, min=None, opt=None, max=None):
+        self.desc = desc or PluginTensorDesc()
+        self.min = Dims(min if min is not None else self.desc.dims)
+        self.opt = Dims(opt if opt is not None else self.desc.dims)
+        self.max = Dims(max if max is not None else self.desc.dims)
+
+
+# ----------------------------------------------------------------------------- shape expressions
+_OPS = {
+    DimensionOperation.SUM: lambda a, b: a + b,
+    DimensionOperation.PROD: lambda a, b: a * b,
+    DimensionOperation.MAX: max,
+    DimensionOperation.MIN: min,
+    DimensionOperation.SUB: lambda a, b: a - b,
+    DimensionOperation.EQUAL: lambda a, b: int(a == b),
+    DimensionOperation.LESS: lambda a, b: int(a < b),
+    DimensionOperation.FLOOR_DIV: lambda a, b: a // b,
+    DimensionOperation.CEIL_DIV: lambda a, b: -(-a // b),
+}
+
+
+class IDimensionExpr:
+    """nvinfer1::IDimensionExpr (trt.IDimensionExpr); here always evaluable via `.value`."""
+
+    def __init__(self, value, constant=True, size_tensor=False):
+        self.value, self._constant, self._size_tensor = int(value), constant, size_tensor
+
+    def is_constant(self):
+        return self._constant
+
+    def get_constant_value(self):
+        return self.value  # real TRT: only meaningful when is_constant()
+
+    def is_size_tensor(self):
+        return self._size_tensor
+
+    def __repr__(self):
+        return f"DimExpr({self.value}{'' if self._constant else ', dynamic'})"
+
+
+class IExprBuilder:
+    """nvinfer1::IExprBuilder (trt.IExprBuilder): constant / operation / declare_size_tensor, evaluated eagerly."""
+
+    def constant(self, value):
+        return IDimensionExpr(value)
+
+    def symbolic(self, value):  # stand-in only: a "dynamic" dimension whose runtime value is `value`
+        return IDimensionExpr(value, constant=False)
+
+    def operation(self, op, first, second):
+        return IDimensionExpr(_OPS[op](first.value, second.value), first.is_constant() and second.is_constant())
+
+    def declare_size_tensor(self, output_index, opt, upper):
+        return IDimensionExpr(opt.value, constant=False, size_tensor=True)
+
+
+class DimsExprs(list):
+    """nvinfer1::DimsExprs (trt.DimsExprs): fixed-length list of IDimensionExpr; DimsExprs(n) or DimsExprs(seq)."""
+
+    def __init__(self, arg=0):
+        super().__init__([None] * arg if isinstance(arg, int) else arg)
+
+
+# ----------------------------------------------------------------------------- plugin fields / registry
+_FIELD_DTYPE = {
+    PluginFieldType.INT32: np.int32, PluginFieldType.UNKNOWN: np.int8, PluginFieldType.INT8: np.int8,
+    PluginFieldType.INT16: np.int16, PluginFieldType.FLOAT32: np.float32, PluginFieldType.FLOAT64: np.float64,
+    PluginFieldType.INT64: np.int64, PluginFieldType.CHAR: np.int8,  # pybind py::array<char> -> int8
+}
+
+
+class PluginField:
+    """nvinfer1::PluginField (trt.PluginField): keeps raw buffer + element count; `.data` -> 1-D ndarray by `type`."""
+
+    def __init__(self, name="", data=None, type=PluginFieldType.UNKNOWN):
+        self.name, self.type = name, type
+        if data is None:
+            self._raw, self.size = b"", 0
+        else:
+            mv = memoryview(data)  # py::buffer::request(): info.ptr + info.size (element count, not bytes)
+            self._raw, self.size = mv.tobytes(), math.prod(mv.shape) if mv.ndim else 1
+
+    @property
+    def data(self):
+        if self.type not in _FIELD_DTYPE:
+            raise AttributeError("No known conversion for returning data from PluginField")
+        dt = np.dtype(_FIELD_DTYPE[self.type])
+        # Real binding reinterprets the stored pointer as `size` elements of dt.
+        buf = self._raw.ljust(self.size * dt.itemsize, b"\0")[: self.size * dt.itemsize]
+        return np.frombuffer(buf, dtype=dt, count=self.size).copy()
+
+
+class PluginFieldCollection(list):
+    """trt.PluginFieldCollection (bind_vector<PluginField>, implicitly converts to nvinfer1::PluginFieldCollection)."""
+
+
+class IPluginV3:
+    """nvinfer1::IPluginV3 (base of _TemplatePluginBase)."""
+
+
+class IPluginV3QuickCore:
+    """nvinfer1::IPluginV3QuickCore (plugin_name / plugin_version / plugin_namespace holder)."""
+
+
+class IPluginV3QuickBuild:
+    """nvinfer1::IPluginV3QuickBuild (build-phase capability; C++ calls get_output_* / formats / tactics)."""
+
+
+class IPluginV3QuickAOTBuild(IPluginV3QuickBuild):
+    """nvinfer1::IPluginV3QuickAOTBuild (adds get_kernel / get_launch_params / set_tactic)."""
+
+
+class IPluginV3QuickRuntime:
+    """nvinfer1::IPluginV3QuickRuntime (JIT: enqueue / set_tactic / get_fields_to_serialize)."""
+
+
+class IPluginCreatorV3Quick:
+    """nvinfer1::IPluginCreatorV3Quick (name / plugin_version / plugin_namespace / field_names / create_plugin)."""
+
+
+class IPluginRegistry:
+    """nvinfer1::IPluginRegistry: register_creator(creator, ns) / get_creator(name, version, ns); records creators."""
+
+    def __init__(self):
+        self.creators = {}
+
+    def register_creator(self, creator, plugin_namespace=""):
+        key = (creator.name, creator.plugin_version, plugin_namespace)
+        if key in self.creators:
+            return False
+        self.creators[key] = creator
+        return True
+
+    def get_creator(self, type, version, plugin_namespace=""):
+        return self.creators.get((type, version, plugin_namespace))
+
+    @property
+    def all_creators(self):
+        return list(self.creators.values())
+
+
+_REGISTRY = IPluginRegistry()
+
+
+def get_plugin_registry():
+    """trt.get_plugin_registry() -> the process-wide IPluginRegistry."""
+    return _REGISTRY
+
+
+# ----------------------------------------------------------------------------- AOT launch plumbing
+class KernelLaunchParams:
+    """nvinfer1::IKernelLaunchParams (C++ trt.KernelLaunchParams): grid/block/shared_mem, each set to an ISymExpr."""
+    _FIELDS = ("grid_x", "grid_y", "grid_z", "block_x", "block_y", "block_z", "shared_mem")
+
+    def __init__(self):
+        for f in self._FIELDS:
+            setattr(self, f, None)
+
+
+class ISymExpr:
+    """nvinfer1::ISymExpr (trt.ISymExpr): type / dtype / expr (write-only in the real binding)."""
+
+    def __init__(self):
+        self.type = self.dtype = self.expr = None
+
+
+class ISymExprs:
+    """nvinfer1::ISymExprs (trt.ISymExprs): nbSymExprs property + indexable ISymExpr slots (extra kernel args)."""
+
+    def __init__(self):
+        self._items = []
+
+    @property
+    def nbSymExprs(self):
+        return len(self._items)
+
+    @nbSymExprs.setter
+    def nbSymExprs(self, n):
+        self._items = (self._items + [None] * n)[:n]
+
+    def __len__(self):
+        return len(self._items)
+
+    def __getitem__(self, i):
+        return self._items[i]
+
+    def __setitem__(self, i, v):
+        self._items[i] = v
+
+
+def value_of(x):
+    """Stand-in helper: concrete int from an ISymExpr / IDimensionExpr (None if the expr is missing)."""
+    if isinstance(x, ISymExpr):
+        x = x.expr
+    return None if x is None else x.value
+
+
+# ----------------------------------------------------------------------------- install
+_EXPORTS = [
+    DataType, TensorFormat, PluginFieldType, DimensionOperation, TensorRTPhase, QuickPluginCreationRequest,
+    PluginArgType, PluginArgDataType, Logger, ITensor, Dims, PluginTensorDesc, DynamicPluginTensorDesc,
+    IDimensionExpr, IExprBuilder, DimsExprs, PluginField, PluginFieldCollection, IPluginV3, IPluginV3QuickCore,
+    IPluginV3QuickBuild, IPluginV3QuickAOTBuild, IPluginV3QuickRuntime, IPluginCreatorV3Quick, IPluginRegistry,
+    get_plugin_registry, KernelLaunchParams, ISymExpr, ISymExprs,
+]
+
+
+def install(pkg_dir=None, version="11.1.0.106"):
+    """Create the fake `tensorrt` module whose __path__ points at the real tensorrt_bindings/ dir."""
+    pkg_dir = pkg_dir or bindings_dir()
+    if not pkg_dir or not os.path.isfile(os.path.join(pkg_dir, "plugin", "_lib.py")):
+        raise FileNotFoundError(f"real QDP package not found under {pkg_dir}/plugin")
+    import importlib.machinery
+
+    m = types.ModuleType("tensorrt")
+    m.__path__ = [pkg_dir]
+    m.__spec__ = importlib.machinery.ModuleSpec("tensorrt", None, is_package=True)  # find_spec() must work
+    m.__spec__.submodule_search_locations = [pkg_dir]
+    m.__version__ = version
+    for obj in _EXPORTS:
+        setattr(m, obj.__name__, obj)
+    for alias, dt in dict(float32="FLOAT", float16="HALF", bfloat16="BF16", int8="INT8", int32="INT32",
+                          int64="INT64", bool="BOOL", uint8="UINT8", fp8="FP8", int4="INT4", fp4="FP4").items():
+        setattr(m, alias, DataType[dt])  # trt.float32 etc. (module-level aliases in the real binding)
+    m.value_of = value_of
+    sys.modules["tensorrt"] = m
+    return m
+
+
+def uninstall():
+    """Forget the fake module and the real QDP package loaded on top of it."""
+    for name in [n for n in sys.modules if n == "tensorrt" or n.startswith("tensorrt.")]:
+        del sys.modules[name]
