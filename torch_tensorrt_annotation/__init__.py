@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from . import integration
+from . import integration  # noqa: F401 - the torch_tensorrt hook lives here
 from .api import custom_op, custom_plugin, triton
 from .errors import (
     BackendUnavailableError,

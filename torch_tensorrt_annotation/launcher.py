@@ -11,10 +11,9 @@ from __future__ import annotations
 import ctypes
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from . import symbolic as S
-from .spec import EXTRA, INPUT, Artifact
+from .spec import Artifact
 
 CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8
 CUDA_ERROR_UNSUPPORTED_PTX_VERSION = 222
@@ -74,57 +73,58 @@ def driver() -> _Driver:
     return _driver
 
 
-@dataclass
-class LoadedKernel:
-    artifact: Artifact
-    function: ctypes.c_void_p
-    module: ctypes.c_void_p
-
-
-_loaded: dict[tuple[str, int, int], LoadedKernel] = {}
+_functions: dict[tuple[str, int, int], ctypes.c_void_p] = {}
 _load_lock = threading.Lock()
 
 
-def load(artifact: Artifact, device_index: int) -> LoadedKernel:
-    """Load the artifact's PTX into the current context of `device_index` (once) and return its function."""
-    key = (artifact.kernel_name, hash(artifact.ptx), device_index)
-    kernel = _loaded.get(key)
-    if kernel is not None:
-        return kernel
+def load(artifact: Artifact, device_index: int) -> ctypes.c_void_p:
+    """The artifact's kernel function, its PTX loaded once per device into torch's context on that device."""
+    shared = artifact.shared_mem.value if isinstance(artifact.shared_mem, S.Const) else 0
+    return load_ptx(artifact.kernel_name, artifact.ptx, device_index, shared, artifact)
+
+
+def load_ptx(kernel_name: str, ptx: "str | bytes", device_index: int, shared_mem: int = 0,
+             artifact: Artifact | None = None) -> ctypes.c_void_p:
+    data = ptx.encode() if isinstance(ptx, str) else bytes(ptx)
+    key = (kernel_name, hash(data), device_index)
+    function = _functions.get(key)
+    if function is not None:
+        return function
     import torch
 
     with _load_lock:
-        kernel = _loaded.get(key)
-        if kernel is None:
+        function = _functions.get(key)
+        if function is None:
             with torch.cuda.device(device_index):
-                torch.cuda.init()
                 torch.empty(1, device=f"cuda:{device_index}")  # make torch's primary context current here
                 drv = driver()
                 module, function = ctypes.c_void_p(), ctypes.c_void_p()
-                code = drv.lib.cuModuleLoadData(ctypes.byref(module), artifact.ptx.encode() + b"\0")
+                code = drv.lib.cuModuleLoadData(ctypes.byref(module), data.rstrip(b"\0") + b"\0")
                 if code != 0:
-                    raise LaunchError(_load_failure(artifact, code, drv), code)
-                drv.check(drv.lib.cuModuleGetFunction(ctypes.byref(function), module, artifact.kernel_name.encode()),
-                          f"cuModuleGetFunction({artifact.kernel_name})")
-                shared = artifact.shared_mem
-                if isinstance(shared, S.Const) and shared.value > _STATIC_SHARED_LIMIT:
+                    raise LaunchError(_load_failure(kernel_name, data, code, drv), code)
+                drv.check(drv.lib.cuModuleGetFunction(ctypes.byref(function), module, kernel_name.encode()),
+                          f"cuModuleGetFunction({kernel_name})")
+                if shared_mem > _STATIC_SHARED_LIMIT:
                     drv.check(drv.lib.cuFuncSetAttribute(function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-                                                         shared.value), "cuFuncSetAttribute(max dynamic shared)")
-                kernel = _loaded[key] = LoadedKernel(artifact, function, module)
-    return kernel
+                                                         shared_mem), "cuFuncSetAttribute(max dynamic shared)")
+                _functions[key] = function
+    return function
 
 
-def _load_failure(artifact: Artifact, code: int, drv: _Driver) -> str:
+def _load_failure(kernel_name: str, ptx: bytes, code: int, drv: _Driver) -> str:
+    from .ptx import parse
+
     name = drv.error_name(code)
+    info = parse(ptx.decode(errors="replace"))
     if code == CUDA_ERROR_UNSUPPORTED_PTX_VERSION:
         from .cuda_driver import driver_ptx_isa
 
         isa = driver_ptx_isa()
         have = f"{isa[0]}.{isa[1]}" if isa else "unknown"
-        return (f"The driver cannot load {artifact.kernel_name}: its PTX is ISA {artifact.ptx_version[0]}."
-                f"{artifact.ptx_version[1]} but this driver accepts at most {have} ({name}). Fix: compile with "
-                f"ptx_isa={isa or '(major, minor)'} (the default when a driver is present), or update the driver.")
-    return f"cuModuleLoadData({artifact.kernel_name}) failed: {name} ({code}). The PTX targets {artifact.arch}."
+        return (f"The driver cannot load {kernel_name}: its PTX is ISA {info.version[0]}.{info.version[1]} but this "
+                f"driver accepts at most {have} ({name}). Fix: compile with ptx_isa={isa or '(major, minor)'} (the "
+                "default when a driver is present), or update the driver.")
+    return f"cuModuleLoadData({kernel_name}) failed: {name} ({code}). The PTX targets {info.target}."
 
 
 def launch(artifact: Artifact, inputs: Sequence, outputs: Sequence, stream: int | None = None) -> None:
@@ -137,20 +137,29 @@ def launch(artifact: Artifact, inputs: Sequence, outputs: Sequence, stream: int 
     params = artifact.launch_params(shapes)
     if 0 in params.grid:
         return  # nothing to do (an empty tensor); the driver rejects empty grids
-    kernel = load(artifact, device_index)
-    values = []
-    for p in artifact.params:
-        if p.kind == EXTRA:
-            values.append(ctypes.c_int32(params.extras[p.index]))
-        else:
-            tensor = (inputs if p.kind == INPUT else outputs)[p.index]
-            values.append(ctypes.c_uint64(tensor.data_ptr()))
-    pointers = (ctypes.c_void_p * len(values))(*[ctypes.cast(ctypes.pointer(v), ctypes.c_void_p) for v in values])
+    function = load(artifact, device_index)
     if stream is None:
         stream = torch.cuda.current_stream(device_index).cuda_stream
+    _launch(function, artifact.kernel_name, params.grid, params.block, params.shared_mem,
+            [t.data_ptr() for t in inputs], params.extras, [t.data_ptr() for t in outputs], stream)
+
+
+def launch_raw(kernel_name: str, ptx: "str | bytes", grid, block, shared_mem: int, extras, input_ptrs,
+               output_ptrs, stream: int, device_index: int = 0) -> None:
+    """Launch a kernel the way TensorRT's AOT runtime does, from exactly what a build recorded: the kernel name
+    and PTX, evaluated launch parameters, and raw pointers (inputs, then int32 extras, then outputs)."""
+    if 0 in tuple(grid):
+        return
+    function = load_ptx(kernel_name, ptx, device_index, shared_mem)
+    _launch(function, kernel_name, tuple(grid), tuple(block), shared_mem, input_ptrs, extras, output_ptrs, stream)
+
+
+def _launch(function, kernel_name, grid, block, shared_mem, input_ptrs, extras, output_ptrs, stream) -> None:
+    values = ([ctypes.c_uint64(p) for p in input_ptrs] + [ctypes.c_int32(v) for v in extras]
+              + [ctypes.c_uint64(p) for p in output_ptrs])
+    pointers = (ctypes.c_void_p * len(values))(*[ctypes.cast(ctypes.pointer(v), ctypes.c_void_p) for v in values])
     drv = driver()
     drv.check(
-        drv.lib.cuLaunchKernel(kernel.function, *params.grid, *params.block, params.shared_mem,
-                               ctypes.c_void_p(stream), pointers, None),
-        f"cuLaunchKernel({artifact.kernel_name}, grid={params.grid}, block={params.block})",
+        drv.lib.cuLaunchKernel(function, *grid, *block, shared_mem, ctypes.c_void_p(stream), pointers, None),
+        f"cuLaunchKernel({kernel_name}, grid={grid}, block={block})",
     )

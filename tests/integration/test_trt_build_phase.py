@@ -74,7 +74,8 @@ def test_example_plugin_build_phase_matches_the_artifacts(trt, trtp, name, dtype
     attrs = ATTRS.get(name, {})
     for in_shapes in SHAPES[name]:
         created = builder.create(trt, trtp, op_name, attrs, len(in_shapes))
-        out_types, out_shapes, results = builder.build(trt, created, in_shapes, [trt_dtype(trt, dtype)] * len(in_shapes))
+        in_types = [trt_dtype(trt, dtype)] * len(in_shapes)
+        out_types, out_shapes, results = builder.build(trt, created, in_shapes, in_types)
         meta_out = plugin.meta_impl(*[torch.empty(s, dtype=dtype, device="meta") for s in in_shapes], *attrs.values())
         meta_out = meta_out if isinstance(meta_out, tuple) else (meta_out,)
         assert out_shapes == [tuple(o.shape) for o in meta_out]

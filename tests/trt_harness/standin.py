@@ -39,35 +39,81 @@ def bindings_dir():
 # ----------------------------------------------------------------------------- enums
 class DataType(enum.Enum):
     """nvinfer1::DataType (trt.DataType)."""
-    FLOAT = 0; HALF = 1; INT8 = 2; INT32 = 3; BOOL = 4; UINT8 = 5; FP8 = 6; BF16 = 7
-    INT64 = 8; INT4 = 9; FP4 = 10; E8M0 = 11
+    FLOAT = 0
+    HALF = 1
+    INT8 = 2
+    INT32 = 3
+    BOOL = 4
+    UINT8 = 5
+    FP8 = 6
+    BF16 = 7
+    INT64 = 8
+    INT4 = 9
+    FP4 = 10
+    E8M0 = 11
 
 
 class TensorFormat(enum.Enum):
     """nvinfer1::TensorFormat (trt.TensorFormat)."""
-    LINEAR = 0; CHW2 = 1; HWC8 = 2; CHW4 = 3; CHW16 = 4; CHW32 = 5; DHWC8 = 6; CDHW32 = 7
-    HWC = 8; DLA_LINEAR = 9; DLA_HWC4 = 10; HWC16 = 11; DHWC = 12
+    LINEAR = 0
+    CHW2 = 1
+    HWC8 = 2
+    CHW4 = 3
+    CHW16 = 4
+    CHW32 = 5
+    DHWC8 = 6
+    CDHW32 = 7
+    HWC = 8
+    DLA_LINEAR = 9
+    DLA_HWC4 = 10
+    HWC16 = 11
+    DHWC = 12
 
 
 class PluginFieldType(enum.Enum):
     """nvinfer1::PluginFieldType (trt.PluginFieldType)."""
-    FLOAT16 = 0; FLOAT32 = 1; FLOAT64 = 2; INT8 = 3; INT16 = 4; INT32 = 5; CHAR = 6; DIMS = 7
-    UNKNOWN = 8; BF16 = 9; INT64 = 10; FP8 = 11; INT4 = 12; FP4 = 13
+    FLOAT16 = 0
+    FLOAT32 = 1
+    FLOAT64 = 2
+    INT8 = 3
+    INT16 = 4
+    INT32 = 5
+    CHAR = 6
+    DIMS = 7
+    UNKNOWN = 8
+    BF16 = 9
+    INT64 = 10
+    FP8 = 11
+    INT4 = 12
+    FP4 = 13
 
 
 class DimensionOperation(enum.Enum):
     """nvinfer1::DimensionOperation (trt.DimensionOperation)."""
-    SUM = 0; PROD = 1; MAX = 2; MIN = 3; SUB = 4; EQUAL = 5; LESS = 6; FLOOR_DIV = 7; CEIL_DIV = 8
+    SUM = 0
+    PROD = 1
+    MAX = 2
+    MIN = 3
+    SUB = 4
+    EQUAL = 5
+    LESS = 6
+    FLOOR_DIV = 7
+    CEIL_DIV = 8
 
 
 class TensorRTPhase(enum.Enum):
     """nvinfer1::TensorRTPhase (trt.TensorRTPhase)."""
-    BUILD = 0; RUNTIME = 1
+    BUILD = 0
+    RUNTIME = 1
 
 
 class QuickPluginCreationRequest(enum.Enum):
     """nvinfer1::QuickPluginCreationRequest; its mere presence sets trtp IS_AOT_ENABLED."""
-    UNKNOWN = 0; PREFER_JIT = 1; PREFER_AOT = 2; STRICT_JIT = 3; STRICT_AOT = 4
+    UNKNOWN = 0
+    PREFER_JIT = 1
+    PREFER_AOT = 2
+    STRICT_JIT = 3
+    STRICT_AOT = 4
 
 
 class PluginArgType(enum.Enum):
@@ -77,14 +123,20 @@ class PluginArgType(enum.Enum):
 
 class PluginArgDataType(enum.Enum):
     """nvinfer1::PluginArgDataType (trt.PluginArgDataType)."""
-    INT8 = 0; INT16 = 1; INT32 = 2
+    INT8 = 0
+    INT16 = 1
+    INT32 = 2
 
 
 # ----------------------------------------------------------------------------- misc
 class Logger:
     """nvinfer1::ILogger / trt.Logger (plugin/__init__.py logs one 'experimental' warning)."""
     class Severity(enum.IntEnum):
-        INTERNAL_ERROR = 0; ERROR = 1; WARNING = 2; INFO = 3; VERBOSE = 4
+        INTERNAL_ERROR = 0
+        ERROR = 1
+        WARNING = 2
+        INFO = 3
+        VERBOSE = 4
     WARNING = Severity.WARNING
 
     def __init__(self, min_severity=Severity.WARNING):
