@@ -63,9 +63,9 @@ RUNNER = textwrap.dedent('''
 
 def test_engine_with_tta_plugin_runs_in_a_process_without_python_plugin_code(tmp_path):
     import torch_tensorrt
+    import torch_tensorrt.annotation  # noqa: F401 - installs custom_op(..., impl=...)
     import torch_tensorrt.dynamo.conversion.plugins as trt_plugins
 
-    import torch_tensorrt.annotation  # noqa: F401 - installs custom_op(..., impl=...)
     from torch_tensorrt_annotation.examples.triton_examples import plugins
 
     plugin, _, reference = plugins()["rmsnorm"]
