@@ -15,6 +15,7 @@ import logging
 
 from . import integration  # noqa: F401 - the torch_tensorrt hook lives here
 from .api import custom_op, custom_plugin, triton
+from .check import CheckReport, TacticResult, check
 from .errors import (
     BackendUnavailableError,
     CompileError,
@@ -31,6 +32,9 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "Artifact",
+    "CheckReport",
+    "TacticResult",
+    "check",
     "BackendUnavailableError",
     "CompileError",
     "Config",

@@ -55,7 +55,7 @@ def custom_plugin(specs=None, *, meta_impl: Callable | None = None, name: str | 
 
 def custom_op(op_name: str | None = None, impl=None, capability_validator=None, priority=None,
               supports_dynamic_shapes: bool = False, requires_output_allocator: bool = False, *,
-              tensorrt: "bool | str" = "auto", arch=None, ptx_isa=None):
+              tensorrt: "bool | str" = "auto", arch=None, ptx_isa=None, tactic: int | None = None):
     """Register `impl` (a plugin) as torch op `op_name` (default: the plugin's hashed name) and, where TensorRT is
     installed, as a TensorRT AOT plugin with Torch-TensorRT's converter. Returns the torch op.
 
@@ -63,6 +63,7 @@ def custom_op(op_name: str | None = None, impl=None, capability_validator=None, 
     - `tensorrt="auto"` registers with TensorRT when it is importable and otherwise only logs; `True` raises a
       RegistrationError saying what to install; `False` skips it. Passing any converter option implies `True`.
     - `arch` / `ptx_isa`: what the TensorRT build compiles for (default: the build GPU, its driver's PTX ISA).
+    - `tactic`: pin the eager op to one tactic instead of autotuning (also: TTA_TACTIC=n).
 
     Idempotent and thread-safe; a different plugin under a taken name is a RegistrationError.
     """
@@ -71,7 +72,7 @@ def custom_op(op_name: str | None = None, impl=None, capability_validator=None, 
 
     if impl is None:
         raise SpecError("custom_op needs impl=<plugin made by tta.custom_plugin(...)>.")
-    op = register_torch_op(impl, op_name)
+    op = register_torch_op(impl, op_name, tactic)
     name = op_name or impl.op_name
     explicit = tensorrt is True or capability_validator is not None or priority is not None \
         or supports_dynamic_shapes or requires_output_allocator

@@ -127,6 +127,48 @@ def _load_failure(kernel_name: str, ptx: bytes, code: int, drv: _Driver) -> str:
     return f"cuModuleLoadData({kernel_name}) failed: {name} ({code}). The PTX targets {info.target}."
 
 
+class PreparedLaunch:
+    """One artifact at one set of concrete shapes on one device, ready to launch with minimal host work.
+
+    The function handle, grid, block, shared memory and int32 extras are fixed here; a launch only writes the
+    tensor pointers into preallocated argument slots (under a lock: the slots are shared) and calls cuLaunchKernel.
+    """
+
+    __slots__ = ("artifact", "function", "grid", "block", "shared_mem", "empty", "_slots", "_params", "_n_in",
+                 "_lock", "_args")
+
+    def __init__(self, artifact: Artifact, shapes: S.Shapes, device_index: int):
+        params = artifact.launch_params(shapes)
+        self.artifact = artifact
+        self.empty = 0 in params.grid
+        self.grid, self.block, self.shared_mem = params.grid, params.block, params.shared_mem
+        self.function = None if self.empty else load(artifact, device_index)
+        n_in, n_out = len(shapes.inputs), len(shapes.outputs)
+        self._n_in = n_in
+        self._slots = ([ctypes.c_uint64(0) for _ in range(n_in)] + [ctypes.c_int32(v) for v in params.extras]
+                       + [ctypes.c_uint64(0) for _ in range(n_out)])
+        self._params = (ctypes.c_void_p * len(self._slots))(
+            *[ctypes.cast(ctypes.pointer(v), ctypes.c_void_p) for v in self._slots])
+        self._args = (self.function, *(ctypes.c_uint(v) for v in self.grid), *(ctypes.c_uint(v) for v in self.block),
+                      ctypes.c_uint(self.shared_mem))
+        self._lock = threading.Lock()
+
+    def __call__(self, input_ptrs: Sequence[int], output_ptrs: Sequence[int], stream: int) -> None:
+        if self.empty:
+            return
+        slots, n_in = self._slots, self._n_in
+        n_extra = len(slots) - n_in - len(output_ptrs)
+        with self._lock:
+            for i, p in enumerate(input_ptrs):
+                slots[i].value = p
+            for j, p in enumerate(output_ptrs):
+                slots[n_in + n_extra + j].value = p
+            code = driver().lib.cuLaunchKernel(*self._args, ctypes.c_void_p(stream), self._params, None)
+        if code != 0:
+            driver().check(code, f"cuLaunchKernel({self.artifact.kernel_name}, grid={self.grid}, "
+                                 f"block={self.block}, shared={self.shared_mem})")
+
+
 def launch(artifact: Artifact, inputs: Sequence, outputs: Sequence, stream: int | None = None) -> None:
     """Launch `artifact` on contiguous CUDA tensors, in TensorRT's argument order, on `stream` (default: torch's
     current stream)."""

@@ -7,7 +7,6 @@ returns the existing op; a different plugin under a taken name is an error.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from typing import Any
 
@@ -16,13 +15,11 @@ from .plugin import CustomPlugin
 
 log = logging.getLogger(__name__)
 
-TACTIC_ENV = "TTA_TACTIC"
-
 _lock = threading.Lock()
 _registered: dict[str, tuple[str, Any, CustomPlugin]] = {}  # op name -> (plugin hash, op, plugin)
 
 
-def register_torch_op(plugin: CustomPlugin, op_name: str | None = None):
+def register_torch_op(plugin: CustomPlugin, op_name: str | None = None, tactic: int | None = None):
     """Define `op_name` (default: the plugin's hashed name) as a torch op and return its OpOverload."""
     if not isinstance(plugin, CustomPlugin):
         raise SpecError(f"impl must be a plugin made by tta.custom_plugin(...), got {type(plugin).__name__}.")
@@ -34,7 +31,7 @@ def register_torch_op(plugin: CustomPlugin, op_name: str | None = None):
         with _lock:
             existing = _registered.get(op_name)
             if existing is None:
-                op = _define(plugin, op_name)
+                op = _define(plugin, op_name, tactic)
                 existing = _registered[op_name] = (plugin.hash, op, plugin)
                 log.info("registered torch op %s for %s", op_name, plugin.op_name)
     if existing[0] != plugin.hash:
@@ -51,8 +48,10 @@ def registered_plugin(op_name: str) -> CustomPlugin | None:
     return entry[2] if entry else None
 
 
-def _define(plugin: CustomPlugin, op_name: str):
+def _define(plugin: CustomPlugin, op_name: str, tactic: int | None):
     import torch
+
+    from .runtime import EagerOp
 
     namespace, name = op_name.split("::", 1)
     schema = plugin.schema.torch_schema()
@@ -69,8 +68,10 @@ def _define(plugin: CustomPlugin, op_name: str):
         result = plugin.meta_impl(*args)
         return tuple(result) if num_outputs > 1 else result
 
-    def cuda_impl(*args):
-        return eager_call(plugin, args)
+    if tactic is not None and not 1 <= tactic <= len(plugin.tactics):
+        raise SpecError(f"tactic={tactic} is not a tactic of {plugin.op_name} (1..{len(plugin.tactics)}).")
+    cuda_impl = EagerOp(plugin, op_name, tactic)
+    _eager[op_name] = cuda_impl
 
     def not_cuda(*args):
         devices = sorted({str(a.device) for a in args if isinstance(a, torch.Tensor)})
@@ -98,34 +99,9 @@ def _torch_op_exists(namespace: str, name: str) -> bool:
         return False
 
 
-def pinned_tactic(plugin: CustomPlugin) -> int:
-    raw = os.environ.get(TACTIC_ENV)
-    if not raw:
-        return 1
-    try:
-        number = int(raw)
-    except ValueError:
-        number = -1
-    if not 1 <= number <= len(plugin.tactics):
-        raise SpecError(f"{TACTIC_ENV}={raw!r} is not a tactic of {plugin.op_name} (1..{len(plugin.tactics)}).")
-    return number
+_eager: dict = {}
 
 
-def eager_call(plugin: CustomPlugin, args: tuple):
-    """Run the op on CUDA tensors with the user's launch function and its own backend launcher.
-
-    Inputs are made contiguous first: the AOT artifacts assume contiguous (LINEAR) tensors, and eager must
-    compute exactly what the engine computes.
-    """
-    import torch
-
-    n_in = len(plugin.schema.inputs)
-    tensors = [t.contiguous() for t in args[:n_in]]
-    attrs = list(args[n_in:])
-    meta = plugin.meta_impl(*[torch.empty(t.shape, dtype=t.dtype, device="meta") for t in tensors], *attrs)
-    metas = meta if isinstance(meta, (tuple, list)) else (meta,)
-    outputs = [torch.empty(m.shape, dtype=m.dtype, device=tensors[0].device) for m in metas]
-    tactic = plugin.tactics[pinned_tactic(plugin) - 1]
-    with torch.cuda.device(tensors[0].device):
-        tactic.spec.launch_fn(*tensors, *outputs, *attrs, **dict(tactic.config))
-    return tuple(outputs) if plugin.schema.num_outputs > 1 else outputs[0]
+def eager_runner(op_name: str):
+    """The EagerOp behind a registered op (to inspect its tactic choices)."""
+    return _eager.get(op_name)

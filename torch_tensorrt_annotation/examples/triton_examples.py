@@ -122,6 +122,33 @@ def sum_diff_meta(a, b) -> tuple[torch.Tensor, torch.Tensor]:
 SUM_DIFF_CONFIGS = [{"BLOCK": 512}, {"BLOCK": 2048}]
 
 
+# --- 1-in-1-out elementwise (for bandwidth), and a config that is wrong on purpose (for tta.check) ----------------
+
+
+@triton.jit
+def axpb_kernel(x_ptr, out_ptr, n, BLOCK: tl.constexpr, BROKEN: tl.constexpr):
+    offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offsets < n
+    x = tl.load(x_ptr + offsets, mask=mask)
+    y = x * 2.0 + 1.0
+    if BROKEN:  # drops the +1 on odd elements: a deliberately wrong tactic for tta.check
+        y = tl.where(offsets % 2 == 1, x * 2.0, y)
+    tl.store(out_ptr + offsets, y, mask=mask)
+
+
+def axpb_launch(x, out, *, BLOCK, num_warps=4, BROKEN=False):
+    n = x.numel()
+    axpb_kernel[(triton.cdiv(n, BLOCK),)](x, out, n, BLOCK=BLOCK, BROKEN=BROKEN, num_warps=num_warps)
+
+
+def axpb_meta(x) -> torch.Tensor:
+    return torch.empty_like(x)
+
+
+AXPB_CONFIGS = [{"BLOCK": 128, "num_warps": 1}, {"BLOCK": 1024, "num_warps": 4}, {"BLOCK": 4096, "num_warps": 8},
+                {"BLOCK": 8192, "num_warps": 8}]
+
+
 def plugins():
     """The example plugins, with example inputs (meta tensors) and a torch reference for each."""
     import torch_tensorrt_annotation as tta

@@ -1,0 +1,226 @@
+"""GPU runtime benchmarks: host overhead per call, elementwise throughput against copy bandwidth, autotune quality.
+
+    python benchmarks/bench_runtime.py --out benchmarks/results
+
+All figures of one run come from one process on one GPU; medians of repeated measurements. Targets (checked here,
+never by timed tests): tta eager op <= 1.5x torch's native `x + 1` and <= 0.6x a torch.library custom op calling
+Triton's launcher; elementwise throughput >= 85% of torch's device-to-device copy bandwidth; the eager
+autotuner's pick within 5% of the best tactic found by exhaustive timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+import torch
+import triton
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import torch_tensorrt_annotation as tta  # noqa: E402
+from torch_tensorrt_annotation.cuda_driver import driver_ptx_isa, driver_version  # noqa: E402
+from torch_tensorrt_annotation.examples import triton_examples as ex  # noqa: E402
+from torch_tensorrt_annotation.runtime import time_artifacts  # noqa: E402
+from torch_tensorrt_annotation.symbolic import Shapes  # noqa: E402
+from torch_tensorrt_annotation.torch_op import eager_runner  # noqa: E402
+
+
+def per_call_us(fn, iters: int, repeats: int) -> float:
+    """Median over `repeats` of the wall time per call of `iters` back-to-back calls (host-bound for tiny work)."""
+    for _ in range(200):
+        fn()
+    torch.cuda.synchronize()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(iters):
+            fn()
+        torch.cuda.synchronize()
+        samples.append((time.perf_counter() - start) / iters * 1e6)
+    return statistics.median(samples)
+
+
+def gpu_ms(fn, reps: int = 30) -> float:
+    for _ in range(3):
+        fn()
+    torch.cuda.synchronize()
+    samples = []
+    for _ in range(reps):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn()
+        end.record()
+        end.synchronize()
+        samples.append(start.elapsed_time(end))
+    return statistics.median(samples)
+
+
+def host_overhead(iters: int, repeats: int) -> dict:
+    add = tta.custom_plugin(tta.triton(ex.add_launch, configs=[{"BLOCK": 256, "num_warps": 2}]),
+                            meta_impl=ex.add_meta)
+    op = tta.custom_op("ttabench::add", impl=add)
+
+    @torch.library.custom_op("ttabench::triton_add", mutates_args=())
+    def triton_add(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        out = torch.empty_like(x)
+        ex.add_launch(x, y, out, BLOCK=256, num_warps=2)
+        return out
+
+    @triton_add.register_fake
+    def _(x, y):
+        return torch.empty_like(x)
+
+    x, y = torch.ones(1, device="cuda"), torch.ones(1, device="cuda")
+    torch.testing.assert_close(op(x, y), triton_add(x, y))
+    paths = {
+        "tta eager op": lambda: op(x, y),
+        "torch native x + 1": lambda: x + 1,
+        "torch.library custom_op + Triton launcher": lambda: triton_add(x, y),
+    }
+    # interleave the paths so that drift affects them alike
+    results = {name: [] for name in paths}
+    for _ in range(3):
+        for name, fn in paths.items():
+            results[name].append(per_call_us(fn, iters, repeats))
+    us = {name: statistics.median(v) for name, v in results.items()}
+    return {
+        "per_call_us": us,
+        "ratio_vs_native": us["tta eager op"] / us["torch native x + 1"],
+        "ratio_vs_custom_op_triton": us["tta eager op"] / us["torch.library custom_op + Triton launcher"],
+    }
+
+
+def throughput(mib: int) -> dict:
+    n = mib * 1024 * 1024 // 4
+    plugin = tta.custom_plugin(tta.triton(ex.axpb_launch, configs=ex.AXPB_CONFIGS), meta_impl=ex.axpb_meta)
+    op = tta.custom_op("ttabench::axpb", impl=plugin)
+    x = torch.randn(n, device="cuda")
+    out = torch.empty_like(x)
+    torch.testing.assert_close(op(x), x * 2 + 1)  # first call autotunes
+    bytes_moved = 2 * x.numel() * x.element_size()  # read + write, for both
+    copy_ms = gpu_ms(lambda: out.copy_(x))
+    op_ms = gpu_ms(lambda: op(x))
+    tactic = eager_runner("ttabench::axpb").chosen_tactic(x)
+    return {
+        "mib_per_tensor": mib,
+        "copy_GBps": bytes_moved / copy_ms / 1e6,
+        "tta_GBps": bytes_moved / op_ms / 1e6,
+        "ratio": copy_ms / op_ms,
+        "tactic": tactic,
+        "config": dict(plugin.tactics[tactic - 1].config),
+    }
+
+
+def autotune_quality(mib: int) -> dict:
+    n = mib * 1024 * 1024 // 4
+    configs = [{"BLOCK": 64, "num_warps": 1}, {"BLOCK": 128, "num_warps": 1}, {"BLOCK": 4096, "num_warps": 8},
+               {"BLOCK": 1024, "num_warps": 4}]
+    plugin = tta.custom_plugin(tta.triton(ex.axpb_launch, configs=configs), meta_impl=ex.axpb_meta, name="tune")
+    op = tta.custom_op("ttabench::tune", impl=plugin)
+    x = torch.randn(n, device="cuda")
+    op(x)
+    picked = eager_runner("ttabench::tune").chosen_tactic(x)
+    runner = eager_runner("ttabench::tune")
+    shapes = Shapes(((n,),), ((n,),))
+    artifacts = runner.artifacts(x.device, shapes, [x.dtype], [x.dtype], ())
+    exhaustive = time_artifacts(artifacts, [x], shapes, [x.dtype], x.device, reps=50)
+    best = min(exhaustive, key=exhaustive.get)
+    return {
+        "mib_per_tensor": mib,
+        "exhaustive_ms": {str(k): v for k, v in sorted(exhaustive.items())},
+        "slowest_over_fastest": max(exhaustive.values()) / min(exhaustive.values()),
+        "picked": picked,
+        "best": best,
+        "picked_over_best": exhaustive[picked] / exhaustive[best],
+    }
+
+
+def environment() -> dict:
+    isa = driver_ptx_isa()
+    return {
+        "gpu": torch.cuda.get_device_name(),
+        "driver_cuda": driver_version(),
+        "driver_ptx_isa": f"{isa[0]}.{isa[1]}" if isa else None,
+        "torch": torch.__version__,
+        "triton": triton.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def markdown(results: dict) -> str:
+    env, h, t, a = results["environment"], results["host_overhead"], results["throughput"], results["autotune"]
+    lines = [
+        "# GPU runtime benchmarks",
+        "",
+        f"GPU: {env['gpu']}; driver CUDA {env['driver_cuda']} (PTX ISA {env['driver_ptx_isa']}); "
+        f"torch {env['torch']}; Triton {env['triton']}; Python {env['python']}.",
+        f"Command: `{results['command']}`. Medians; all figures from one run.",
+        "",
+        "## Host overhead per call (1-element tensors, back-to-back calls)",
+        "",
+        "| path | us per call |",
+        "| --- | --- |",
+    ]
+    lines += [f"| {k} | {v:.2f} |" for k, v in h["per_call_us"].items()]
+    lines += [
+        "",
+        f"- tta / torch native: **{h['ratio_vs_native']:.2f}x** (target <= 1.5x: "
+        f"{'met' if h['ratio_vs_native'] <= 1.5 else 'NOT met'})",
+        f"- tta / custom_op + Triton launcher: **{h['ratio_vs_custom_op_triton']:.2f}x** (target <= 0.6x: "
+        f"{'met' if h['ratio_vs_custom_op_triton'] <= 0.6 else 'NOT met'})",
+        "",
+        f"## Elementwise throughput, {t['mib_per_tensor']} MiB fp32 in and out",
+        "",
+        f"- torch device-to-device copy: {t['copy_GBps']:.0f} GB/s; tta `x * 2 + 1` (tactic {t['tactic']}, "
+        f"{t['config']}): {t['tta_GBps']:.0f} GB/s",
+        f"- ratio **{t['ratio'] * 100:.1f}%** (target >= 85%: {'met' if t['ratio'] >= 0.85 else 'NOT met'})",
+        "",
+        f"## Autotune quality, {a['mib_per_tensor']} MiB",
+        "",
+        "| tactic | median ms (exhaustive, 50 reps) |",
+        "| --- | --- |",
+    ]
+    lines += [f"| {k} | {v:.4f} |" for k, v in a["exhaustive_ms"].items()]
+    lines += [
+        "",
+        f"- slowest / fastest tactic: {a['slowest_over_fastest']:.2f}x",
+        f"- autotuner picked tactic {a['picked']}, best is {a['best']}: picked / best = "
+        f"**{a['picked_over_best']:.3f}** (target <= 1.05: {'met' if a['picked_over_best'] <= 1.05 else 'NOT met'})",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default=None, help="directory for gpu_runtime.json and gpu_runtime.md")
+    parser.add_argument("--iters", type=int, default=5000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--mib", type=int, default=256)
+    args = parser.parse_args()
+    results = {
+        "command": "python benchmarks/bench_runtime.py " + " ".join(sys.argv[1:]),
+        "environment": environment(),
+        "host_overhead": host_overhead(args.iters, args.repeats),
+        "throughput": throughput(args.mib),
+        "autotune": autotune_quality(64),
+    }
+    text = markdown(results)
+    print(text)
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        with open(os.path.join(args.out, "gpu_runtime.json"), "w") as f:
+            json.dump(results, f, indent=2)
+        with open(os.path.join(args.out, "gpu_runtime.md"), "w") as f:
+            f.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

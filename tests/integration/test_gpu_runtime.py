@@ -1,0 +1,120 @@
+"""On a GPU: the eager op runs the artifacts through the launcher, autotunes, works under CUDA graphs and
+torch.compile; tta.check reports broken tactics. Skipped without a GPU."""
+
+import pytest
+import torch
+
+import torch_tensorrt_annotation as tta
+from torch_tensorrt_annotation.examples import triton_examples as ex
+from torch_tensorrt_annotation.torch_op import eager_runner
+
+from .gpu_cases import TOLERANCE, as_tuple
+
+pytestmark = pytest.mark.gpu
+
+
+@pytest.fixture(scope="module")
+def ops():
+    plugins = ex.plugins()
+    return {name: (tta.custom_op(f"ttart::{name}", impl=p), ref) for name, (p, _, ref) in plugins.items()}
+
+
+def close(got, expected, dtype=torch.float32):
+    rtol, atol = TOLERANCE[dtype]
+    for g, e in zip(as_tuple(got), as_tuple(expected)):
+        torch.testing.assert_close(g, e, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16], ids=str)
+def test_dtypes_sizes_and_dynamic_shapes_through_one_op(ops, dtype):
+    op, ref = ops["add"]
+    for n in (0, 1, 1000, 4097, 1 << 20):  # empty, one, not divisible by any block, large
+        x, y = torch.randn(n, device="cuda", dtype=dtype), torch.randn(n, device="cuda", dtype=dtype)
+        close(op(x, y), ref(x, y), dtype)
+
+
+def test_about_256_mib(ops):
+    op, ref = ops["add"]
+    n = 64 * 1024 * 1024  # 256 MiB of fp32 per tensor
+    x, y = torch.randn(n, device="cuda"), torch.randn(n, device="cuda")
+    torch.testing.assert_close(op(x, y), x + y)
+
+
+def test_multiple_outputs_and_float_attribute(ops):
+    op, ref = ops["sum_diff"]
+    a, b = torch.randn(3001, device="cuda"), torch.randn(3001, device="cuda")
+    close(op(a, b), ref(a, b))
+    op, ref = ops["rmsnorm"]
+    for shape in ((4, 8, 1000), (2, 4097)):
+        x, w = torch.randn(shape, device="cuda"), torch.randn(shape[-1], device="cuda")
+        for eps in (1e-5, 0.5):
+            close(op(x, w, eps), ref(x, w, eps))
+
+
+def test_non_contiguous_and_misaligned_inputs_are_copied(ops):
+    op, ref = ops["scale2d"]
+    x = torch.randn(300, 100, device="cuda").t()  # non-contiguous
+    close(op(x), ref(x))
+    op, ref = ops["add"]
+    base = torch.randn(1001, device="cuda")
+    x, y = base[1:], base[:-1]  # 4-byte offset: not 16-byte aligned
+    close(op(x, y), ref(x, y))
+
+
+def test_cuda_graph_capture_and_replay(ops):
+    op, ref = ops["rmsnorm"]
+    x, w = torch.randn(4, 8, 1000, device="cuda"), torch.randn(1000, device="cuda")
+    op(x, w, 1e-5)  # warm up: compile and autotune outside capture
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        out = op(x, w, 1e-5)
+    for _ in range(3):
+        x.copy_(torch.randn_like(x))
+        graph.replay()
+        torch.cuda.synchronize()
+        close(out, ref(x, w, 1e-5))
+
+
+def test_torch_compile_fullgraph(ops):
+    op, _ = ops["rmsnorm"]
+
+    def f(x, w):
+        return op(x, w, 1e-5) * 2 + 1
+
+    compiled = torch.compile(f, fullgraph=True)
+    for shape in ((4, 8, 1000), (2, 8, 1000)):
+        x, w = torch.randn(shape, device="cuda"), torch.randn(1000, device="cuda")
+        close(compiled(x, w), f(x, w))
+
+
+def test_autotuner_picks_a_tactic_and_pinning_overrides_it():
+    plugin = tta.custom_plugin(tta.triton(ex.axpb_launch, configs=ex.AXPB_CONFIGS), meta_impl=ex.axpb_meta)
+    op = tta.custom_op("ttart::axpb_tuned", impl=plugin)
+    x = torch.randn(1 << 22, device="cuda")
+    torch.testing.assert_close(op(x), x * 2 + 1)
+    assert eager_runner("ttart::axpb_tuned").chosen_tactic(x) in {t.number for t in plugin.tactics}
+    pinned = tta.custom_op("ttart::axpb_pinned", impl=plugin, tactic=3)
+    torch.testing.assert_close(pinned(x), x * 2 + 1)
+    assert eager_runner("ttart::axpb_pinned").chosen_tactic(x) == 3
+
+
+def test_check_reports_every_tactic_and_catches_a_broken_one():
+    configs = [{"BLOCK": 1024}, {"BLOCK": 1024, "BROKEN": True}, {"BLOCK": 300}]
+    plugin = tta.custom_plugin(tta.triton(ex.axpb_launch, configs=configs), meta_impl=ex.axpb_meta)
+    x = torch.randn(10_000, device="cuda")
+    report = tta.check(plugin, x)
+    print(report)
+    statuses = [r.status for r in report.results]
+    assert statuses == ["ok", "mismatch", "compile error"] and not report.ok
+    assert report.results[1].max_abs_err > 0.5 and report.results[0].max_abs_err == 0
+    assert report.results[0].median_us > 0
+    report = tta.check(plugin, x, reference=lambda t: t * 2 + 1)  # an independent reference
+    assert [r.status for r in report.results] == ["ok", "mismatch", "compile error"]
+    assert "mismatch" in str(report) and "*" in str(report)
+
+
+def test_check_accepts_a_registered_op(ops):
+    op, _ = ops["sum_diff"]
+    report = tta.check(op, torch.randn(5000, device="cuda"), torch.randn(5000, device="cuda"))
+    assert report.ok and len(report.results) == 2

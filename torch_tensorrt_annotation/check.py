@@ -1,0 +1,182 @@
+"""`tta.check`: compile every tactic, launch each exactly as TensorRT would, compare, time. Before an engine build.
+
+    report = tta.check(plugin, x, w, 1e-5)
+    print(report)            # one row per tactic
+    assert report.ok
+
+The default reference is tactic 1's config run by its backend's own launcher (Triton's, for a Triton spec), which
+checks the AOT path (parameter order, launch geometry, specialization) against the user's own launch. Pass
+`reference=fn` (a torch function taking the op's arguments) to also check the kernels' math.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass, field
+
+from . import launcher
+from . import symbolic as S
+from .errors import CompileError, SpecError
+
+OK, MISMATCH, COMPILE_ERROR, LOAD_ERROR, OUT_OF_RESOURCES, LAUNCH_ERROR = (
+    "ok", "mismatch", "compile error", "load error", "out of resources", "launch error")
+_RESOURCE_CODES = {701, 1}  # CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES, CUDA_ERROR_INVALID_VALUE (shared memory, block)
+_LOAD_CODES = {218, 222, 209, 200}  # invalid PTX, unsupported PTX version, no binary for GPU, invalid image
+
+
+@dataclass
+class TacticResult:
+    tactic: int
+    config: dict
+    kernel: str = ""
+    status: str = OK
+    max_abs_err: float = math.nan
+    max_rel_err: float = math.nan
+    median_us: float = math.nan
+    detail: str = ""
+
+
+@dataclass
+class CheckReport:
+    op: str
+    device: str
+    results: list[TacticResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.results) and all(r.status == OK for r in self.results)
+
+    @property
+    def fastest(self) -> TacticResult | None:
+        good = [r for r in self.results if r.status == OK]
+        return min(good, key=lambda r: r.median_us) if good else None
+
+    def __str__(self) -> str:
+        header = ["tactic", "config", "status", "max abs err", "max rel err", "median us", "detail"]
+        best = self.fastest
+        rows = [[f"{r.tactic}{'*' if best is r else ''}", ",".join(f"{k}={v}" for k, v in r.config.items()),
+                 r.status, _num(r.max_abs_err), _num(r.max_rel_err), _num(r.median_us, "{:.2f}"), r.detail[:90]]
+                for r in self.results]
+        widths = [max(len(x[i]) for x in rows + [header]) for i in range(len(header))]
+        line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+        verdict = "all tactics ok" if self.ok else "FAILED"
+        return "\n".join([f"tta.check {self.op} on {self.device}: {verdict} (* = fastest)", line(header),
+                          line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def _num(value: float, fmt: str = "{:.3g}") -> str:
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else fmt.format(value)
+
+
+def _plugin_of(plugin_or_op):
+    from .plugin import CustomPlugin
+    from .torch_op import registered_plugin
+
+    if isinstance(plugin_or_op, CustomPlugin):
+        return plugin_or_op, plugin_or_op.op_name
+    name = getattr(plugin_or_op, "name", None)
+    name = name() if callable(name) else name
+    plugin = registered_plugin(str(name)) if name else None
+    if plugin is None:
+        raise SpecError(f"tta.check takes a plugin or an op registered with tta.custom_op, got {plugin_or_op!r}.")
+    return plugin, str(name)
+
+
+def check(plugin_or_op, *inputs, reference=None, rtol: float | None = None, atol: float | None = None,
+          reps: int = 20) -> CheckReport:
+    import torch
+
+    from .runtime import EagerOp
+
+    plugin, op_name = _plugin_of(plugin_or_op)
+    tensors, attrs = plugin.schema.split(tuple(inputs), {}, op_name)
+    device = tensors[0].device
+    if device.type != "cuda":
+        raise SpecError("tta.check launches kernels: give CUDA tensors.")
+    tensors = [t.contiguous() for t in tensors]
+    meta = plugin.meta_impl(*[torch.empty(t.shape, dtype=t.dtype, device="meta") for t in tensors], *attrs)
+    metas = meta if isinstance(meta, (tuple, list)) else (meta,)
+    shapes = S.Shapes(tuple(tuple(t.shape) for t in tensors), tuple(tuple(m.shape) for m in metas))
+    expected = _reference(plugin, reference, tensors, attrs, metas, device)
+    runner = EagerOp(plugin, op_name)
+    report = CheckReport(op_name, torch.cuda.get_device_name(device))
+    for tactic in plugin.tactics:
+        result = TacticResult(tactic.number, dict(tactic.config))
+        report.results.append(result)
+        try:
+            artifact = plugin.compile_tactic(
+                tactic, runner.target(device), in_dtypes=[t.dtype for t in tensors],
+                out_dtypes=[m.dtype for m in metas], in_ranks=[t.dim() for t in tensors],
+                out_ranks=[m.dim() for m in metas], attrs=list(attrs), shapes=shapes)
+        except CompileError as exc:
+            result.status, result.detail = COMPILE_ERROR, exc.message
+            continue
+        result.kernel = artifact.kernel_name
+        outputs = [torch.full(m.shape, float("nan"), dtype=m.dtype, device=device) if m.dtype.is_floating_point
+                   else torch.zeros(m.shape, dtype=m.dtype, device=device) for m in metas]
+        stream = torch.cuda.current_stream(device).cuda_stream
+        try:
+            prepared = launcher.PreparedLaunch(artifact, shapes, device.index or 0)
+            prepared([t.data_ptr() for t in tensors], [o.data_ptr() for o in outputs], stream)
+            torch.cuda.synchronize(device)
+        except launcher.LaunchError as exc:
+            result.status = (LOAD_ERROR if exc.code in _LOAD_CODES else
+                             OUT_OF_RESOURCES if exc.code in _RESOURCE_CODES else LAUNCH_ERROR)
+            result.detail = str(exc)
+            continue
+        result.max_abs_err, result.max_rel_err = _errors(outputs, expected)
+        if not all(_close(o, e, rtol, atol) for o, e in zip(outputs, expected)):
+            result.status = MISMATCH
+            result.detail = "outputs differ from the reference beyond tolerance"
+        result.median_us = _median_us(prepared, tensors, outputs, stream, reps)
+    return report
+
+
+def _reference(plugin, reference, tensors, attrs, metas, device):
+    import torch
+
+    if reference is not None:
+        out = reference(*tensors, *attrs)
+        return [t.contiguous() for t in (out if isinstance(out, (tuple, list)) else (out,))]
+    tactic = plugin.tactics[0]
+    outputs = [torch.empty(m.shape, dtype=m.dtype, device=device) for m in metas]
+    with torch.cuda.device(device):
+        tactic.spec.launch_fn(*tensors, *outputs, *attrs, **dict(tactic.config))
+    torch.cuda.synchronize(device)
+    return outputs
+
+
+def _close(out, ref, rtol, atol) -> bool:
+    import torch
+
+    default_rtol, default_atol = {torch.float16: (2e-3, 2e-3), torch.bfloat16: (2e-2, 2e-2)}.get(out.dtype,
+                                                                                                 (1e-5, 1e-5))
+    return torch.allclose(out.float(), ref.float(), rtol=rtol if rtol is not None else default_rtol,
+                          atol=atol if atol is not None else default_atol, equal_nan=False)
+
+
+def _errors(outputs, expected) -> tuple[float, float]:
+    abs_err = rel_err = 0.0
+    for o, e in zip(outputs, expected):
+        if o.numel() == 0:
+            continue
+        diff = (o.float() - e.float()).abs()
+        abs_err = max(abs_err, diff.max().item())
+        rel_err = max(rel_err, (diff / e.float().abs().clamp_min(1e-6)).max().item())
+    return abs_err, rel_err
+
+
+def _median_us(prepared, tensors, outputs, stream, reps: int) -> float:
+    import torch
+
+    samples = []
+    args = ([t.data_ptr() for t in tensors], [o.data_ptr() for o in outputs], stream)
+    for _ in range(reps):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        prepared(*args)
+        end.record()
+        end.synchronize()
+        samples.append(start.elapsed_time(end) * 1e3)
+    return statistics.median(samples)

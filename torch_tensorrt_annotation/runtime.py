@@ -1,0 +1,205 @@
+"""The eager CUDA path of a tta op: the very artifacts TensorRT embeds, launched the way TensorRT launches them.
+
+Per call: look up the prepared launch for these exact shapes (dict hit), allocate the outputs, write pointers,
+cuLaunchKernel on torch's current stream. The first call for new shapes does the rest once: output shapes from
+meta_impl, compile (cached per dtype/rank/attribute signature), and tactic choice.
+
+Tactic choice mirrors TensorRT's build: the first call in a shape bucket (dtypes, attributes, every dim rounded up
+to a power of two) times every tactic with CUDA events and keeps the fastest. `tactic=` on `tta.custom_op`, or the
+TTA_TACTIC environment variable, pins one. Tuning needs a real launch, so it cannot happen while a CUDA graph is
+being captured: warm the op up first (the usual rule for graph capture), or pin a tactic.
+
+Inputs must be CUDA tensors. Non-contiguous inputs, or inputs not 16-byte aligned, are copied first (the artifacts
+assume TensorRT's contiguous, aligned buffers); outputs are always freshly allocated and contiguous.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import statistics
+import threading
+
+from . import launcher
+from . import symbolic as S
+from .errors import CompileError, SpecError
+from .plugin import CustomPlugin, resolve_target
+from .spec import Artifact
+
+log = logging.getLogger(__name__)
+
+TACTIC_ENV = "TTA_TACTIC"
+TUNE_REPS = 10
+
+
+def _raw_stream_getter():
+    import torch
+
+    raw = getattr(torch._C, "_cuda_getCurrentRawStream", None)
+    if raw is not None:
+        return raw
+    return lambda device: torch.cuda.current_stream(device).cuda_stream
+
+
+class EagerOp:
+    """Callable eager implementation of one plugin (one per registered op name)."""
+
+    def __init__(self, plugin: CustomPlugin, op_name: str, tactic: int | None = None):
+        self.plugin, self.op_name = plugin, op_name
+        self._pinned = tactic
+        self._n_in = len(plugin.schema.inputs)
+        self._entries: dict = {}
+        self._winners: dict = {}
+        self._targets: dict = {}
+        self._lock = threading.RLock()
+        self._stream = None
+
+    # -- the hot path --
+    def __call__(self, *args):
+        n_in = self._n_in
+        inputs = args[:n_in]
+        key = (tuple(tuple(t.shape) for t in inputs), tuple(t.dtype for t in inputs), args[n_in:],
+               inputs[0].device)
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._prepare(key, inputs, args[n_in:])
+        ready = [t if t.is_contiguous() and t.data_ptr() % 16 == 0 else t.contiguous().clone() for t in inputs]
+        device = key[3]
+        outputs = [_empty(shape, dtype=dtype, device=device) for shape, dtype in entry.out_specs]
+        entry.launch([t.data_ptr() for t in ready], [o.data_ptr() for o in outputs], self._stream(device.index))
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+    # -- first call for these shapes --
+    def _prepare(self, key, inputs, attrs):
+        import torch
+
+        with self._lock:
+            if key in self._entries:
+                return self._entries[key]
+            if self._stream is None:
+                self._stream = _raw_stream_getter()
+                global _empty
+                _empty = torch.empty
+            device = inputs[0].device
+            if device.type != "cuda":
+                raise RuntimeError(f"Op '{self.op_name}' runs on CUDA tensors only, got {device}.")
+            in_shapes, in_dtypes = key[0], key[1]
+            metas = self.plugin.meta_impl(*[torch.empty(s, dtype=d, device="meta")
+                                            for s, d in zip(in_shapes, in_dtypes)], *attrs)
+            metas = metas if isinstance(metas, (tuple, list)) else (metas,)
+            out_specs = tuple((tuple(m.shape), m.dtype) for m in metas)
+            shapes = S.Shapes(in_shapes, tuple(s for s, _ in out_specs))
+            artifact = self._choose(device, shapes, in_dtypes, tuple(d for _, d in out_specs), attrs, inputs)
+            entry = _Entry(out_specs, launcher.PreparedLaunch(artifact, shapes, device.index or 0), artifact)
+            self._entries[key] = entry
+            return entry
+
+    def target(self, device):
+        if device.index not in self._targets:
+            import torch
+
+            major, minor = torch.cuda.get_device_capability(device)
+            self._targets[device.index] = resolve_target(major * 10 + minor, None)
+        return self._targets[device.index]
+
+    def artifacts(self, device, shapes, in_dtypes, out_dtypes, attrs) -> list[Artifact]:
+        """Every tactic that compiles for this signature (failures logged once and skipped)."""
+        out, failures = [], []
+        for tactic in self.plugin.tactics:
+            try:
+                out.append(self.plugin.compile_tactic(
+                    tactic, self.target(device), in_dtypes=in_dtypes, out_dtypes=out_dtypes,
+                    in_ranks=[len(s) for s in shapes.inputs], out_ranks=[len(s) for s in shapes.outputs],
+                    attrs=attrs, shapes=shapes))
+            except CompileError as exc:
+                failures.append(f"{tactic.describe()}: {exc.message}")
+        if not out:
+            raise CompileError(f"No tactic of op '{self.op_name}' compiled:\n  " + "\n  ".join(failures))
+        return out
+
+    def _choose(self, device, shapes, in_dtypes, out_dtypes, attrs, inputs) -> Artifact:
+        import torch
+
+        pinned = self._pinned or _env_tactic(self.plugin)
+        if pinned is not None:
+            tactic = self.plugin.tactics[pinned - 1]
+            return self.plugin.compile_tactic(
+                tactic, self.target(device), in_dtypes=in_dtypes, out_dtypes=out_dtypes,
+                in_ranks=[len(s) for s in shapes.inputs], out_ranks=[len(s) for s in shapes.outputs],
+                attrs=attrs, shapes=shapes)
+        candidates = self.artifacts(device, shapes, in_dtypes, out_dtypes, attrs)
+        bucket = (in_dtypes, attrs, tuple(tuple(S._next_pow2(d) for d in s) for s in shapes.inputs))
+        winner = self._winners.get(bucket)
+        if winner is not None:
+            return next((a for a in candidates if a.tactic == winner), candidates[0])
+        if len(candidates) == 1:
+            return candidates[0]
+        if torch.cuda.is_current_stream_capturing():
+            log.warning("%s: first call for shapes %s happens during CUDA graph capture, where tactics cannot be "
+                        "timed; using tactic %d. Call the op once before capturing to autotune.",
+                        self.op_name, shapes.inputs, candidates[0].tactic)
+            return candidates[0]
+        times = time_artifacts(candidates, inputs, shapes, out_dtypes, device)
+        best = min(candidates, key=lambda a: times[a.tactic])
+        self._winners[bucket] = best.tactic
+        log.info("%s: autotuned shapes %s -> tactic %d (%s)", self.op_name, shapes.inputs, best.tactic,
+                 ", ".join(f"t{t}={ms * 1e3:.1f}us" for t, ms in sorted(times.items())))
+        return best
+
+    def chosen_tactic(self, *args) -> int | None:
+        """The tactic the op uses for these arguments (after its first call with such shapes)."""
+        n_in = self._n_in
+        key = (tuple(tuple(t.shape) for t in args[:n_in]), tuple(t.dtype for t in args[:n_in]), args[n_in:],
+               args[0].device)
+        entry = self._entries.get(key)
+        return entry.artifact.tactic if entry else None
+
+
+class _Entry:
+    __slots__ = ("out_specs", "launch", "artifact")
+
+    def __init__(self, out_specs, launch, artifact):
+        self.out_specs, self.launch, self.artifact = out_specs, launch, artifact
+
+
+def _empty(*args, **kwargs):  # replaced by torch.empty at the first call (keeps `import tta` torch-free)
+    import torch
+
+    return torch.empty(*args, **kwargs)
+
+
+def _env_tactic(plugin: CustomPlugin) -> int | None:
+    raw = os.environ.get(TACTIC_ENV)
+    if not raw:
+        return None
+    try:
+        number = int(raw)
+    except ValueError:
+        number = -1
+    if not 1 <= number <= len(plugin.tactics):
+        raise SpecError(f"{TACTIC_ENV}={raw!r} is not a tactic of {plugin.op_name} (1..{len(plugin.tactics)}).")
+    return number
+
+
+def time_artifacts(artifacts, inputs, shapes, out_dtypes, device, reps: int = TUNE_REPS) -> dict[int, float]:
+    """Median milliseconds per launch of each artifact, measured with CUDA events on the current stream."""
+    import torch
+
+    ready = [t.contiguous() for t in inputs]
+    outputs = [torch.empty(s, dtype=d, device=device) for s, d in zip(shapes.outputs, out_dtypes)]
+    stream = torch.cuda.current_stream(device)
+    times = {}
+    for art in artifacts:
+        prepared = launcher.PreparedLaunch(art, shapes, device.index or 0)
+        args = ([t.data_ptr() for t in ready], [o.data_ptr() for o in outputs], stream.cuda_stream)
+        prepared(*args)  # warm-up (and module load)
+        samples = []
+        for _ in range(reps):
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record(stream)
+            prepared(*args)
+            end.record(stream)
+            end.synchronize()
+            samples.append(start.elapsed_time(end))
+        times[art.tactic] = statistics.median(samples)
+    return times
