@@ -89,8 +89,21 @@ def host_overhead(iters: int, repeats: int) -> dict:
         for name, fn in paths.items():
             results[name].append(per_call_us(fn, iters, repeats))
     us = {name: statistics.median(v) for name, v in results.items()}
+    # where the tta op's time goes: each layer measured alone
+    runner = eager_runner("ttabench::add")
+    entry = next(iter(runner._entries.values()))
+    stream = torch.cuda.current_stream().cuda_stream
+    out = torch.empty_like(x)
+    breakdown = {
+        "cuLaunchKernel via PreparedLaunch": per_call_us(
+            lambda: entry.launch([x.data_ptr(), y.data_ptr()], [out.data_ptr()], stream), iters, repeats),
+        "EagerOp called directly (no dispatcher)": per_call_us(lambda: runner(x, y), iters, repeats),
+        "torch.empty(1) alone": per_call_us(lambda: torch.empty((1,), dtype=torch.float32, device="cuda"),
+                                            iters, repeats),
+    }
     return {
         "per_call_us": us,
+        "breakdown_us": breakdown,
         "ratio_vs_native": us["tta eager op"] / us["torch native x + 1"],
         "ratio_vs_custom_op_triton": us["tta eager op"] / us["torch.library custom_op + Triton launcher"],
     }
@@ -168,6 +181,8 @@ def markdown(results: dict) -> str:
         "| --- | --- |",
     ]
     lines += [f"| {k} | {v:.2f} |" for k, v in h["per_call_us"].items()]
+    lines += ["", "Where the tta op's time goes (each layer alone):", "", "| layer | us per call |", "| --- | --- |"]
+    lines += [f"| {k} | {v:.2f} |" for k, v in h["breakdown_us"].items()]
     lines += [
         "",
         f"- tta / torch native: **{h['ratio_vs_native']:.2f}x** (target <= 1.5x: "

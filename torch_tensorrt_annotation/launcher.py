@@ -135,7 +135,7 @@ class PreparedLaunch:
     """
 
     __slots__ = ("artifact", "function", "grid", "block", "shared_mem", "empty", "_slots", "_params", "_n_in",
-                 "_lock", "_args")
+                 "_lock", "_args", "_pointer_slots", "_cu_launch")
 
     def __init__(self, artifact: Artifact, shapes: S.Shapes, device_index: int):
         params = artifact.launch_params(shapes)
@@ -149,21 +149,18 @@ class PreparedLaunch:
                        + [ctypes.c_uint64(0) for _ in range(n_out)])
         self._params = (ctypes.c_void_p * len(self._slots))(
             *[ctypes.cast(ctypes.pointer(v), ctypes.c_void_p) for v in self._slots])
-        self._args = (self.function, *(ctypes.c_uint(v) for v in self.grid), *(ctypes.c_uint(v) for v in self.block),
-                      ctypes.c_uint(self.shared_mem))
+        self._args = (self.function, *self.grid, *self.block, self.shared_mem)
+        self._pointer_slots = self._slots[:n_in] + self._slots[len(self._slots) - n_out:]
+        self._cu_launch = None if self.empty else driver().lib.cuLaunchKernel
         self._lock = threading.Lock()
 
     def __call__(self, input_ptrs: Sequence[int], output_ptrs: Sequence[int], stream: int) -> None:
         if self.empty:
             return
-        slots, n_in = self._slots, self._n_in
-        n_extra = len(slots) - n_in - len(output_ptrs)
-        with self._lock:
-            for i, p in enumerate(input_ptrs):
-                slots[i].value = p
-            for j, p in enumerate(output_ptrs):
-                slots[n_in + n_extra + j].value = p
-            code = driver().lib.cuLaunchKernel(*self._args, ctypes.c_void_p(stream), self._params, None)
+        with self._lock:  # the argument slots are shared by every caller of this prepared launch
+            for slot, ptr in zip(self._pointer_slots, (*input_ptrs, *output_ptrs)):
+                slot.value = ptr
+            code = self._cu_launch(*self._args, stream, self._params, None)
         if code != 0:
             driver().check(code, f"cuLaunchKernel({self.artifact.kernel_name}, grid={self.grid}, "
                                  f"block={self.block}, shared={self.shared_mem})")

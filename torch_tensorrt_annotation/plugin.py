@@ -17,7 +17,7 @@ from .aot import build_artifact
 from .backends.base import get_backend
 from .errors import CompileError, RecordingError, SpecError
 from .sources import source_of
-from .spec import CONSTANT, INPUT, OUTPUT, Artifact, KernelSpec, LaunchPlan, Tactic, Target
+from .spec import CONSTANT, EXTRA, INPUT, OUTPUT, Artifact, KernelSpec, LaunchPlan, Tactic, Target
 
 log = logging.getLogger(__name__)
 
@@ -191,11 +191,20 @@ class CustomPlugin:
         return artifacts
 
     def compile_tactic(self, tactic: Tactic, target: Target, *, in_dtypes, out_dtypes, in_ranks, out_ranks, attrs,
-                       shapes: S.Shapes | None = None) -> Artifact:
+                       shapes: S.Shapes | None = None, specialize_divisibility: bool = False) -> Artifact:
         """Compile one tactic for a signature (dtypes, ranks, attribute values). `shapes` (concrete dims) is only
-        needed when the launch bakes a dim-dependent value into the kernel; the artifact then guards it."""
+        needed when the launch bakes a dim-dependent value into the kernel; the artifact then guards it.
+
+        `specialize_divisibility` (concrete shapes only): tell the compiler which int32 extras are multiples of 16
+        for these shapes, as Triton's own launcher does, which lets it vectorize masked loads. The artifact guards
+        it, so it is only used where the shapes are known exactly (eager launches), never for dynamic dims.
+        """
         plan = self.plan(tactic, in_dtypes, in_ranks, out_dtypes, out_ranks, attrs)
         constants, guards = {}, []
+        divisible = frozenset()
+        if specialize_divisibility and shapes is not None:
+            divisible = frozenset(a.name for a in plan.of_kind(EXTRA) if a.expr.evaluate(shapes) % 16 == 0)
+            guards += [(S.binop("mod", a.expr, 16), 0) for a in plan.of_kind(EXTRA) if a.name in divisible]
         for arg in plan.args:
             if arg.kind != CONSTANT:
                 continue
@@ -212,7 +221,8 @@ class CustomPlugin:
                 constants[arg.name] = value
                 guards.append((arg.expr, value))
         ranks = (tuple(in_ranks), tuple(out_ranks))
-        key = (tactic.number, target, tuple(in_dtypes), tuple(out_dtypes), ranks, _freeze(constants), tuple(guards))
+        key = (tactic.number, target, tuple(in_dtypes), tuple(out_dtypes), ranks, _freeze(constants), tuple(guards),
+               divisible)
         with self._lock:
             cached = self._artifacts.get(key)
         if cached is not None:
@@ -220,7 +230,7 @@ class CustomPlugin:
         kernel_name = self.kernel_name(tactic, key)
         backend = get_backend(tactic.spec.backend)
         compiled = backend.compile(plan, kernel_name=kernel_name, target=target, input_dtypes=in_dtypes,
-                                   output_dtypes=out_dtypes, constants=constants)
+                                   output_dtypes=out_dtypes, constants=constants, divisible=divisible)
         artifact = build_artifact(tactic=tactic.number, backend=tactic.spec.backend, config=tactic.config,
                                   plan=plan, compiled=compiled, target=target, input_dtypes=in_dtypes,
                                   output_dtypes=out_dtypes, input_ranks=ranks[0], constants=constants,

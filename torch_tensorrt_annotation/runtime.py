@@ -2,7 +2,9 @@
 
 Per call: look up the prepared launch for these exact shapes (dict hit), allocate the outputs, write pointers,
 cuLaunchKernel on torch's current stream. The first call for new shapes does the rest once: output shapes from
-meta_impl, compile (cached per dtype/rank/attribute signature), and tactic choice.
+meta_impl, compile (cached per dtype/rank/attribute signature), and tactic choice. Like Triton's own launcher,
+the eager path tells the compiler which int32 extras are multiples of 16 for the shapes at hand (and guards it),
+so that masked loads vectorize; the TensorRT path, whose dims may be dynamic, never assumes it.
 
 Tactic choice mirrors TensorRT's build: the first call in a shape bucket (dtypes, attributes, every dim rounded up
 to a power of two) times every tactic with CUDA events and keeps the fastest. `tactic=` on `tta.custom_op`, or the
@@ -58,15 +60,20 @@ class EagerOp:
     def __call__(self, *args):
         n_in = self._n_in
         inputs = args[:n_in]
-        key = (tuple(tuple(t.shape) for t in inputs), tuple(t.dtype for t in inputs), args[n_in:],
-               inputs[0].device)
+        key = (tuple([(t.shape, t.dtype, t.get_device()) for t in inputs]), args[n_in:])
         entry = self._entries.get(key)
         if entry is None:
             entry = self._prepare(key, inputs, args[n_in:])
-        ready = [t if t.is_contiguous() and t.data_ptr() % 16 == 0 else t.contiguous().clone() for t in inputs]
-        device = key[3]
+        pointers = []
+        for t in inputs:
+            ptr = t.data_ptr()
+            if ptr & 15 or not t.is_contiguous():  # the artifact assumes TensorRT's contiguous, aligned buffers
+                t = t.contiguous().clone()
+                ptr = t.data_ptr()
+            pointers.append(ptr)
+        device = entry.device
         outputs = [_empty(shape, dtype=dtype, device=device) for shape, dtype in entry.out_specs]
-        entry.launch([t.data_ptr() for t in ready], [o.data_ptr() for o in outputs], self._stream(device.index))
+        entry.launch(pointers, [o.data_ptr() for o in outputs], self._stream(entry.device_index))
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
     # -- first call for these shapes --
@@ -83,14 +90,17 @@ class EagerOp:
             device = inputs[0].device
             if device.type != "cuda":
                 raise RuntimeError(f"Op '{self.op_name}' runs on CUDA tensors only, got {device}.")
-            in_shapes, in_dtypes = key[0], key[1]
+            in_shapes = tuple(tuple(t.shape) for t in inputs)
+            in_dtypes = tuple(t.dtype for t in inputs)
             metas = self.plugin.meta_impl(*[torch.empty(s, dtype=d, device="meta")
                                             for s, d in zip(in_shapes, in_dtypes)], *attrs)
             metas = metas if isinstance(metas, (tuple, list)) else (metas,)
             out_specs = tuple((tuple(m.shape), m.dtype) for m in metas)
             shapes = S.Shapes(in_shapes, tuple(s for s, _ in out_specs))
             artifact = self._choose(device, shapes, in_dtypes, tuple(d for _, d in out_specs), attrs, inputs)
-            entry = _Entry(out_specs, launcher.PreparedLaunch(artifact, shapes, device.index or 0), artifact)
+            index = device.index if device.index is not None else torch.cuda.current_device()
+            entry = _Entry(out_specs, launcher.PreparedLaunch(artifact, shapes, index), artifact,
+                           torch.device("cuda", index), index)
             self._entries[key] = entry
             return entry
 
@@ -110,7 +120,7 @@ class EagerOp:
                 out.append(self.plugin.compile_tactic(
                     tactic, self.target(device), in_dtypes=in_dtypes, out_dtypes=out_dtypes,
                     in_ranks=[len(s) for s in shapes.inputs], out_ranks=[len(s) for s in shapes.outputs],
-                    attrs=attrs, shapes=shapes))
+                    attrs=attrs, shapes=shapes, specialize_divisibility=True))
             except CompileError as exc:
                 failures.append(f"{tactic.describe()}: {exc.message}")
         if not out:
@@ -126,7 +136,7 @@ class EagerOp:
             return self.plugin.compile_tactic(
                 tactic, self.target(device), in_dtypes=in_dtypes, out_dtypes=out_dtypes,
                 in_ranks=[len(s) for s in shapes.inputs], out_ranks=[len(s) for s in shapes.outputs],
-                attrs=attrs, shapes=shapes)
+                attrs=attrs, shapes=shapes, specialize_divisibility=True)
         candidates = self.artifacts(device, shapes, in_dtypes, out_dtypes, attrs)
         bucket = (in_dtypes, attrs, tuple(tuple(S._next_pow2(d) for d in s) for s in shapes.inputs))
         winner = self._winners.get(bucket)
@@ -149,17 +159,17 @@ class EagerOp:
     def chosen_tactic(self, *args) -> int | None:
         """The tactic the op uses for these arguments (after its first call with such shapes)."""
         n_in = self._n_in
-        key = (tuple(tuple(t.shape) for t in args[:n_in]), tuple(t.dtype for t in args[:n_in]), args[n_in:],
-               args[0].device)
+        key = (tuple([(t.shape, t.dtype, t.get_device()) for t in args[:n_in]]), args[n_in:])
         entry = self._entries.get(key)
         return entry.artifact.tactic if entry else None
 
 
 class _Entry:
-    __slots__ = ("out_specs", "launch", "artifact")
+    __slots__ = ("out_specs", "launch", "artifact", "device", "device_index")
 
-    def __init__(self, out_specs, launch, artifact):
+    def __init__(self, out_specs, launch, artifact, device, device_index):
         self.out_specs, self.launch, self.artifact = out_specs, launch, artifact
+        self.device, self.device_index = device, device_index
 
 
 def _empty(*args, **kwargs):  # replaced by torch.empty at the first call (keeps `import tta` torch-free)

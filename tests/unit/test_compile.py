@@ -141,3 +141,21 @@ def test_artifacts_are_per_rank_signature_and_refuse_other_ranks(meta):
     assert rank3.input_ranks == (3, 1) and rank2.input_ranks == (2, 1) and rank3 is not rank2
     with pytest.raises(ValueError, match=r"recorded for inputs of rank \(3, 1\)"):
         rank3.launch_params(S.Shapes(((8, 64), (64,)), ((8, 64),)))
+
+
+def test_divisibility_specialization_vectorizes_and_is_guarded(meta):
+    plugin = EXAMPLES["add"][0]
+    target = tta.Target.parse("sm_90", (9, 0))
+    common = dict(in_dtypes=[torch.float32] * 2, out_dtypes=[torch.float32], in_ranks=[1, 1], out_ranks=[1],
+                  attrs=[])
+    shapes = S.Shapes(((4096,), (4096,)), ((4096,),))
+    plain = plugin.compile_tactic(plugin.tactics[1], target, shapes=shapes, **common)
+    special = plugin.compile_tactic(plugin.tactics[1], target, shapes=shapes, specialize_divisibility=True, **common)
+    assert special.kernel_name != plain.kernel_name
+    assert re.search(r"ld\.global\.v4", special.ptx) and not re.search(r"ld\.global\.v4", plain.ptx)
+    special.launch_params(shapes)
+    with pytest.raises(ValueError, match="baked in"):
+        special.launch_params(S.Shapes(((4097,), (4097,)), ((4097,),)))
+    odd = S.Shapes(((4097,), (4097,)), ((4097,),))
+    assert plugin.compile_tactic(plugin.tactics[1], target, shapes=odd, specialize_divisibility=True,
+                                 **common).kernel_name == plain.kernel_name  # nothing to specialize: same artifact

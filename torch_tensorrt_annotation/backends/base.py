@@ -71,10 +71,12 @@ class Backend(ABC):
 
     @abstractmethod
     def compile(self, plan: LaunchPlan, *, kernel_name: str, target: Target, input_dtypes: Sequence[Any],
-                output_dtypes: Sequence[Any], constants: dict[str, Any]) -> CompiledKernel:
+                output_dtypes: Sequence[Any], constants: dict[str, Any],
+                divisible: frozenset = frozenset()) -> CompiledKernel:
         """Compile the plan's kernel to PTX for `target`, naming its entry `kernel_name`. `constants` gives the value
-        of every 'constant' argument (shape-dependent ones already evaluated). Never relabel `.version`: ask the
-        toolchain for `target.ptx_isa`. Raise CompileError, naming kernel and reason, when it cannot."""
+        of every 'constant' argument (shape-dependent ones already evaluated); `divisible` names extras the kernel
+        may assume are multiples of 16 (a backend may ignore it). Never relabel `.version`: ask the toolchain for
+        `target.ptx_isa`. Raise CompileError, naming kernel and reason, when it cannot."""
 
 
 _BACKENDS: dict[str, str] = {"triton": "torch_tensorrt_annotation.backends.triton:TritonBackend"}

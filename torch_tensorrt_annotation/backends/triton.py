@@ -159,7 +159,7 @@ class TritonBackend(Backend):
 
     # --- compile ---------------------------------------------------------------------------------------------
     def compile(self, plan: LaunchPlan, *, kernel_name: str, target: Target, input_dtypes, output_dtypes,
-                constants: dict[str, Any]) -> CompiledKernel:
+                constants: dict[str, Any], divisible: frozenset = frozenset()) -> CompiledKernel:
         triton = self.require()
         from triton.backends.compiler import BaseBackend, GPUTarget
         from triton.compiler import ASTSource
@@ -178,6 +178,8 @@ class TritonBackend(Backend):
                 runtime_args.append(arg)
             else:
                 signature[arg.name] = "i32"  # TensorRT passes extras as int32
+                if arg.name in divisible:  # what Triton's launcher infers from a value % 16 == 0
+                    attrs[(i,)] = BaseBackend.parse_attr("D")
                 runtime_args.append(arg)
         options = dict(plan.options)
         options.setdefault("enable_fp_fusion", True)  # Triton's default, stated so that it does not warn
