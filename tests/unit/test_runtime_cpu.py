@@ -17,15 +17,15 @@ def test_prepared_launch_packs_inputs_extras_outputs_in_order(monkeypatch, meta)
     plugin = ex.plugins()["scale2d"][0]
     (art, _) = plugin.compile(meta(100, 300), ptx_isa=(9, 0))
     calls = []
-    fake_lib = types.SimpleNamespace(cuLaunchKernel=lambda *args: calls.append(args) or 0)
-    monkeypatch.setattr(launcher, "load", lambda artifact, device: "function-handle")  # no driver here
-    monkeypatch.setattr(launcher, "driver", lambda: types.SimpleNamespace(lib=fake_lib))
+    fake_driver = types.SimpleNamespace(raw_launch=lambda *args: calls.append(args) or 0)
+    monkeypatch.setattr(launcher, "load", lambda artifact, device: 0xF00)  # no driver here: a fake handle
+    monkeypatch.setattr(launcher, "driver", lambda: fake_driver)
     shapes = S.Shapes(((100, 300),), ((100, 300),))
     prepared = launcher.PreparedLaunch(art, shapes, 0)
     assert prepared.grid == (4, 10, 1) and prepared.block == (128, 1, 1)
     prepared([0x1000], [0x2000], 77)
     (args,) = calls
-    assert args[:8] == ("function-handle", 4, 10, 1, 128, 1, 1, 0) and args[8] == 77
+    assert [a.value for a in args[:9]] == [0xF00, 4, 10, 1, 128, 1, 1, 0, 77]
     slots = prepared._slots
     assert [type(s) for s in slots] == [ctypes.c_uint64] + [ctypes.c_int32] * 4 + [ctypes.c_uint64]
     assert [s.value for s in slots] == [0x1000, 100, 300, 300, 300, 0x2000]  # x, M, N, stride_xm, stride_om, out
