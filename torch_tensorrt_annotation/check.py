@@ -12,7 +12,6 @@ checks the AOT path (parameter order, launch geometry, specialization) against t
 from __future__ import annotations
 
 import math
-import statistics
 from dataclasses import dataclass, field
 
 from . import launcher
@@ -170,13 +169,7 @@ def _errors(outputs, expected) -> tuple[float, float]:
 def _median_us(prepared, tensors, outputs, stream, reps: int) -> float:
     import torch
 
-    samples = []
+    from .runtime import gpu_time_ms
+
     args = ([t.data_ptr() for t in tensors], [o.data_ptr() for o in outputs], stream)
-    for _ in range(reps):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        prepared(*args)
-        end.record()
-        end.synchronize()
-        samples.append(start.elapsed_time(end) * 1e3)
-    return statistics.median(samples)
+    return gpu_time_ms(lambda: prepared(*args), torch.cuda.current_stream(), reps) * 1e3

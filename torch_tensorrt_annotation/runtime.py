@@ -202,6 +202,28 @@ def _env_tactic(plugin: CustomPlugin) -> int | None:
     return number
 
 
+def gpu_time_ms(fn, stream, reps: int = TUNE_REPS) -> float:
+    """Median GPU milliseconds of `fn()` (one kernel launch) on `stream`.
+
+    Each sample first queues a short device-side sleep, so the launch is enqueued while the GPU is busy and the
+    events bracket the kernel itself, not the host's launch latency (which dominates small kernels otherwise).
+    """
+    import torch
+
+    fn()  # warm-up (and module load)
+    samples = []
+    for _ in range(reps):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        with torch.cuda.stream(stream):
+            torch.cuda._sleep(100_000)
+        start.record(stream)
+        fn()
+        end.record(stream)
+        end.synchronize()
+        samples.append(start.elapsed_time(end))
+    return statistics.median(samples)
+
+
 def time_artifacts(artifacts, inputs, shapes, out_dtypes, device, reps: int = TUNE_REPS) -> dict[int, float]:
     """Median milliseconds per launch of each artifact, measured with CUDA events on the current stream."""
     import torch
@@ -213,14 +235,5 @@ def time_artifacts(artifacts, inputs, shapes, out_dtypes, device, reps: int = TU
     for art in artifacts:
         prepared = launcher.PreparedLaunch(art, shapes, device.index or 0)
         args = ([t.data_ptr() for t in ready], [o.data_ptr() for o in outputs], stream.cuda_stream)
-        prepared(*args)  # warm-up (and module load)
-        samples = []
-        for _ in range(reps):
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record(stream)
-            prepared(*args)
-            end.record(stream)
-            end.synchronize()
-            samples.append(start.elapsed_time(end))
-        times[art.tactic] = statistics.median(samples)
+        times[art.tactic] = gpu_time_ms(lambda prepared=prepared: prepared(*args), stream, reps)
     return times

@@ -93,3 +93,14 @@ def test_decorator_forms_work_bare_and_called():
         return torch_empty_like(x)
 
     assert [dict(t.config) for t in plugin.tactics] == [{}, {"BLOCK": 512}]
+
+
+def test_op_names_do_not_depend_on_tritons_own_library_sources():
+    """rmsnorm calls tl.sum (itself a @triton.jit function): its source must not enter the op name, or the name
+    would change with the Triton version."""
+    from torch_tensorrt_annotation.backends.triton import TritonBackend
+
+    spec = tta.triton(ex.rmsnorm_launch, configs=ex.RMSNORM_CONFIGS)
+    text = TritonBackend().fingerprint(spec)
+    assert "def rmsnorm_kernel" in text and "def rmsnorm_launch" in text
+    assert "def sum(" not in text and text.count("----") == 1

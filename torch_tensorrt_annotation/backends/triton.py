@@ -50,6 +50,14 @@ def _is_kernel_like(obj) -> bool:
     return isinstance(obj, KernelInterface)
 
 
+def _is_user_kernel(obj) -> bool:
+    """A kernel or @triton.jit helper of the user's, not one of Triton's own (tl.sum, ...): those belong to the
+    Triton version, which the artifact cache key covers, not the op name."""
+    if not _is_kernel_like(obj):
+        return False
+    return not str(getattr(_python_fn(obj), "__module__", "")).split(".")[0] == "triton"
+
+
 @contextmanager
 def _intercept_launches():
     """Route `JITFunction.run` and `Autotuner.run` to the active Recorder of the calling thread.
@@ -124,7 +132,7 @@ class TritonBackend(Backend):
         self.require()
         parts = [source_of(spec.launch_fn)]
         seen: set[int] = set()
-        queue = referenced(spec.launch_fn, _is_kernel_like)
+        queue = referenced(spec.launch_fn, _is_user_kernel)
         while queue:
             kernel = queue.pop(0)
             if id(kernel) in seen:
@@ -132,7 +140,7 @@ class TritonBackend(Backend):
             seen.add(id(kernel))
             fn = _python_fn(kernel)
             parts.append(source_of(fn))
-            queue.extend(referenced(fn, _is_kernel_like))  # @triton.jit helpers the kernel calls
+            queue.extend(referenced(fn, _is_user_kernel))  # @triton.jit helpers the kernel calls
         return "\n----\n".join(parts)
 
     # --- recording -------------------------------------------------------------------------------------------
