@@ -235,5 +235,5 @@ def time_artifacts(artifacts, inputs, shapes, out_dtypes, device, reps: int = TU
     for art in artifacts:
         prepared = launcher.PreparedLaunch(art, shapes, device.index or 0)
         args = ([t.data_ptr() for t in ready], [o.data_ptr() for o in outputs], stream.cuda_stream)
-        times[art.tactic] = gpu_time_ms(lambda prepared=prepared: prepared(*args), stream, reps)
+        times[art.tactic] = gpu_time_ms(lambda p=prepared, a=args: p(*a), stream, reps)
     return times
