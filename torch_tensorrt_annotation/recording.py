@@ -187,26 +187,24 @@ def wrap(expr: S.Expr) -> "SymInt | int":
     return expr.value if isinstance(expr, S.Const) else SymInt(expr)
 
 
-def sym_min(*args, **kwargs):
-    values = args[0] if len(args) == 1 else args
-    values = list(values)
-    if kwargs or not any(isinstance(v, SymInt) for v in values):
-        return builtins.min(*args, **kwargs)
-    result = _unwrap(values[0], "min")
-    for v in values[1:]:
-        result = S.binop("min", result, _unwrap(v, "min"))
-    return wrap(result)
+def _symbolic_reduction(op: str, builtin):
+    """min / max that build a symbolic expression when any argument is a SymInt, else defer to the builtin."""
+
+    def reduce(*args, **kwargs):
+        values = list(args[0] if len(args) == 1 else args)
+        if kwargs or not any(isinstance(v, SymInt) for v in values):
+            return builtin(*args, **kwargs)
+        result = _unwrap(values[0], op)
+        for v in values[1:]:
+            result = S.binop(op, result, _unwrap(v, op))
+        return wrap(result)
+
+    reduce.__name__ = op
+    return reduce
 
 
-def sym_max(*args, **kwargs):
-    values = args[0] if len(args) == 1 else args
-    values = list(values)
-    if kwargs or not any(isinstance(v, SymInt) for v in values):
-        return builtins.max(*args, **kwargs)
-    result = _unwrap(values[0], "max")
-    for v in values[1:]:
-        result = S.binop("max", result, _unwrap(v, "max"))
-    return wrap(result)
+sym_min = _symbolic_reduction("min", builtins.min)
+sym_max = _symbolic_reduction("max", builtins.max)
 
 
 def sym_cdiv(x, y):

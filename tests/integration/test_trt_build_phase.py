@@ -6,7 +6,6 @@ enums, containers and an expression builder that evaluates (tests/trt_harness/st
 """
 
 import sys
-import threading
 import types
 
 import numpy as np
@@ -17,6 +16,7 @@ import torch_tensorrt_annotation as tta
 from torch_tensorrt_annotation import symbolic as S
 from torch_tensorrt_annotation.examples import triton_examples as ex
 
+from ..helpers import run_in_threads
 from ..trt_harness import builder, standin
 from ..trt_harness import plugins as test_plugins
 
@@ -167,20 +167,7 @@ def test_registration_is_idempotent_and_thread_safe(trt, trtp):
     from tensorrt.plugin import _lib
 
     plugin = EXAMPLES["sum_diff"][0]
-    barrier, errors = threading.Barrier(16), []
-
-    def work():
-        barrier.wait()
-        try:
-            tta.custom_op("ttatrt::threads", impl=plugin, **TARGET)
-        except Exception as exc:  # pragma: no cover - asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work) for _ in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _, errors = run_in_threads(lambda: tta.custom_op("ttatrt::threads", impl=plugin, **TARGET), 16)
     assert not errors and "ttatrt::threads" in _lib.QDP_REGISTRY
 
 

@@ -1,12 +1,12 @@
 """The plugin as a torch.library op: tracing through meta_impl, registration rules."""
 
-import threading
-
 import pytest
 import torch
 
 import torch_tensorrt_annotation as tta
 from torch_tensorrt_annotation.examples import triton_examples as ex
+
+from ..helpers import run_in_threads
 
 
 def make_rmsnorm():
@@ -30,21 +30,7 @@ def test_registration_is_idempotent_for_the_same_plugin_even_rebuilt():
 
 def test_sixteen_threads_register_once_without_error():
     plugin = make_rmsnorm()
-    results, errors = [], []
-    barrier = threading.Barrier(16)
-
-    def work():
-        barrier.wait()
-        try:
-            results.append(tta.custom_op("ttatest::rms_threads", impl=plugin))
-        except Exception as exc:  # pragma: no cover - asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work) for _ in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results, errors = run_in_threads(lambda: tta.custom_op("ttatest::rms_threads", impl=plugin), 16)
     assert not errors
     assert len(results) == 16 and all(r is results[0] for r in results)
 

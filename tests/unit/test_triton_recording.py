@@ -1,7 +1,5 @@
 """Recording Triton launch functions: what is captured, and clear errors for what cannot be expressed."""
 
-import threading
-
 import pytest
 import torch
 
@@ -10,6 +8,7 @@ from torch_tensorrt_annotation import symbolic as S
 from torch_tensorrt_annotation.examples import triton_examples as ex
 from torch_tensorrt_annotation.spec import CONSTANT, EXTRA, INPUT, OUTPUT
 
+from ..helpers import run_in_threads
 from . import bad_launches as bad
 
 
@@ -108,19 +107,7 @@ def test_recording_does_not_disturb_other_threads_or_leave_patches():
     from triton.runtime.jit import JITFunction
 
     original = JITFunction.run
-    errors = []
-
-    def work():
-        try:
-            add_plugin(ex.add_launch)
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _, errors = run_in_threads(lambda: add_plugin(ex.add_launch), 8)
     assert not errors
     assert JITFunction.run is original
 
