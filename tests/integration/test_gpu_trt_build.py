@@ -61,3 +61,28 @@ def test_emulated_build_output_runs_correctly_on_the_gpu(trt, name, dtype):
                                         "max_abs_err": abs_err, "max_rel_err": rel_err}) + "\n")
             for o, e in zip(outputs, expected):
                 torch.testing.assert_close(o, e, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("name", ["add", "rmsnorm", "sum_diff"])
+def test_jit_fallback_enqueue_launches_the_same_artifact(trt, name):
+    """TensorRT builds that prefer JIT call @trtp.impl at enqueue; it must compute what the AOT kernel does."""
+    import tensorrt.plugin as trtp
+
+    from torch_tensorrt_annotation.examples.triton_examples import plugins
+
+    plugin, _, reference = plugins()[name]
+    op_name = f"ttagpujit::{name}"
+    tta.custom_op(op_name, impl=plugin)
+    shapes = SHAPES[name][1]
+    tensors, attrs = make_inputs(name, shapes, torch.float32)
+    expected = as_tuple(reference(*tensors, *attrs))
+    for tactic in (t.number for t in plugin.tactics):
+        created = builder.create(trt, trtp, op_name, dict(zip([a.name for a in plugin.schema.attrs], attrs)),
+                                 len(tensors), aot=False)
+        outputs = [torch.full_like(e, float("nan")) for e in expected]
+        builder.enqueue_jit(trt, created, list(shapes), [trt.float32] * len(tensors),
+                            [t.data_ptr() for t in tensors], [o.data_ptr() for o in outputs],
+                            torch.cuda.current_stream().cuda_stream, tactic)
+        torch.cuda.synchronize()
+        for o, e in zip(outputs, expected):
+            torch.testing.assert_close(o, e, rtol=1e-5, atol=1e-5)

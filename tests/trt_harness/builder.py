@@ -43,13 +43,32 @@ def converter_kwargs(trtp, op_name: str, values: dict) -> dict:
     return out
 
 
-def create(trt, trtp, op_name: str, attrs: dict, n_inputs: int):
-    """Create the AOT plugin through trtp.op.<ns>.<name>, as `network.add_plugin(..., aot=True)` does."""
+def create(trt, trtp, op_name: str, attrs: dict, n_inputs: int, aot: bool = True):
+    """Create the plugin through trtp.op.<ns>.<name>, as `network.add_plugin(..., aot=aot)` does."""
     ns, name = op_name.split("::")
     make = getattr(getattr(trtp.op, ns), name)(*[trt.ITensor() for _ in range(n_inputs)],
                                                **converter_kwargs(trtp, op_name, attrs))
-    _inputs, _shape_inputs, plugin = make(trt.QuickPluginCreationRequest.STRICT_AOT)
+    request = trt.QuickPluginCreationRequest.STRICT_AOT if aot else trt.QuickPluginCreationRequest.STRICT_JIT
+    _inputs, _shape_inputs, plugin = make(request)
     return plugin
+
+
+def enqueue_jit(trt, plugin, in_shapes, in_types, input_ptrs, output_ptrs, stream: int, tactic: int):
+    """The JIT runtime path: configure for concrete shapes, pick `tactic`, and enqueue with raw device pointers."""
+    eb = trt.IExprBuilder()
+    n_in = len(in_shapes)
+    out_types = plugin.get_output_data_types(list(in_types), [len(s) for s in in_shapes])
+    in_exprs = [trt.DimsExprs([eb.constant(d) for d in s]) for s in in_shapes]
+    out_shapes = [tuple(trt.value_of(e) for e in de) for de in plugin.get_output_shapes(in_exprs, [], eb)]
+    descs = [trt.PluginTensorDesc(s, t) for s, t in zip(list(in_shapes) + out_shapes, list(in_types) + out_types)]
+    ios = [trt.DynamicPluginTensorDesc(d) for d in descs]
+    plugin.get_supported_format_combinations(ios, n_in)
+    plugin.configure_plugin(ios[:n_in], ios[n_in:])
+    assert tactic in plugin.get_valid_tactics()
+    plugin.set_tactic(tactic)
+    strides = [trt.Dims([0] * len(d.dims)) for d in descs]
+    plugin.enqueue(descs[:n_in], descs[n_in:], list(input_ptrs), list(output_ptrs), strides[:n_in],
+                   strides[n_in:], stream)
 
 
 def build(trt, plugin, in_shapes, in_types, dynamic=frozenset()):

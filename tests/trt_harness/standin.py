@@ -360,6 +360,13 @@ class ISymExprs:
         self._items[i] = v
 
 
+def nptype(trt_type):
+    """tensorrt.nptype (pure Python in tensorrt/__init__.py): the numpy dtype of a DataType (JIT Tensor uses it)."""
+    return {DataType.FLOAT: np.float32, DataType.HALF: np.float16, DataType.INT8: np.int8,
+            DataType.INT32: np.int32, DataType.INT64: np.int64, DataType.BOOL: np.bool_,
+            DataType.UINT8: np.uint8}[trt_type]
+
+
 def value_of(x):
     """Stand-in helper: concrete int from an ISymExpr / IDimensionExpr (None if the expr is missing)."""
     if isinstance(x, ISymExpr):
@@ -395,6 +402,7 @@ def install(pkg_dir=None, version="11.1.0.106"):
                           int64="INT64", bool="BOOL", uint8="UINT8", fp8="FP8", int4="INT4", fp4="FP4").items():
         setattr(m, alias, DataType[dt])  # trt.float32 etc. (module-level aliases in the real binding)
     m.value_of = value_of
+    m.nptype = nptype
     sys.modules["tensorrt"] = m
     return m
 
