@@ -14,8 +14,9 @@ from __future__ import annotations
 import logging
 
 from . import integration  # noqa: F401 - the torch_tensorrt hook lives here
-from .api import custom_op, custom_plugin, triton
+from .api import cdiv, cuda, custom_op, custom_plugin, next_power_of_2, ptx, triton
 from .check import CheckReport, TacticResult, check
+from .declarative import elementwise, meta_like, meta_reduced, reduction
 from .errors import (
     BackendUnavailableError,
     CompileError,
@@ -47,7 +48,15 @@ __all__ = [
     "TTAError",
     "Tactic",
     "Target",
+    "cdiv",
+    "cuda",
     "custom_op",
+    "elementwise",
+    "meta_like",
+    "meta_reduced",
+    "next_power_of_2",
+    "ptx",
+    "reduction",
     "custom_plugin",
     "triton",
 ]

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from . import ptx as P
+from . import ptx_parsing as P
 from . import symbolic as S
 from .backends.base import CompiledKernel
 from .errors import CompileError
@@ -77,8 +77,11 @@ def build_artifact(*, tactic: int, backend: str, config: Config, plan: LaunchPla
             f"{target.ptx_isa[0]}.{target.ptx_isa[1]}; a driver limited to that ISA would refuse to load it. "
             "Fix: use a toolchain that can target that ISA, or a newer driver (and ptx_isa) at deployment."
         )
-    threads = compiled.block[0] * compiled.block[1] * compiled.block[2]
-    if entry.reqntid is not None:
+    block = tuple(S.as_expr(b) for b in compiled.block)
+    threads = None
+    if all(isinstance(b, S.Const) for b in block):
+        threads = block[0].value * block[1].value * block[2].value
+    if entry.reqntid is not None and threads is not None:
         required = 1
         for v in entry.reqntid:
             required *= v
@@ -97,8 +100,8 @@ def build_artifact(*, tactic: int, backend: str, config: Config, plan: LaunchPla
         arch=target.sm,
         params=tuple(layout),
         grid=plan.grid,
-        block=tuple(S.Const(b) for b in compiled.block),
-        shared_mem=S.Const(compiled.shared_mem),
+        block=block,
+        shared_mem=S.as_expr(compiled.shared_mem),
         extras=tuple(arg.expr for _, arg in extras),
         input_dtypes=tuple(_dtype_name(d) for d in input_dtypes),
         output_dtypes=tuple(_dtype_name(d) for d in output_dtypes),

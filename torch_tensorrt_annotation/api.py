@@ -8,7 +8,7 @@ from .errors import SpecError
 from .spec import Config, KernelSpec
 
 
-def _make_spec(backend: str, launch_fn, configs, name) -> KernelSpec:
+def _make_spec(backend: str, launch_fn, configs, name, kernel=None) -> KernelSpec:
     if not callable(launch_fn):
         raise SpecError(f"tta.{backend}(...) takes the launch function first, got {type(launch_fn).__name__}.")
     if configs is None:
@@ -23,6 +23,7 @@ def _make_spec(backend: str, launch_fn, configs, name) -> KernelSpec:
         launch_fn=launch_fn,
         configs=tuple(Config(c) for c in configs),
         name=name or getattr(launch_fn, "__name__", backend),
+        kernel=kernel,
     )
 
 
@@ -35,6 +36,49 @@ def triton(launch_fn: Callable | None = None, *, configs: Sequence[Mapping] | No
     if launch_fn is None:
         return lambda fn: _make_spec("triton", fn, configs, name)
     return _make_spec("triton", launch_fn, configs, name)
+
+
+def cuda(source: str, kernel_name: str, launch_fn: Callable | None = None, *,
+         configs: Sequence[Mapping] | None = None, name: str | None = None, options: Sequence[str] = ()):
+    """A CUDA C++ spec compiled with NVRTC. `launch_fn(kernel, *inputs, *outputs, *attrs, **config)` launches
+    `kernel[grid, block(, shared_mem)](*args)` once; or pass a declarative launch (`tta.elementwise(...)`,
+    `tta.reduction(...)`) for kernels that take (inputs..., extras..., outputs...). Config entries and op
+    attributes are compiler macros (TTA_<name>); `kernel_name` may be a name expression like "scale<{BLOCK}>".
+    Decorator form:
+    `@tta.cuda(SOURCE, "name", configs=[...])`."""
+    from .backends.cuda import CudaKernel
+
+    handle = CudaKernel(source, kernel_name, options=options)
+    if launch_fn is None:
+        return lambda fn: _make_spec("cuda", fn, configs, name or kernel_name.split("<")[0], handle)
+    return _make_spec("cuda", launch_fn, configs, name or kernel_name.split("<")[0], handle)
+
+
+def ptx(ptx_text: str, kernel_name: str, launch_fn: Callable | None = None, *,
+        configs: Sequence[Mapping] | None = None, name: str | None = None):
+    """A spec for PTX produced elsewhere. Its entry's parameter list is checked against the recorded launch (one
+    pointer per tensor, int32 per extra), its `.version` against the target ISA, and its `.target` against the
+    GPU; nothing is recompiled."""
+    from .backends.cuda import CudaKernel
+
+    handle = CudaKernel(None, kernel_name, ptx=ptx_text)
+    if launch_fn is None:
+        return lambda fn: _make_spec("ptx", fn, configs, name or kernel_name, handle)
+    return _make_spec("ptx", launch_fn, configs, name or kernel_name, handle)
+
+
+def cdiv(a, b):
+    """Ceiling division that also works on symbolic dims while a launch is recorded."""
+    from .recording import sym_cdiv
+
+    return sym_cdiv(a, b)
+
+
+def next_power_of_2(n):
+    """Smallest power of two >= n; works on symbolic dims while a launch is recorded."""
+    from .recording import sym_next_power_of_2
+
+    return sym_next_power_of_2(n)
 
 
 def custom_plugin(specs=None, *, meta_impl: Callable | None = None, name: str | None = None):

@@ -138,10 +138,14 @@ def _reference(plugin, reference, tensors, attrs, metas, device):
     if reference is not None:
         out = reference(*tensors, *attrs)
         return [t.contiguous() for t in (out if isinstance(out, (tuple, list)) else (out,))]
+    from .backends.base import get_backend
+
     tactic = plugin.tactics[0]
     outputs = [torch.empty(m.shape, dtype=m.dtype, device=device) for m in metas]
+    attributes = dict(zip((a.name for a in plugin.schema.attrs), attrs))
     with torch.cuda.device(device):
-        tactic.spec.launch_fn(*tensors, *outputs, *attrs, **dict(tactic.config))
+        get_backend(tactic.spec.backend).run_reference(tactic.spec, tactic.config, attributes,
+                                                       [*tensors, *outputs, *attrs])
     torch.cuda.synchronize(device)
     return outputs
 

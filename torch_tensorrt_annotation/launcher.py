@@ -114,7 +114,7 @@ def load_ptx(kernel_name: str, ptx: "str | bytes", device_index: int, shared_mem
 
 
 def _load_failure(kernel_name: str, ptx: bytes, code: int, drv: _Driver) -> str:
-    from .ptx import parse
+    from .ptx_parsing import parse
 
     name = drv.error_name(code)
     info = parse(ptx.decode(errors="replace"))

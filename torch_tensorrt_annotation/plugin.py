@@ -222,7 +222,7 @@ class CustomPlugin:
                 guards.append((arg.expr, value))
         ranks = (tuple(in_ranks), tuple(out_ranks))
         key = (tactic.number, target, tuple(in_dtypes), tuple(out_dtypes), ranks, _freeze(constants), tuple(guards),
-               divisible)
+               divisible, tuple(attrs))
         with self._lock:
             cached = self._artifacts.get(key)
         if cached is not None:
@@ -230,7 +230,9 @@ class CustomPlugin:
         kernel_name = self.kernel_name(tactic, key)
         backend = get_backend(tactic.spec.backend)
         compiled = backend.compile(plan, kernel_name=kernel_name, target=target, input_dtypes=in_dtypes,
-                                   output_dtypes=out_dtypes, constants=constants, divisible=divisible)
+                                   output_dtypes=out_dtypes, constants=constants, divisible=divisible,
+                                   config=tactic.config,
+                                   attributes=dict(zip((a.name for a in self.schema.attrs), attrs)))
         artifact = build_artifact(tactic=tactic.number, backend=tactic.spec.backend, config=tactic.config,
                                   plan=plan, compiled=compiled, target=target, input_dtypes=in_dtypes,
                                   output_dtypes=out_dtypes, input_ranks=ranks[0], constants=constants,
@@ -269,7 +271,7 @@ def _outputs_from_launch_fns(specs, meta_impl, where) -> int | None:
         config_keys = set().union(*(set(c) for c in spec.configs))
         positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
                       and p.name not in config_keys]
-        counts.add(len(positional) - meta_params)
+        counts.add(len(positional) - meta_params - get_backend(spec.backend).leading_launch_params)
     if len(counts) > 1:
         raise SpecError(
             f"The launch functions of {where} disagree on the number of outputs ({sorted(counts)}). Each takes the "

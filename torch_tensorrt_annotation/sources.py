@@ -15,7 +15,11 @@ from typing import Any
 
 
 def source_of(fn: Any) -> str:
-    """Source text of a function (dedented), or a stable rendering of its code object when there is no file."""
+    """Source text of a function (dedented), or a stable rendering of its code object when there is no file.
+    Generated functions (declarative launches, meta_impls) carry their own description instead."""
+    declared = getattr(fn, "__tta_declarative__", None)
+    if declared is not None:
+        return declared
     target = inspect.unwrap(fn) if callable(fn) else fn
     try:
         return textwrap.dedent(inspect.getsource(target))

@@ -74,6 +74,7 @@ class KernelSpec:
     launch_fn: Callable
     configs: tuple[Config, ...]
     name: str
+    kernel: Any = None  # the kernel handle, for backends whose launch function receives one (cuda, ptx)
 
     def __post_init__(self):
         if not self.configs:

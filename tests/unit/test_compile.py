@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import torch_tensorrt_annotation as tta
-from torch_tensorrt_annotation import ptx as P
+from torch_tensorrt_annotation import ptx_parsing as P
 from torch_tensorrt_annotation import symbolic as S
 from torch_tensorrt_annotation.examples import triton_examples as ex
 from torch_tensorrt_annotation.spec import EXTRA, INPUT, OUTPUT

@@ -8,12 +8,13 @@ TensorRT-ready `Artifact` (parameter order, ISA checks) is shared, in `aot.py`.
 from __future__ import annotations
 
 import importlib
+import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ..errors import BackendUnavailableError
+from ..errors import BackendUnavailableError, RecordingError
 from ..spec import Config, KernelArg, KernelSpec, LaunchPlan, Target
 
 
@@ -42,6 +43,7 @@ class Backend(ABC):
     name: ClassVar[str]
     extra: ClassVar[str]  # the pip extra that installs the toolchain: pip install 'torch-tensorrt-annotation[X]'
     module: ClassVar[str]  # the toolchain's import name
+    leading_launch_params: ClassVar[int] = 0  # launch-function parameters before the op's tensors (a kernel handle)
 
     def require(self) -> Any:
         """Import and return the toolchain module, or raise BackendUnavailableError saying what to install."""
@@ -52,6 +54,10 @@ class Backend(ABC):
                 f"The {self.name} backend needs the '{self.module}' package, which failed to import ({exc}). "
                 f"Fix: pip install 'torch-tensorrt-annotation[{self.extra}]'."
             ) from exc
+
+    def run_reference(self, spec: KernelSpec, config: Config, attributes: dict, args: Sequence[Any]) -> None:
+        """Run the launch function for real through the backend's own launcher (tta.check's default reference)."""
+        spec.launch_fn(*args, **dict(config))
 
     @abstractmethod
     def toolchain_version(self) -> str:
@@ -71,15 +77,38 @@ class Backend(ABC):
 
     @abstractmethod
     def compile(self, plan: LaunchPlan, *, kernel_name: str, target: Target, input_dtypes: Sequence[Any],
-                output_dtypes: Sequence[Any], constants: dict[str, Any],
-                divisible: frozenset = frozenset()) -> CompiledKernel:
+                output_dtypes: Sequence[Any], constants: dict[str, Any], divisible: frozenset = frozenset(),
+                config: Config | None = None, attributes: dict[str, Any] | None = None) -> CompiledKernel:
         """Compile the plan's kernel to PTX for `target`, naming its entry `kernel_name`. `constants` gives the value
         of every 'constant' argument (shape-dependent ones already evaluated); `divisible` names extras the kernel
-        may assume are multiples of 16 (a backend may ignore it). Never relabel `.version`: ask the toolchain for
-        `target.ptx_isa`. Raise CompileError, naming kernel and reason, when it cannot."""
+        may assume are multiples of 16 (a backend may ignore it); `config` and `attributes` are the tactic's config
+        and the op's attribute values, for backends that specialize source code on them. Never relabel `.version`:
+        ask the toolchain for `target.ptx_isa`. Raise CompileError, naming kernel and reason, when it cannot."""
 
 
-_BACKENDS: dict[str, str] = {"triton": "torch_tensorrt_annotation.backends.triton:TritonBackend"}
+def check_config_keys(spec: KernelSpec, config: Config) -> None:
+    """Config entries are keyword arguments of the launch function: an unknown key fails before any call."""
+    try:
+        params = inspect.signature(spec.launch_fn).parameters
+    except (TypeError, ValueError):
+        return
+    if any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        return
+    accepted = [n for n, p in params.items() if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    unknown = [k for k in config if k not in accepted]
+    if unknown:
+        raise RecordingError(
+            f"Config {dict(config)} of '{spec.name}' has key(s) {unknown} that launch function '{spec.name}' does "
+            f"not accept (its parameters: {list(params)}). Configs are passed to the launch function as keyword "
+            "arguments. Fix: rename the key, or add a keyword-only parameter for it to the launch function."
+        )
+
+
+_BACKENDS: dict[str, str] = {
+    "triton": "torch_tensorrt_annotation.backends.triton:TritonBackend",
+    "cuda": "torch_tensorrt_annotation.backends.cuda:CudaBackend",
+    "ptx": "torch_tensorrt_annotation.backends.cuda:PtxBackend",
+}
 _INSTANCES: dict[str, Backend] = {}
 
 

@@ -21,7 +21,7 @@ from .. import symbolic as S
 from ..errors import CompileError, RecordingError, context
 from ..sources import referenced, source_of
 from ..spec import CONSTANT, EXTRA, INPUT, OUTPUT, Config, KernelArg, KernelSpec, LaunchPlan, Target
-from .base import Backend, CompiledKernel
+from .base import Backend, CompiledKernel, check_config_keys
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ class TritonBackend(Backend):
     # --- recording -------------------------------------------------------------------------------------------
     def record(self, spec: KernelSpec, config: Config, tensors: Sequence[Any], attrs: Sequence[Any]) -> LaunchPlan:
         self.require()
-        _check_config_keys(spec, config)
+        check_config_keys(spec, config)
         with _intercept_launches():
             recorder = R.run_recording(spec.launch_fn, [*tensors, *attrs], dict(config), _symbolic_overrides())
         where = context(kernel=None, config=config)
@@ -167,7 +167,8 @@ class TritonBackend(Backend):
 
     # --- compile ---------------------------------------------------------------------------------------------
     def compile(self, plan: LaunchPlan, *, kernel_name: str, target: Target, input_dtypes, output_dtypes,
-                constants: dict[str, Any], divisible: frozenset = frozenset()) -> CompiledKernel:
+                constants: dict[str, Any], divisible: frozenset = frozenset(), config=None,
+                attributes=None) -> CompiledKernel:
         triton = self.require()
         from triton.backends.compiler import BaseBackend, GPUTarget
         from triton.compiler import ASTSource
@@ -248,23 +249,6 @@ def _python_fn(kernel) -> Any:
 
 def _kernel_name(kernel) -> str:
     return getattr(_python_fn(kernel), "__name__", repr(kernel))
-
-
-def _check_config_keys(spec: KernelSpec, config: Config) -> None:
-    try:
-        params = inspect.signature(spec.launch_fn).parameters
-    except (TypeError, ValueError):
-        return
-    if any(p.kind == p.VAR_KEYWORD for p in params.values()):
-        return
-    accepted = [n for n, p in params.items() if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    unknown = [k for k in config if k not in accepted]
-    if unknown:
-        raise RecordingError(
-            f"Config {dict(config)} of '{spec.name}' has key(s) {unknown} that launch function '{spec.name}' does "
-            f"not accept (its parameters: {list(params)}). Configs are passed to the launch function as keyword "
-            "arguments. Fix: rename the key, or add a keyword-only parameter for it to the launch function."
-        )
 
 
 def _triton_dtype(dtype) -> str:

@@ -90,3 +90,12 @@ def rewrite_params(ptx: str, entry: PtxEntry, params: list[PtxParam]) -> str:
     """Replace entry's parameter list with `params`, one declaration a line."""
     text = "\n" + ",\n".join(f"\t{p.decl}" for p in params) + "\n" if params else ""
     return ptx[: entry.span[0]] + text + ptx[entry.span[1]:]
+
+
+def rename_entry(ptx: str, old: str, new: str) -> str:
+    """Rename kernel `old` to `new`: its `.entry`/`.globl` name and its `<name>_param_<i>` parameters. Matches whole
+    symbols only. Used to give every tactic a unique kernel name when the compiler names the entry itself."""
+    if old == new:
+        return ptx
+    pattern = re.compile(rf"(?<![\w$]){re.escape(old)}(?=_param_\d+\b|(?![\w$]))")
+    return pattern.sub(new, ptx)

@@ -1,0 +1,68 @@
+"""Per-backend tactics of one RMSNorm-like op: median kernel time of every tactic (tta.check, CUDA events) and the
+tactic the eager autotuner picks, in one run.
+
+    python benchmarks/bench_backends.py --out benchmarks/results
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import torch_tensorrt_annotation as tta  # noqa: E402
+from torch_tensorrt_annotation.examples import cuda_examples as cx  # noqa: E402
+from torch_tensorrt_annotation.examples import triton_examples as tx  # noqa: E402
+from torch_tensorrt_annotation.torch_op import eager_runner  # noqa: E402
+
+
+def rms_ref(x, w, eps):
+    return (x.float() * torch.rsqrt(x.float().pow(2).mean(-1, keepdim=True) + eps) * w.float()).to(x.dtype)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", default=None)
+    parser.add_argument("--rows", type=int, default=4096)
+    parser.add_argument("--cols", type=int, default=4096)
+    args = parser.parse_args()
+    specs = [tta.triton(tx.rmsnorm_launch, configs=tx.RMSNORM_CONFIGS),
+             tta.cuda(cx.RMSNORM_SOURCE, "rmsnorm<{BLOCK}, TTA_IN0_T>", cx.rmsnorm_launch,
+                      configs=[{"BLOCK": 128}, {"BLOCK": 256}, {"BLOCK": 512}])]
+    plugin = tta.custom_plugin(specs, meta_impl=cx.rmsnorm_meta, name="bench_rmsnorm")
+    x = torch.randn(args.rows, args.cols, device="cuda", dtype=torch.float16)
+    w = torch.randn(args.cols, device="cuda", dtype=torch.float16)
+    report = tta.check(plugin, x, w, 1e-5, reference=rms_ref, reps=50)
+    op = tta.custom_op("ttabench::rmsnorm_backends", impl=plugin)
+    op(x, w, 1e-5)
+    picked = eager_runner("ttabench::rmsnorm_backends").chosen_tactic(x, w, 1e-5)
+    rows = [{"tactic": r.tactic, "backend": plugin.tactics[r.tactic - 1].spec.backend, "config": r.config,
+             "status": r.status, "median_us": r.median_us, "picked": r.tactic == picked} for r in report.results]
+    lines = ["# RMSNorm tactics across backends", "",
+             f"GPU: {torch.cuda.get_device_name()}; torch {torch.__version__}; input {tuple(x.shape)} fp16. "
+             f"Command: `python benchmarks/bench_backends.py{' --out ' + args.out if args.out else ''}`.", "",
+             "| tactic | backend | config | status | median us | picked by the eager autotuner |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    lines += [f"| {r['tactic']} | {r['backend']} | {r['config']} | {r['status']} | {r['median_us']:.2f} | "
+              f"{'yes' if r['picked'] else ''} |" for r in rows]
+    fastest = min((r for r in rows if r["status"] == "ok"), key=lambda r: r["median_us"])
+    lines += ["", f"Fastest by tta.check: tactic {fastest['tactic']} ({fastest['backend']}); "
+              f"autotuner picked tactic {picked}. CuTe DSL and cuTile tactics are not part of this run.", ""]
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        with open(os.path.join(args.out, "backends_rmsnorm.md"), "w") as f:
+            f.write(text)
+        with open(os.path.join(args.out, "backends_rmsnorm.json"), "w") as f:
+            json.dump(rows, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

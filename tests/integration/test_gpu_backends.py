@@ -1,0 +1,67 @@
+"""On a GPU: CUDA C++ (NVRTC) and precompiled-PTX plugins match PyTorch through the eager op and tta.check, and a
+mixed Triton + CUDA plugin passes tta.check on every tactic. Skipped without a GPU."""
+
+import pytest
+import torch
+
+import torch_tensorrt_annotation as tta
+from torch_tensorrt_annotation.examples import cuda_examples as cx
+from torch_tensorrt_annotation.examples import triton_examples as tx
+
+pytestmark = [pytest.mark.gpu]
+pytest.importorskip("cuda.bindings.nvrtc")
+
+TOL = {torch.float32: 1e-5, torch.float16: 2e-3}
+
+
+def rms_ref(x, w, eps):
+    return (x.float() * torch.rsqrt(x.float().pow(2).mean(-1, keepdim=True) + eps) * w.float()).to(x.dtype)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16], ids=str)
+def test_cuda_rmsnorm_matches_across_shapes(dtype):
+    op = tta.custom_op(f"ttagpucuda::rmsnorm_{str(dtype)[6:]}", impl=cx.plugins()["cuda_rmsnorm"])
+    for shape in ((1, 8), (4, 8, 1000), (3, 4097)):
+        x, w = torch.randn(shape, device="cuda", dtype=dtype), torch.randn(shape[-1], device="cuda", dtype=dtype)
+        torch.testing.assert_close(op(x, w, 1e-5), rms_ref(x, w, 1e-5), rtol=TOL[dtype], atol=TOL[dtype])
+
+
+def test_cuda_add_and_declarative_add_match():
+    plugins = cx.plugins()
+    for name in ("cuda_add", "cuda_add_declarative"):
+        op = tta.custom_op(f"ttagpucuda::{name}", impl=plugins[name])
+        for n in (0, 1, 1000, 4097, 1 << 20):
+            x, y = torch.randn(n, device="cuda"), torch.randn(n, device="cuda")
+            torch.testing.assert_close(op(x, y), x + y)
+
+
+def test_check_uses_the_backends_own_launcher_as_reference():
+    report = tta.check(cx.plugins()["cuda_rmsnorm"], torch.randn(4, 8, 1000, device="cuda"),
+                       torch.randn(1000, device="cuda"), 1e-5)
+    print(report)
+    assert report.ok and all(r.max_abs_err == 0 for r in report.results)
+
+
+def test_precompiled_ptx_plugin_runs():
+    from torch_tensorrt_annotation.backends.cuda import nvrtc_compile
+
+    text, entry = nvrtc_compile(cx.ADD_SOURCE, "add_f32", 90, {}, ())
+    plugin = tta.custom_plugin(tta.ptx(text, entry, cx.add_launch, configs=[{"BLOCK": 256}]),
+                               meta_impl=lambda x, y: torch.empty_like(x))
+    op = tta.custom_op("ttagpucuda::ptx_add", impl=plugin)
+    x, y = torch.randn(3000, device="cuda"), torch.randn(3000, device="cuda")
+    torch.testing.assert_close(op(x, y), x + y)
+    assert tta.check(plugin, x, y, reference=torch.add).ok
+
+
+def test_mixed_backend_plugin_passes_check_on_every_tactic():
+    specs = [tta.triton(tx.rmsnorm_launch, configs=tx.RMSNORM_CONFIGS),
+             tta.cuda(cx.RMSNORM_SOURCE, "rmsnorm<{BLOCK}, TTA_IN0_T>", cx.rmsnorm_launch,
+                      configs=[{"BLOCK": 128}, {"BLOCK": 256}])]
+    plugin = tta.custom_plugin(specs, meta_impl=cx.rmsnorm_meta, name="mixed_rmsnorm")
+    x, w = torch.randn(64, 4096, device="cuda"), torch.randn(4096, device="cuda")
+    report = tta.check(plugin, x, w, 1e-5, reference=rms_ref)
+    print(report)
+    assert report.ok and [r.tactic for r in report.results] == [1, 2, 3, 4]
+    op = tta.custom_op("ttagpucuda::mixed_rmsnorm", impl=plugin)
+    torch.testing.assert_close(op(x, w, 1e-5), rms_ref(x, w, 1e-5))

@@ -1,0 +1,394 @@
+"""CUDA C++ (compiled with NVRTC) and precompiled-PTX backends.
+
+A launch function receives a kernel handle first, then the op's tensors, attributes and config, and launches the
+kernel once:
+
+    add = tta.CudaKernel(SOURCE, "add")                       # or "scale<{BLOCK}>" for a template
+
+    def launch(kernel, x, y, out, *, BLOCK):
+        n = x.numel()
+        kernel[tta.cdiv(n, BLOCK), BLOCK](x, y, out, n)       # kernel[grid, block(, shared_mem)](*args)
+
+TensorRT passes only pointers and int32 values, so float or 64-bit kernel parameters are refused. Compile-time
+values reach the source as macros instead: every config entry and op attribute is defined with a `TTA_` prefix
+(`-DTTA_BLOCK=256`, `-DTTA_eps=1e-05`), and so are the tensor element types (`TTA_IN0_T`, `TTA_OUT0_T`, e.g.
+`float`, `__half`; half types need CUDA's headers, found automatically when installed).
+The kernel name may be a C++ name expression with `{config}` / `{attribute}` placeholders; name-mangled and
+`extern "C"` kernels both work. Outside a recording, a handle launches for real (NVRTC + the CUDA driver, the
+kernel's own argument order): that is the backend's own launcher, which `tta.check` uses as its reference.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from .. import ptx_parsing as P
+from .. import recording as R
+from .. import symbolic as S
+from ..errors import CompileError, RecordingError, SpecError, context
+from ..spec import CONSTANT, EXTRA, INPUT, OUTPUT, Config, KernelArg, KernelSpec, LaunchPlan, Target
+from .base import Backend, CompiledKernel, check_config_keys
+
+log = logging.getLogger(__name__)
+
+_C_TYPES = {"float32": "float", "float16": "__half", "bfloat16": "__nv_bfloat16", "int32": "int",
+            "int64": "long long", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+_POINTER_TYPES = {".u64", ".b64", ".s64"}
+_INT32_TYPES = {".u32", ".s32", ".b32"}
+_specialization = threading.local()  # (config, attributes) for a handle launched outside a recording
+
+
+class CudaKernel:
+    """A CUDA C++ kernel (source + name) or a precompiled PTX kernel (ptx= + name), launched from a launch
+    function as `kernel[grid, block](*args)` or `kernel[grid, block, shared_mem](*args)`."""
+
+    def __init__(self, source: str | None = None, name: str = "", *, ptx: str | None = None,
+                 options: Sequence[str] = ()):
+        if (source is None) == (ptx is None):
+            raise SpecError("CudaKernel takes CUDA C++ source or ptx=, exactly one of them.")
+        if not name:
+            raise SpecError("CudaKernel needs the kernel's name (a C++ name expression, e.g. 'add' or 'k<{BLOCK}>').")
+        self.source, self.ptx, self.name, self.options = source, ptx, name, tuple(options)
+
+    def __repr__(self):
+        return f"CudaKernel({self.name!r}, {'ptx' if self.ptx else 'cuda'})"
+
+    def fingerprint(self) -> str:
+        return f"{self.name}|{self.options}|{self.source if self.source is not None else self.ptx}"
+
+    def __getitem__(self, launch):
+        launch = launch if isinstance(launch, tuple) else (launch,)
+        if not 2 <= len(launch) <= 3:
+            raise RecordingError(
+                f"Launch kernel '{self.name}' as kernel[grid, block](...) or kernel[grid, block, shared_mem](...); "
+                f"got kernel[{', '.join(map(repr, launch))}] at {R.user_location()}."
+            )
+        grid, block, shared = (*launch, 0)[:3]
+        return functools.partial(self._call, grid, block, shared)
+
+    def _call(self, grid, block, shared, *args):
+        recorder = R.active_recorder()
+        if recorder is not None:
+            recorder.on_launch(self, (grid, block, shared), args, {})
+            return
+        _launch_eagerly(self, grid, block, shared, args)
+
+
+def _dims(value, what: str, name: str, location: str) -> tuple[S.Expr, S.Expr, S.Expr]:
+    value = value if isinstance(value, (tuple, list)) else (value,)
+    if not 1 <= len(value) <= 3:
+        raise RecordingError(f"The {what} of kernel '{name}' must have 1 to 3 dims, got {value!r} at {location}.")
+    out = []
+    for v in value:
+        if isinstance(v, R.SymInt):
+            out.append(v.expr)
+        elif isinstance(v, int) and not isinstance(v, bool):
+            out.append(S.Const(v))
+        else:
+            raise RecordingError(
+                f"The {what} of kernel '{name}' has a {type(v).__name__} ({v!r}) at {location}; it must be ints "
+                "computed from tensor dims and config values (use // or tta.cdiv)."
+            )
+    return tuple(out + [S.Const(1)] * (3 - len(out)))
+
+
+class _HandleBackend(Backend):
+    leading_launch_params = 1
+
+    def fingerprint(self, spec: KernelSpec) -> str:
+        from ..sources import source_of
+
+        handle = spec_handle(spec)
+        return source_of(spec.launch_fn) + "\n----\n" + handle.fingerprint()
+
+    def record(self, spec: KernelSpec, config: Config, tensors, attrs) -> LaunchPlan:
+        self.require()
+        check_config_keys(spec, config)
+        handle = spec_handle(spec)
+        recorder = R.run_recording(spec.launch_fn, [handle, *tensors, *attrs], dict(config), {})
+        where = context(kernel=handle.name, config=config)
+        launches = [lnc for lnc in recorder.launches if lnc.kernel is handle]
+        if len(recorder.launches) != 1 or not launches:
+            raise RecordingError(
+                f"Launch function '{spec.name}' ({where}) launched {len(recorder.launches)} kernels; it must launch "
+                f"its kernel handle exactly once, as kernel[grid, block](*args). Locations: "
+                f"{[lnc.location for lnc in recorder.launches] or 'none'}."
+            )
+        (launch,) = launches
+        grid, block, shared = launch.grid
+        args, seen = [], {}
+        for position, value in enumerate(launch.args):
+            name = f"arg{position}"
+            arg_where = context(kernel=handle.name, config=config, arg=name)
+            if isinstance(value, R.SymTensor):
+                if value.tta_role in seen:
+                    raise RecordingError(f"{value.tta_role[0].capitalize()} {value.tta_role[1]} is passed twice to "
+                                         f"kernel '{handle.name}' ({arg_where}); TensorRT passes each tensor once.")
+                seen[value.tta_role] = name
+                args.append(KernelArg(name, value.tta_role[0], index=value.tta_role[1]))
+            elif isinstance(value, R.SymInt):
+                args.append(KernelArg(name, EXTRA, expr=value.expr))
+            elif isinstance(value, int):  # a literal int is still a runtime parameter of a CUDA kernel
+                args.append(KernelArg(name, EXTRA, expr=S.Const(int(value))))
+            elif isinstance(value, float):
+                raise RecordingError(
+                    f"Kernel '{handle.name}' takes a float runtime argument ({arg_where}, value {value!r}) at "
+                    f"{launch.location}, but TensorRT passes only pointers and int32 values to an AOT kernel. "
+                    "Fix: remove the parameter and read the value from its macro instead (every op attribute and "
+                    "config entry is defined for the compiler, e.g. -DTTA_eps=1e-05)."
+                )
+            else:
+                raise RecordingError(
+                    f"Unsupported kernel argument ({arg_where}): a {type(value).__name__} at {launch.location}. "
+                    "Pass the op's tensors and int values computed from their shapes."
+                )
+        options = (("block", _dims(block, "block", handle.name, launch.location)),
+                   ("shared_mem", _dims(shared, "shared memory", handle.name, launch.location)[0]))
+        return LaunchPlan(handle, handle.name, _dims(grid, "grid", handle.name, launch.location), tuple(args),
+                          options)
+
+    def run_reference(self, spec, config, attributes, args) -> None:
+        launch_with_specialization(spec, config, attributes, args)
+
+    def finish(self, plan: LaunchPlan, ptx_text: str, entry: str, kernel_name: str, target: Target,
+               toolchain: str) -> CompiledKernel:
+        """Check the entry's parameters against the recorded launch, rename it, and package the result."""
+        info = P.parse(ptx_text)
+        try:
+            found = info.entry(entry)
+        except KeyError as exc:
+            raise CompileError(f"{exc.args[0]} (kernel '{plan.kernel_name}').") from None
+        runtime = [a for a in plan.args if a.kind != CONSTANT]
+        if len(found.params) != len(runtime):
+            raise CompileError(
+                f"Kernel '{plan.kernel_name}' declares {len(found.params)} parameters in its PTX, but the launch "
+                f"passes {len(runtime)} arguments. Fix: pass exactly one argument per kernel parameter."
+            )
+        for arg, param in zip(runtime, found.params):
+            wanted = _POINTER_TYPES if arg.kind in (INPUT, OUTPUT) else _INT32_TYPES
+            if param.ptx_type not in wanted:
+                what = "a pointer" if arg.kind in (INPUT, OUTPUT) else "a 32-bit int"
+                raise CompileError(
+                    f"Parameter {param.name} of kernel '{plan.kernel_name}' is {param.ptx_type} in PTX, but the "
+                    f"launch passes {what} there ({arg.kind} {arg.name}). TensorRT passes 64-bit pointers and int32 "
+                    "extras only. Fix: declare tensor parameters as pointers and scalars as int."
+                )
+        if target.ptx_isa is not None and info.version > target.ptx_isa:
+            raise CompileError(
+                f"The PTX of kernel '{plan.kernel_name}' is ISA {info.version[0]}.{info.version[1]} ({toolchain}), "
+                f"newer than the requested {target.ptx_isa[0]}.{target.ptx_isa[1]}. tta never relabels .version. "
+                "Fix: compile with a toolchain of the deployment driver's CUDA version (e.g. "
+                "pip install 'nvidia-cuda-nvrtc==13.0.*' for CUDA 13.0 drivers)."
+            )
+        _check_target_arch(info.target, target, plan.kernel_name)
+        text = P.rename_entry(ptx_text, entry, kernel_name)
+        opts = dict(plan.options)
+        block = opts["block"]
+        maxntid = _maxntid(text, kernel_name)
+        threads = S.evaluate_all(block, S.Shapes(())) if all(isinstance(b, S.Const) for b in block) else None
+        if maxntid and threads and threads[0] * threads[1] * threads[2] > maxntid:
+            raise CompileError(f"Kernel '{plan.kernel_name}' allows at most {maxntid} threads per block "
+                               f"(__launch_bounds__), but the launch uses block {threads}.")
+        return CompiledKernel(ptx=text, entry=kernel_name, args=tuple(runtime), block=block,
+                              shared_mem=opts["shared_mem"], toolchain=toolchain)
+
+
+def spec_handle(spec: KernelSpec) -> CudaKernel:
+    if not isinstance(spec.kernel, CudaKernel):
+        raise SpecError(f"Spec '{spec.name}' has no kernel handle; make it with tta.cuda(...) or tta.ptx(...).")
+    return spec.kernel
+
+
+def _maxntid(ptx_text: str, entry: str) -> int | None:
+    import re
+
+    m = re.search(rf"\.entry\s+{entry}\s*\(.*?\)\s*([^{{]*)\{{", ptx_text, re.S)
+    if not m:
+        return None
+    found = re.search(r"\.maxntid\s+([\d\s,]+)", m.group(1))
+    if not found:
+        return None
+    total = 1
+    for v in re.findall(r"\d+", found.group(1)):
+        total *= int(v)
+    return total
+
+
+def _check_target_arch(ptx_target: str, target: Target, kernel: str) -> None:
+    import re
+
+    m = re.match(r"sm_(\d+)([af]?)", ptx_target or "")
+    if not m:
+        return
+    arch, suffix = int(m.group(1)), m.group(2)
+    if arch > target.arch or (suffix and arch != target.arch):
+        raise CompileError(f"The PTX of kernel '{kernel}' targets {ptx_target}, which cannot run on {target.sm}.")
+
+
+def _c_literal(value) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return repr(value) + ("" if "e" in repr(value) or "." in repr(value) else ".0")
+    return str(value)
+
+
+def _defines(config, attributes, in_dtypes, out_dtypes) -> dict[str, str]:
+    defines = {f"TTA_{k}": _c_literal(v) for k, v in {**dict(config or {}), **dict(attributes or {})}.items()
+               if isinstance(v, (int, float, bool))}
+    for prefix, dtypes in (("IN", in_dtypes), ("OUT", out_dtypes)):
+        for i, d in enumerate(dtypes):
+            defines[f"TTA_{prefix}{i}_T"] = _C_TYPES.get(str(d).replace("torch.", ""), "void")
+    return defines
+
+
+def _name_expression(handle: CudaKernel, config, attributes) -> str:
+    try:
+        return handle.name.format(**dict(config or {}), **dict(attributes or {}))
+    except (KeyError, IndexError) as exc:
+        raise SpecError(f"Kernel name '{handle.name}' uses {exc}, neither a config key nor an attribute.") from None
+
+
+class CudaBackend(_HandleBackend):
+    name = "cuda"
+    extra = "nvrtc"
+    module = "cuda.bindings.nvrtc"
+
+    def toolchain_version(self) -> str:
+        nvrtc = self.require()
+        _, major, minor = nvrtc.nvrtcVersion()
+        return f"nvrtc {major}.{minor}"
+
+    def compile(self, plan, *, kernel_name, target, input_dtypes, output_dtypes, constants, divisible=frozenset(),
+                config=None, attributes=None) -> CompiledKernel:
+        handle: CudaKernel = plan.kernel
+        defines = _defines(config, attributes, input_dtypes, output_dtypes)
+        expression = _name_expression(handle, config, attributes)
+        text, lowered = nvrtc_compile(handle.source, expression, target.arch, defines, handle.options)
+        return self.finish(plan, text, lowered, kernel_name, target, self.toolchain_version())
+
+
+class PtxBackend(_HandleBackend):
+    name = "ptx"
+    extra = "ptx"
+    module = "ctypes"  # nothing to install: the PTX comes from elsewhere
+
+    def toolchain_version(self) -> str:
+        return "ptx"
+
+    def compile(self, plan, *, kernel_name, target, input_dtypes, output_dtypes, constants, divisible=frozenset(),
+                config=None, attributes=None) -> CompiledKernel:
+        handle: CudaKernel = plan.kernel
+        return self.finish(plan, handle.ptx, _name_expression(handle, config, attributes), kernel_name, target,
+                           "precompiled PTX")
+
+
+@functools.lru_cache(maxsize=1)
+def cuda_include_dir() -> str | None:
+    """A directory with CUDA's device headers (cuda_fp16.h, ...), which NVRTC does not ship: CUDA_HOME / CUDA_PATH,
+    /usr/local/cuda, the nvidia-cuda-runtime wheel, or the copy bundled with Triton. None if there is none."""
+    import glob
+    import os
+    import site
+    import sys
+
+    candidates = [os.path.join(os.environ[v], "include") for v in ("CUDA_HOME", "CUDA_PATH") if os.environ.get(v)]
+    candidates.append("/usr/local/cuda/include")
+    roots = [*site.getsitepackages(), site.getusersitepackages(), *sys.path]
+    for root in roots:
+        candidates += sorted(glob.glob(os.path.join(root, "nvidia", "cu*", "include")))
+        candidates += sorted(glob.glob(os.path.join(root, "nvidia", "cuda_runtime", "include")))
+        candidates.append(os.path.join(root, "triton", "backends", "nvidia", "include"))
+    return next((c for c in candidates if os.path.isfile(os.path.join(c, "cuda_fp16.h"))), None)
+
+
+@functools.lru_cache(maxsize=256)
+def _nvrtc_cached(source: str, expression: str, arch: int, defines: tuple, options: tuple) -> tuple[str, str]:
+    from cuda.bindings import nvrtc
+
+    def check(result, what):
+        err = result[0] if isinstance(result, tuple) else result
+        if err != nvrtc.nvrtcResult.NVRTC_SUCCESS:
+            raise CompileError(f"NVRTC {what} failed for kernel '{expression}': {err}")
+        return result[1:] if isinstance(result, tuple) and len(result) > 1 else None
+
+    (prog,) = check(nvrtc.nvrtcCreateProgram(source.encode(), b"tta_kernel.cu", 0, [], []), "create")
+    try:
+        check(nvrtc.nvrtcAddNameExpression(prog, expression.encode()), "name expression")
+        opts = [f"--gpu-architecture=compute_{arch}".encode(), b"-std=c++17"]
+        include = cuda_include_dir()
+        if include:
+            opts.append(f"-I{include}".encode())
+        opts += [f"-D{k}={v}".encode() for k, v in defines] + [o.encode() for o in options]
+        err = nvrtc.nvrtcCompileProgram(prog, len(opts), opts)[0]
+        if err != nvrtc.nvrtcResult.NVRTC_SUCCESS:
+            _, size = nvrtc.nvrtcGetProgramLogSize(prog)
+            log_buf = b" " * size
+            nvrtc.nvrtcGetProgramLog(prog, log_buf)
+            raise CompileError(f"NVRTC could not compile kernel '{expression}' for compute_{arch}:\n"
+                               f"{log_buf.decode(errors='replace').strip()[:3000]}")
+        (size,) = check(nvrtc.nvrtcGetPTXSize(prog), "PTX size")
+        buf = b" " * size
+        check(nvrtc.nvrtcGetPTX(prog, buf), "PTX")
+        (lowered,) = check(nvrtc.nvrtcGetLoweredName(prog, expression.encode()), "lowered name")
+        return buf.rstrip(b"\0").decode(), lowered.decode()
+    finally:
+        nvrtc.nvrtcDestroyProgram(prog)
+
+
+def nvrtc_compile(source, expression, arch, defines, options) -> tuple[str, str]:
+    return _nvrtc_cached(source, expression, arch, tuple(sorted(defines.items())), tuple(options))
+
+
+# --- the backend's own launcher (outside recordings): the kernel's own argument order --------------------------------
+def _launch_eagerly(handle: CudaKernel, grid, block, shared, args) -> None:
+    import torch
+
+    from .. import launcher
+
+    tensors = [a for a in args if isinstance(a, torch.Tensor)]
+    if not tensors:
+        raise SpecError(f"Kernel '{handle.name}' launched with no tensor argument; cannot tell the device.")
+    device = tensors[0].device
+    major, minor = torch.cuda.get_device_capability(device)
+    config, attributes = getattr(_specialization, "value", ({}, {}))
+    expression = _name_expression(handle, config, attributes)
+    if handle.ptx is not None:
+        text, entry = handle.ptx, expression
+    else:
+        defines = _defines(config, attributes, [t.dtype for t in tensors], [])
+        text, entry = nvrtc_compile(handle.source, expression, major * 10 + minor, defines, handle.options)
+    function = launcher.load_ptx(entry, text, device.index or 0, int(shared))
+    values = []
+    for a in args:
+        if isinstance(a, torch.Tensor):
+            values.append(ctypes.c_uint64(a.data_ptr()))
+        elif isinstance(a, float):
+            values.append(ctypes.c_float(a))
+        else:
+            values.append(ctypes.c_int32(int(a)))
+    params = (ctypes.c_void_p * len(values))(*[ctypes.cast(ctypes.pointer(v), ctypes.c_void_p) for v in values])
+    g = tuple(grid) if isinstance(grid, (tuple, list)) else (grid,)
+    b = tuple(block) if isinstance(block, (tuple, list)) else (block,)
+    g, b = (*g, 1, 1)[:3], (*b, 1, 1)[:3]
+    if 0 in g:
+        return
+    stream = torch.cuda.current_stream(device).cuda_stream
+    drv = launcher.driver()
+    drv.check(drv.lib.cuLaunchKernel(function, *g, *b, int(shared), ctypes.c_void_p(stream), params, None),
+              f"cuLaunchKernel({entry})")
+
+
+def launch_with_specialization(spec: KernelSpec, config, attributes: dict, args: Sequence[Any]) -> None:
+    """Run spec's launch function for real, its kernel compiled with this config's and attributes' macros."""
+    previous = getattr(_specialization, "value", None)
+    _specialization.value = (dict(config), dict(attributes))
+    try:
+        spec.launch_fn(spec_handle(spec), *args, **dict(config))
+    finally:
+        _specialization.value = previous
