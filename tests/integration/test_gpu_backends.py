@@ -39,7 +39,8 @@ def test_check_uses_the_backends_own_launcher_as_reference():
     report = tta.check(cx.plugins()["cuda_rmsnorm"], torch.randn(4, 8, 1000, device="cuda"),
                        torch.randn(1000, device="cuda"), 1e-5)
     print(report)
-    assert report.ok and all(r.max_abs_err == 0 for r in report.results)
+    # tactic 1 is the reference's own config: bit-identical; tactic 2 reduces in another order
+    assert report.ok and report.results[0].max_abs_err == 0 and report.results[1].max_abs_err < 1e-5
 
 
 def test_precompiled_ptx_plugin_runs():
