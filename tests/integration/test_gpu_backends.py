@@ -66,3 +66,22 @@ def test_mixed_backend_plugin_passes_check_on_every_tactic():
     assert report.ok and [r.tactic for r in report.results] == [1, 2, 3, 4]
     op = tta.custom_op("ttagpucuda::mixed_rmsnorm", impl=plugin)
     torch.testing.assert_close(op(x, w, 1e-5), rms_ref(x, w, 1e-5))
+
+
+def test_dynamic_shared_memory_above_48_kib_is_opted_in():
+    source = r"""extern "C" __global__ void staged_copy(const float* x, float* out, int n) {
+      extern __shared__ float stage[];                       // 64 KiB of dynamic shared memory
+      int base = blockIdx.x * 16384;
+      for (int i = threadIdx.x; i < 16384; i += blockDim.x) stage[i] = base + i < n ? x[base + i] : 0.f;
+      __syncthreads();
+      for (int i = threadIdx.x; i < 16384; i += blockDim.x) if (base + i < n) out[base + i] = stage[16383 - i];
+    }"""
+
+    def launch(kernel, x, out):
+        kernel[tta.cdiv(x.numel(), 16384), 256, 65536](x, out, x.numel())
+
+    plugin = tta.custom_plugin(tta.cuda(source, "staged_copy", launch), meta_impl=lambda x: torch.empty_like(x))
+    op = tta.custom_op("ttagpucuda::staged_copy", impl=plugin)
+    x = torch.arange(3 * 16384, device="cuda", dtype=torch.float32)
+    expected = x.view(3, 16384).flip(-1).reshape(-1)
+    torch.testing.assert_close(op(x), expected)
