@@ -23,6 +23,7 @@ from .errors import (
     RecordingError,
     RegistrationError,
     SpecError,
+    TensorRTUnavailableError,
     TTAError,
 )
 from .spec import Artifact, Config, KernelSpec, LaunchParams, Param, Tactic, Target
@@ -46,6 +47,7 @@ __all__ = [
     "RegistrationError",
     "SpecError",
     "TTAError",
+    "TensorRTUnavailableError",
     "Tactic",
     "Target",
     "cdiv",

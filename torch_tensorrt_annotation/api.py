@@ -111,7 +111,7 @@ def custom_op(op_name: str | None = None, impl=None, capability_validator=None, 
 
     Idempotent and thread-safe; a different plugin under a taken name is a RegistrationError.
     """
-    from .errors import RegistrationError
+    from .errors import TensorRTUnavailableError
     from .torch_op import register_torch_op
 
     if impl is None:
@@ -129,10 +129,11 @@ def custom_op(op_name: str | None = None, impl=None, capability_validator=None, 
                                supports_dynamic_shapes=supports_dynamic_shapes,
                                requires_output_allocator=requires_output_allocator, arch=arch, ptx_isa=ptx_isa,
                                require_converter=explicit)
-    except RegistrationError as exc:
-        if explicit or "is not installed" not in exc.message:
+    except TensorRTUnavailableError as exc:
+        if explicit:
             raise
         import logging
 
-        logging.getLogger(__name__).info("%s: torch op only (%s)", name, exc.message)
+        level = logging.INFO if "is not installed" in exc.message else logging.WARNING
+        logging.getLogger(__name__).log(level, "%s: registered as a torch op only: %s", name, exc.message)
     return op

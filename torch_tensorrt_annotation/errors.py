@@ -35,6 +35,10 @@ class RegistrationError(TTAError):
     """An op or plugin could not be registered (name clash, missing dependency, unsupported version)."""
 
 
+class TensorRTUnavailableError(RegistrationError):
+    """TensorRT is missing, or its version cannot host AOT plugins. The message names the version and the fix."""
+
+
 class BackendUnavailableError(TTAError, ImportError):
     """A backend's toolchain is not installed. The message names the pip extra that installs it."""
 

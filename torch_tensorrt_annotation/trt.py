@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import symbolic as S
-from .errors import CompileError, RegistrationError, SpecError
+from .errors import CompileError, RegistrationError, SpecError, TensorRTUnavailableError
 from .plugin import CustomPlugin, resolve_target
 from .spec import Artifact, Target
 
@@ -60,25 +60,25 @@ def import_trtp():
     try:
         import tensorrt as trt
     except ImportError as exc:
-        raise RegistrationError(
+        raise TensorRTUnavailableError(
             f"TensorRT is not installed ({exc}), so the plugin cannot be registered with TensorRT. The torch op "
             "works without it. Fix: pip install 'torch-tensorrt-annotation[trt]' (TensorRT >= 10.9, not 10.14)."
         ) from exc
     version = _version_tuple(getattr(trt, "__version__", "0"))
     if version < MIN_AOT_VERSION or not hasattr(trt, "QuickPluginCreationRequest"):
-        raise RegistrationError(
+        raise TensorRTUnavailableError(
             f"TensorRT {trt.__version__} has no ahead-of-time Quick Deployable Plugins (they arrived in 10.9). "
             "Fix: upgrade to TensorRT >= 10.9 (pip install -U tensorrt-cu13)."
         )
     if version[:2] == (10, 14):
-        raise RegistrationError(
+        raise TensorRTUnavailableError(
             f"TensorRT {trt.__version__}: Torch-TensorRT disables Quick Deployable Plugins on 10.14.x. "
             "Fix: use TensorRT 10.15 or newer (or 10.9-10.13)."
         )
     try:
         import tensorrt.plugin as trtp
     except ImportError as exc:
-        raise RegistrationError(f"TensorRT {trt.__version__} is installed but tensorrt.plugin fails to import: "
+        raise TensorRTUnavailableError(f"TensorRT {trt.__version__} is installed but tensorrt.plugin fails to import: "
                                 f"{exc}. Fix: reinstall TensorRT's Python bindings.") from exc
     return trt, trtp
 

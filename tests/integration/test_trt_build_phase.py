@@ -233,3 +233,18 @@ def test_version_gates_name_the_version_and_the_fix(monkeypatch):
     monkeypatch.setitem(sys.modules, "tensorrt", None)  # import fails
     with pytest.raises(tta.RegistrationError, match=r"pip install 'torch-tensorrt-annotation\[trt\]'"):
         trt_module.import_trtp()
+
+
+def test_auto_mode_keeps_the_torch_op_when_tensorrt_is_unusable(monkeypatch, caplog):
+    import logging
+
+    fake = types.ModuleType("tensorrt")
+    fake.__version__ = "10.14.1"
+    fake.QuickPluginCreationRequest = object
+    monkeypatch.setitem(sys.modules, "tensorrt", fake)
+    plugin = EXAMPLES["add"][0]
+    with caplog.at_level(logging.WARNING, logger="torch_tensorrt_annotation"):
+        op = tta.custom_op("ttatrt::auto_gate", impl=plugin)  # tensorrt="auto": warn, keep the torch op
+    assert op is not None and any("10.14" in r.message for r in caplog.records)
+    with pytest.raises(tta.TensorRTUnavailableError, match="10.14"):
+        tta.custom_op("ttatrt::auto_gate", impl=plugin, tensorrt=True)
