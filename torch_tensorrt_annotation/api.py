@@ -67,6 +67,20 @@ def ptx(ptx_text: str, kernel_name: str, launch_fn: Callable | None = None, *,
     return _make_spec("ptx", launch_fn, configs, name or kernel_name, handle)
 
 
+def cutedsl(host_fn: Callable, launch_fn: Callable | None = None, *, configs: Sequence[Mapping] | None = None,
+            name: str | None = None):
+    """A CuTe DSL spec: `host_fn` is a @cute.jit function taking cute.Pointer / cutlass.Int32 parameters (plus
+    cutlass.Constexpr keywords) that launches one @cute.kernel; `launch_fn(kernel, *inputs, *outputs, *attrs,
+    **config)` launches it as `kernel[grid, block(, shared_mem)](*args, **constexprs)`. Compiled on CPU with fake
+    pointers; nvidia-cutlass-dsl is imported only when the spec is compiled."""
+    from .backends.cutedsl import CuteKernel
+
+    handle = CuteKernel(host_fn)
+    if launch_fn is None:
+        return lambda fn: _make_spec("cutedsl", fn, configs, name or handle.name, handle)
+    return _make_spec("cutedsl", launch_fn, configs, name or handle.name, handle)
+
+
 def cdiv(a, b):
     """Ceiling division that also works on symbolic dims while a launch is recorded."""
     from .recording import sym_cdiv

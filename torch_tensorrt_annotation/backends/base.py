@@ -108,6 +108,7 @@ _BACKENDS: dict[str, str] = {
     "triton": "torch_tensorrt_annotation.backends.triton:TritonBackend",
     "cuda": "torch_tensorrt_annotation.backends.cuda:CudaBackend",
     "ptx": "torch_tensorrt_annotation.backends.cuda:PtxBackend",
+    "cutedsl": "torch_tensorrt_annotation.backends.cutedsl:CuteDslBackend",
 }
 _INSTANCES: dict[str, Backend] = {}
 

@@ -3,11 +3,11 @@
 A launch function receives a kernel handle first, then the op's tensors, attributes and config, and launches the
 kernel once:
 
-    add = tta.CudaKernel(SOURCE, "add")                       # or "scale<{BLOCK}>" for a template
-
     def launch(kernel, x, y, out, *, BLOCK):
         n = x.numel()
         kernel[tta.cdiv(n, BLOCK), BLOCK](x, y, out, n)       # kernel[grid, block(, shared_mem)](*args)
+
+    spec = tta.cuda(SOURCE, "add", launch, configs=[{"BLOCK": 256}])   # or "scale<{BLOCK}>" for a template
 
 TensorRT passes only pointers and int32 values, so float or 64-bit kernel parameters are refused. Compile-time
 values reach the source as macros instead: every config entry and op attribute is defined with a `TTA_` prefix
@@ -43,9 +43,41 @@ _INT32_TYPES = {".u32", ".s32", ".b32"}
 _specialization = threading.local()  # (config, attributes) for a handle launched outside a recording
 
 
-class CudaKernel:
-    """A CUDA C++ kernel (source + name) or a precompiled PTX kernel (ptx= + name), launched from a launch
-    function as `kernel[grid, block](*args)` or `kernel[grid, block, shared_mem](*args)`."""
+class KernelHandle:
+    """What a launch function launches: `kernel[grid, block](*args)` or `kernel[grid, block, shared_mem](*args)`.
+    While a launch is recorded, the call is reported to the recorder; otherwise the backend launches it for real."""
+
+    name: str = ""
+    accepts_keywords = False  # keyword arguments become compile-time constants (CuTe DSL Constexpr)
+
+    def fingerprint(self) -> str:
+        raise NotImplementedError
+
+    def launch_eagerly(self, grid, block, shared, args, kwargs) -> None:
+        raise NotImplementedError
+
+    def __getitem__(self, launch):
+        launch = launch if isinstance(launch, tuple) else (launch,)
+        if not 2 <= len(launch) <= 3:
+            raise RecordingError(
+                f"Launch kernel '{self.name}' as kernel[grid, block](...) or kernel[grid, block, shared_mem](...); "
+                f"got kernel[{', '.join(map(repr, launch))}] at {R.user_location()}."
+            )
+        grid, block, shared = (*launch, 0)[:3]
+        return functools.partial(self._call, grid, block, shared)
+
+    def _call(self, grid, block, shared, *args, **kwargs):
+        if kwargs and not self.accepts_keywords:
+            raise RecordingError(f"Kernel '{self.name}' takes positional arguments only, got {sorted(kwargs)}.")
+        recorder = R.active_recorder()
+        if recorder is not None:
+            recorder.on_launch(self, (grid, block, shared), args, kwargs)
+            return
+        self.launch_eagerly(grid, block, shared, args, kwargs)
+
+
+class CudaKernel(KernelHandle):
+    """A CUDA C++ kernel (source + name) or a precompiled PTX kernel (ptx= + name)."""
 
     def __init__(self, source: str | None = None, name: str = "", *, ptx: str | None = None,
                  options: Sequence[str] = ()):
@@ -61,21 +93,7 @@ class CudaKernel:
     def fingerprint(self) -> str:
         return f"{self.name}|{self.options}|{self.source if self.source is not None else self.ptx}"
 
-    def __getitem__(self, launch):
-        launch = launch if isinstance(launch, tuple) else (launch,)
-        if not 2 <= len(launch) <= 3:
-            raise RecordingError(
-                f"Launch kernel '{self.name}' as kernel[grid, block](...) or kernel[grid, block, shared_mem](...); "
-                f"got kernel[{', '.join(map(repr, launch))}] at {R.user_location()}."
-            )
-        grid, block, shared = (*launch, 0)[:3]
-        return functools.partial(self._call, grid, block, shared)
-
-    def _call(self, grid, block, shared, *args):
-        recorder = R.active_recorder()
-        if recorder is not None:
-            recorder.on_launch(self, (grid, block, shared), args, {})
-            return
+    def launch_eagerly(self, grid, block, shared, args, kwargs) -> None:
         _launch_eagerly(self, grid, block, shared, args)
 
 
@@ -147,8 +165,18 @@ class _HandleBackend(Backend):
                     f"Unsupported kernel argument ({arg_where}): a {type(value).__name__} at {launch.location}. "
                     "Pass the op's tensors and int values computed from their shapes."
                 )
+        constexprs = []
+        for key, value in sorted(launch.kwargs.items()):
+            if isinstance(value, (R.SymInt, R.SymTensor)) or not isinstance(value, (int, float, bool, str)):
+                raise RecordingError(
+                    f"Keyword argument '{key}' of kernel '{handle.name}' is a compile-time constant and must be an "
+                    f"int, float, bool or str computed without tensor dims; got {type(value).__name__} at "
+                    f"{launch.location}."
+                )
+            constexprs.append((key, value))
         options = (("block", _dims(block, "block", handle.name, launch.location)),
-                   ("shared_mem", _dims(shared, "shared memory", handle.name, launch.location)[0]))
+                   ("shared_mem", _dims(shared, "shared memory", handle.name, launch.location)[0]),
+                   ("constexprs", tuple(constexprs)))
         return LaunchPlan(handle, handle.name, _dims(grid, "grid", handle.name, launch.location), tuple(args),
                           options)
 
@@ -198,8 +226,8 @@ class _HandleBackend(Backend):
                               shared_mem=opts["shared_mem"], toolchain=toolchain)
 
 
-def spec_handle(spec: KernelSpec) -> CudaKernel:
-    if not isinstance(spec.kernel, CudaKernel):
+def spec_handle(spec: KernelSpec) -> KernelHandle:
+    if not isinstance(spec.kernel, KernelHandle):
         raise SpecError(f"Spec '{spec.name}' has no kernel handle; make it with tta.cuda(...) or tta.ptx(...).")
     return spec.kernel
 
