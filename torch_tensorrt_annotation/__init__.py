@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 
 from . import integration  # noqa: F401 - the torch_tensorrt hook lives here
-from .api import cdiv, cuda, custom_op, custom_plugin, cutedsl, next_power_of_2, ptx, triton
+from .api import cdiv, cuda, custom_op, custom_plugin, cutedsl, cutile, next_power_of_2, ptx, triton
 from .check import CheckReport, TacticResult, check
 from .declarative import elementwise, meta_like, meta_reduced, reduction
 from .errors import (
@@ -54,6 +54,7 @@ __all__ = [
     "cuda",
     "custom_op",
     "cutedsl",
+    "cutile",
     "elementwise",
     "meta_like",
     "meta_reduced",

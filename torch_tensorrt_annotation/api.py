@@ -81,6 +81,19 @@ def cutedsl(host_fn: Callable, launch_fn: Callable | None = None, *, configs: Se
     return _make_spec("cutedsl", launch_fn, configs, name or handle.name, handle)
 
 
+def cutile(kernel, launch_fn: Callable | None = None, *, configs: Sequence[Mapping] | None = None,
+           name: str | None = None):
+    """A cuTile spec: `kernel` is a @ct.kernel; `launch_fn(kernel, *inputs, *outputs, *attrs, **config)` launches
+    it as `kernel[grid](*args, **constants)` (grid in tiles, ct.Constant parameters as keywords). Compiled with
+    tileiras for sm_80/sm_100/sm_120-class GPUs; sm_90 is refused, as cuTile does not support it."""
+    from .backends.cutile import TileKernel
+
+    handle = TileKernel(kernel)
+    if launch_fn is None:
+        return lambda fn: _make_spec("cutile", fn, configs, name or handle.name, handle)
+    return _make_spec("cutile", launch_fn, configs, name or handle.name, handle)
+
+
 def cdiv(a, b):
     """Ceiling division that also works on symbolic dims while a launch is recorded."""
     from .recording import sym_cdiv

@@ -109,6 +109,7 @@ _BACKENDS: dict[str, str] = {
     "cuda": "torch_tensorrt_annotation.backends.cuda:CudaBackend",
     "ptx": "torch_tensorrt_annotation.backends.cuda:PtxBackend",
     "cutedsl": "torch_tensorrt_annotation.backends.cutedsl:CuteDslBackend",
+    "cutile": "torch_tensorrt_annotation.backends.cutile:CuTileBackend",
 }
 _INSTANCES: dict[str, Backend] = {}
 
