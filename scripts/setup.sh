@@ -8,7 +8,8 @@ python=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
-pip_install() { .venv/bin/python -m pip install -q --disable-pip-version-check "$@" 2>&1 | grep -v "^WARNING: Location" || true; }
+# pip's own exit status decides (pipefail); the filter only hides a noisy warning of some package indexes
+pip_install() { .venv/bin/python -m pip install -q --disable-pip-version-check "$@" 2>&1 | { grep -v "^WARNING: Location" || true; }; }
 pip_install -c constraints/ci.txt torch==2.13.0
 pip_install -c constraints/ci.txt -e ".[triton,nvrtc,cutedsl,cutile,dev]"
 .venv/bin/python -c "import torch_tensorrt_annotation, triton, torch; print('set up:', 'torch', torch.__version__, '| triton', triton.__version__)"
