@@ -85,3 +85,17 @@ def test_dynamic_shared_memory_above_48_kib_is_opted_in():
     x = torch.arange(3 * 16384, device="cuda", dtype=torch.float32)
     expected = x.view(3, 16384).flip(-1).reshape(-1)
     torch.testing.assert_close(op(x), expected)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16], ids=str)
+def test_precompiled_ptx_rmsnorm_matches_across_shapes(dtype):
+    from torch_tensorrt_annotation.backends.cuda import nvrtc_compile
+
+    c_type = {torch.float32: "float", torch.float16: "__half"}[dtype]
+    text, entry = nvrtc_compile(cx.RMSNORM_SOURCE, f"rmsnorm<256, {c_type}>", 90, {"TTA_eps": "1e-05"}, ())
+    plugin = tta.custom_plugin(tta.ptx(text, entry, cx.rmsnorm_launch, configs=[{"BLOCK": 256}]),
+                               meta_impl=cx.rmsnorm_meta)
+    op = tta.custom_op(f"ttagpucuda::ptx_rmsnorm_{str(dtype)[6:]}", impl=plugin)
+    for shape in ((1, 8), (4, 8, 1000), (3, 4097)):
+        x, w = torch.randn(shape, device="cuda", dtype=dtype), torch.randn(shape[-1], device="cuda", dtype=dtype)
+        torch.testing.assert_close(op(x, w, 1e-5), rms_ref(x, w, 1e-5), rtol=TOL[dtype], atol=TOL[dtype])

@@ -248,3 +248,29 @@ def test_auto_mode_keeps_the_torch_op_when_tensorrt_is_unusable(monkeypatch, cap
     assert op is not None and any("10.14" in r.message for r in caplog.records)
     with pytest.raises(tta.TensorRTUnavailableError, match="10.14"):
         tta.custom_op("ttatrt::auto_gate", impl=plugin, tensorrt=True)
+
+
+def test_mixed_backend_plugin_offers_every_tactic_to_tensorrt(trt, trtp):
+    pytest.importorskip("cuda.bindings.nvrtc")
+    from torch_tensorrt_annotation.examples import cuda_examples as cx
+
+    specs = [tta.triton(ex.rmsnorm_launch, configs=ex.RMSNORM_CONFIGS),
+             tta.cuda(cx.RMSNORM_SOURCE, "rmsnorm<{BLOCK}, TTA_IN0_T>", cx.rmsnorm_launch, configs=[{"BLOCK": 256}])]
+    try:
+        from torch_tensorrt_annotation.examples import cutedsl_examples as cute_ex
+
+        specs.append(tta.cutedsl(cute_ex.rmsnorm_host, cute_ex.rmsnorm_launch, configs=[{"BLOCK": 64}]))
+    except ImportError:
+        pass
+    plugin = tta.custom_plugin(specs, meta_impl=cx.rmsnorm_meta, name="mixed_trt")
+    op_name = register("mixed_rmsnorm", plugin)
+    created = builder.create(trt, trtp, op_name, {"eps": 1e-5}, 2)
+    _, out_shapes, results = builder.build(trt, created, [(6, 300), (300,)], [trt.float16] * 2)
+    assert [r.tactic for r in results] == [t.number for t in plugin.tactics]
+    for r in results:
+        art = expected_artifact(plugin, r.tactic, [(6, 300), (300,)], out_shapes, torch.float16, [torch.float16],
+                                {"eps": 1e-5})
+        assert art.backend == plugin.tactics[r.tactic - 1].spec.backend
+        assert (r.kernel, r.ptx) == (art.kernel_name, art.ptx.encode())
+        lp = art.launch_params(S.Shapes(((6, 300), (300,)), tuple(out_shapes)))
+        assert (r.grid, r.block, r.extras) == (lp.grid, lp.block, lp.extras)

@@ -135,3 +135,14 @@ def test_missing_nvrtc_gives_the_install_hint(monkeypatch):
     monkeypatch.setitem(sys.modules, "cuda.bindings.nvrtc", None)
     with pytest.raises(tta.BackendUnavailableError, match=r"torch-tensorrt-annotation\[nvrtc\]"):
         CudaBackend().require()
+
+
+def test_precompiled_ptx_rmsnorm_like_reduction():
+    from torch_tensorrt_annotation.backends.cuda import nvrtc_compile
+
+    text, entry = nvrtc_compile(cx.RMSNORM_SOURCE, "rmsnorm<256, float>", 90, {"TTA_eps": "1e-05"}, ())
+    plugin = tta.custom_plugin(tta.ptx(text, entry, cx.rmsnorm_launch, configs=[{"BLOCK": 256}]),
+                               meta_impl=cx.rmsnorm_meta)
+    (art,) = plugin.compile(meta(4, 8, 1000), meta(1000), 1e-5, ptx_isa=(9, 0))
+    assert entry_types(art) == [".u64", ".u64", ".u32", ".u32", ".u64"]
+    assert art.launch_params(tta.symbolic.Shapes(((4, 8, 1000), (1000,)), ((4, 8, 1000),))).extras == (32, 1000)

@@ -78,3 +78,13 @@ def test_mixed_triton_cuda_cutedsl_plugin():
     plugin = tta.custom_plugin(specs, meta_impl=ce.rmsnorm_meta, name="rmsnorm_all")
     arts = plugin.compile(meta(8, 256), meta(256), 1e-5, ptx_isa=(9, 0))
     assert [(a.tactic, a.backend) for a in arts] == [(1, "triton"), (2, "cuda"), (3, "cutedsl")]
+
+
+def test_elementwise_add_compiles_to_tensorrt_order():
+    plugin = ce.plugins()["cute_add"]
+    arts = plugin.compile(meta(5000), meta(5000), ptx_isa=(9, 0))
+    for art, block in zip(arts, (128, 512)):
+        entry = P.parse(art.ptx).entry(art.kernel_name)
+        assert [p.ptx_type for p in entry.params] == [".u64", ".u64", ".u32", ".u64"]
+        assert entry.reqntid == (block, 1, 1)
+        assert art.launch_params(tta.symbolic.Shapes(((5000,), (5000,)), ((5000,),))).grid == (-(-5000 // block), 1, 1)
