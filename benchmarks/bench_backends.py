@@ -18,13 +18,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import torch_tensorrt_annotation as tta  # noqa: E402
 from torch_tensorrt_annotation.examples import cuda_examples as cx  # noqa: E402
 from torch_tensorrt_annotation.examples import triton_examples as tx  # noqa: E402
+from torch_tensorrt_annotation.examples.reference import rmsnorm as rms_ref  # noqa: E402
 from torch_tensorrt_annotation.runtime import time_artifacts  # noqa: E402
 from torch_tensorrt_annotation.symbolic import Shapes  # noqa: E402
 from torch_tensorrt_annotation.torch_op import eager_runner  # noqa: E402
-
-
-def rms_ref(x, w, eps):
-    return (x.float() * torch.rsqrt(x.float().pow(2).mean(-1, keepdim=True) + eps) * w.float()).to(x.dtype)
 
 
 def main() -> int:

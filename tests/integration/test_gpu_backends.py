@@ -7,15 +7,13 @@ import torch
 import torch_tensorrt_annotation as tta
 from torch_tensorrt_annotation.examples import cuda_examples as cx
 from torch_tensorrt_annotation.examples import triton_examples as tx
+from torch_tensorrt_annotation.examples.reference import rmsnorm as rms_ref
 
 pytestmark = [pytest.mark.gpu]
 pytest.importorskip("cuda.bindings.nvrtc")
 
 TOL = {torch.float32: 1e-5, torch.float16: 2e-3}
 
-
-def rms_ref(x, w, eps):
-    return (x.float() * torch.rsqrt(x.float().pow(2).mean(-1, keepdim=True) + eps) * w.float()).to(x.dtype)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16], ids=str)

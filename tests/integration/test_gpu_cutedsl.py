@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import torch_tensorrt_annotation as tta
+from torch_tensorrt_annotation.examples.reference import rmsnorm as rms_ref
 
 pytestmark = [pytest.mark.gpu]
 pytest.importorskip("cutlass.cute")
@@ -14,9 +15,6 @@ from torch_tensorrt_annotation.examples import cutedsl_examples as ce  # noqa: E
 
 TOL = {torch.float32: 1e-5, torch.float16: 2e-3}
 
-
-def rms_ref(x, w, eps):
-    return (x.float() * torch.rsqrt(x.float().pow(2).mean(-1, keepdim=True) + eps) * w.float()).to(x.dtype)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16], ids=str)

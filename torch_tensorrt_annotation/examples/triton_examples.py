@@ -153,6 +153,8 @@ def plugins():
     """The example plugins, with example inputs (meta tensors) and a torch reference for each."""
     import torch_tensorrt_annotation as tta
 
+    from . import reference
+
     def meta(*shape, dtype=torch.float32):
         return torch.empty(shape, dtype=dtype, device="meta")
 
@@ -170,8 +172,7 @@ def plugins():
         "rmsnorm": (
             tta.custom_plugin(tta.triton(rmsnorm_launch, configs=RMSNORM_CONFIGS), meta_impl=rmsnorm_meta),
             (meta(4, 8, 1000), meta(1000), 1e-5),
-            lambda x, w, eps: (x.float() * torch.rsqrt(x.float().pow(2).mean(-1, keepdim=True) + eps) * w.float())
-            .to(x.dtype),
+            reference.rmsnorm,
         ),
         "sum_diff": (
             tta.custom_plugin(tta.triton(sum_diff_launch, configs=SUM_DIFF_CONFIGS), meta_impl=sum_diff_meta),
