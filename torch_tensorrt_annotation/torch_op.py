@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _registered: dict[str, tuple[str, Any, CustomPlugin]] = {}  # op name -> (plugin hash, op, plugin)
+_eager: dict = {}  # op name -> its EagerOp (the CUDA kernel)
+_libraries: list = []  # keep Library objects alive: dropping one deregisters its ops
 
 
 def register_torch_op(plugin: CustomPlugin, op_name: str | None = None, tactic: int | None = None):
@@ -60,7 +62,7 @@ def _define(plugin: CustomPlugin, op_name: str, tactic: int | None):
             f"Op '{op_name}' already exists in torch (defined outside tta). Fix: choose another op name."
         )
     lib = torch.library.Library(namespace, "FRAGMENT")
-    _libraries.append(lib)  # keep alive: dropping a Library deregisters its ops
+    _libraries.append(lib)
     lib.define(name + schema)
     num_outputs = plugin.schema.num_outputs
 
@@ -86,8 +88,6 @@ def _define(plugin: CustomPlugin, op_name: str, tactic: int | None):
     return getattr(getattr(torch.ops, namespace), name).default
 
 
-_libraries: list = []
-
 
 def _torch_op_exists(namespace: str, name: str) -> bool:
     import torch
@@ -97,9 +97,6 @@ def _torch_op_exists(namespace: str, name: str) -> bool:
         return True
     except RuntimeError:
         return False
-
-
-_eager: dict = {}
 
 
 def eager_runner(op_name: str):
