@@ -1,9 +1,12 @@
 import logging
 import os
+import tempfile
 
 import pytest
 
 os.environ.setdefault("TRITON_DEFAULT_FP_FUSION", "1")
+# hermetic artifact cache per test process (tests of the cache itself set their own)
+os.environ.setdefault("TTA_CACHE_DIR", tempfile.mkdtemp(prefix="tta-test-cache-"))
 
 
 def _gpu_available() -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 
 from . import integration  # noqa: F401 - the torch_tensorrt hook lives here
+from ._version import __version__  # noqa: F401 - the package version
 from .api import cdiv, cuda, custom_op, custom_plugin, cutedsl, cutile, next_power_of_2, ptx, triton
 from .check import CheckReport, TacticResult, check
 from .declarative import elementwise, meta_like, meta_reduced, reduction
@@ -27,8 +28,6 @@ from .errors import (
     TTAError,
 )
 from .spec import Artifact, Config, KernelSpec, LaunchParams, Param, Tactic, Target
-
-__version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 

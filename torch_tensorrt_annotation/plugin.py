@@ -10,9 +10,11 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 
+from . import cache as disk_cache
 from . import recording as R
 from . import schema as schema_mod
 from . import symbolic as S
+from ._version import __version__
 from .aot import build_artifact
 from .backends.base import get_backend
 from .errors import CompileError, RecordingError, SpecError
@@ -163,31 +165,39 @@ class CustomPlugin:
                     raise type(exc)(f"[{self.name}, {tactic.describe()}] {exc.message}") from None
             return self._plans[key]
 
-    def compile(self, *example_inputs, arch: "str | int" = "sm_90", ptx_isa=None, **example_kwargs) -> list[Artifact]:
+    def compile(self, *example_inputs, arch: "str | int" = "sm_90", ptx_isa=None, workers: int | None = None,
+                **example_kwargs) -> list[Artifact]:
         """Compile every tactic for `arch` and `ptx_isa` (e.g. (9, 0)); return the Artifacts that compiled.
 
         Example inputs follow the op schema (tensors, then attribute values) and may be meta tensors. A tactic that
-        fails to compile is logged and left out; if none compiles, CompileError lists every failure.
+        fails to compile is logged and left out; if none compiles, CompileError lists every failure. Artifacts come
+        from the in-memory and disk caches when they can; the others compile in parallel processes (`workers`,
+        default: one per tactic up to the CPU count; TTA_COMPILE_WORKERS overrides; 1 compiles in this process).
         """
         target = resolve_target(arch, ptx_isa)
         tensors, attrs, in_shapes, in_dtypes, out_shapes, out_dtypes = self.example_signature(
             example_inputs, example_kwargs
         )
         shapes = S.Shapes(in_shapes, out_shapes)
+        signature = dict(in_dtypes=in_dtypes, out_dtypes=out_dtypes, attrs=attrs, shapes=shapes,
+                         in_ranks=[len(x) for x in in_shapes], out_ranks=[len(x) for x in out_shapes])
+        results = compile_many(self, list(self.tactics), target, signature, workers)
         artifacts, failures = [], []
-        for tactic in self.tactics:
-            try:
-                artifacts.append(self.compile_tactic(
-                    tactic, target, in_dtypes=in_dtypes, out_dtypes=out_dtypes, attrs=attrs,
-                    in_ranks=[len(x) for x in in_shapes], out_ranks=[len(x) for x in out_shapes], shapes=shapes))
-            except CompileError as exc:
-                log.warning("%s: dropping %s: %s", self.op_name, tactic.describe(), exc.message)
-                failures.append(f"{tactic.describe()}: {exc.message}")
+        for tactic, result in zip(self.tactics, results):
+            if isinstance(result, CompileError):
+                log.warning("%s: dropping %s: %s", self.op_name, tactic.describe(), result.message)
+                failures.append(f"{tactic.describe()}: {result.message}")
+            else:
+                artifacts.append(result)
         if not artifacts:
             raise CompileError(
                 f"No tactic of op '{self.op_name}' compiled for {target.sm}:\n  " + "\n  ".join(failures)
             )
         return artifacts
+
+    def cached_artifact(self, tactic: Tactic, target: Target, **signature) -> Artifact | None:
+        """The artifact from the in-memory or disk cache, without compiling (None on a miss)."""
+        return self._lookup(*self._specialize(tactic, target, **signature))[0]
 
     def compile_tactic(self, tactic: Tactic, target: Target, *, in_dtypes, out_dtypes, in_ranks, out_ranks, attrs,
                        shapes: S.Shapes | None = None, specialize_divisibility: bool = False) -> Artifact:
@@ -198,6 +208,30 @@ class CustomPlugin:
         for these shapes, as Triton's own launcher does, which lets it vectorize masked loads. The artifact guards
         it, so it is only used where the shapes are known exactly (eager launches), never for dynamic dims.
         """
+        spec = self._specialize(tactic, target, in_dtypes=in_dtypes, out_dtypes=out_dtypes, in_ranks=in_ranks,
+                                out_ranks=out_ranks, attrs=attrs, shapes=shapes,
+                                specialize_divisibility=specialize_divisibility)
+        artifact, disk_key = self._lookup(*spec)
+        if artifact is not None:
+            return artifact
+        tactic, target, plan, constants, guards, divisible, key, in_dtypes, out_dtypes, ranks, attrs = spec
+        kernel_name = self.kernel_name(tactic, key)
+        backend = get_backend(tactic.spec.backend)
+        compiled = backend.compile(plan, kernel_name=kernel_name, target=target, input_dtypes=in_dtypes,
+                                   output_dtypes=out_dtypes, constants=constants, divisible=divisible,
+                                   config=tactic.config,
+                                   attributes=dict(zip((a.name for a in self.schema.attrs), attrs)))
+        artifact = build_artifact(tactic=tactic.number, backend=tactic.spec.backend, config=tactic.config,
+                                  plan=plan, compiled=compiled, target=target, input_dtypes=in_dtypes,
+                                  output_dtypes=out_dtypes, input_ranks=ranks[0], constants=constants,
+                                  guards=tuple(guards))
+        disk_cache.store(disk_key, artifact)
+        with self._lock:
+            return self._artifacts.setdefault(key, artifact)
+
+    def _specialize(self, tactic, target, *, in_dtypes, out_dtypes, in_ranks, out_ranks, attrs, shapes=None,
+                    specialize_divisibility=False):
+        """Everything that decides the artifact of `tactic` for this signature, and its cache key."""
         plan = self.plan(tactic, in_dtypes, in_ranks, out_dtypes, out_ranks, attrs)
         constants, guards = {}, []
         divisible = frozenset()
@@ -221,23 +255,22 @@ class CustomPlugin:
                 guards.append((arg.expr, value))
         ranks = (tuple(in_ranks), tuple(out_ranks))
         key = (tactic.number, target, tuple(in_dtypes), tuple(out_dtypes), ranks, _freeze(constants), tuple(guards),
-               divisible, tuple(attrs))
+               tuple(sorted(divisible)), tuple(attrs))
+        return tactic, target, plan, constants, guards, divisible, key, in_dtypes, out_dtypes, ranks, attrs
+
+    def _lookup(self, tactic, target, plan, constants, guards, divisible, key, *rest):
+        """(artifact or None, disk key): memory first, then disk (a disk hit is remembered in memory)."""
         with self._lock:
             cached = self._artifacts.get(key)
-        if cached is not None:
-            return cached
-        kernel_name = self.kernel_name(tactic, key)
         backend = get_backend(tactic.spec.backend)
-        compiled = backend.compile(plan, kernel_name=kernel_name, target=target, input_dtypes=in_dtypes,
-                                   output_dtypes=out_dtypes, constants=constants, divisible=divisible,
-                                   config=tactic.config,
-                                   attributes=dict(zip((a.name for a in self.schema.attrs), attrs)))
-        artifact = build_artifact(tactic=tactic.number, backend=tactic.spec.backend, config=tactic.config,
-                                  plan=plan, compiled=compiled, target=target, input_dtypes=in_dtypes,
-                                  output_dtypes=out_dtypes, input_ranks=ranks[0], constants=constants,
-                                  guards=tuple(guards))
-        with self._lock:
-            return self._artifacts.setdefault(key, artifact)
+        disk_key = disk_cache.make_key(self.hash, repr(key), backend.toolchain_version(), __version__)
+        if cached is not None:
+            return cached, disk_key
+        cached = disk_cache.load(disk_key)
+        if cached is not None:
+            with self._lock:
+                cached = self._artifacts.setdefault(key, cached)
+        return cached, disk_key
 
     def kernel_name(self, tactic: Tactic, key) -> str:
         digest = hashlib.sha256(f"{self.op_name}|{key!r}".encode()).hexdigest()[:8]
@@ -292,3 +325,115 @@ def resolve_target(arch, ptx_isa) -> Target:
         log.info("No CUDA driver found; compiling with the toolchain's default PTX ISA. Pass ptx_isa=(9, 0) (or "
                  "your deployment driver's ISA) so that the PTX loads there.")
     return target
+
+
+# --- parallel cold compilation ----------------------------------------------------------------------------------------
+_forked: dict[int, "CustomPlugin"] = {}  # plugins visible to forked compile workers, by id
+
+
+def _compile_in_worker(plugin_id: int, number: int, target: Target, signature: dict):
+    plugin = _forked[plugin_id]
+    try:
+        return plugin.compile_tactic(plugin.tactics[number - 1], target, **signature)
+    except CompileError as exc:
+        return exc
+
+
+def _worker_count(requested: int | None, misses: int) -> int:
+    import os
+
+    raw = os.environ.get("TTA_COMPILE_WORKERS")
+    if requested is None and raw:
+        requested = int(raw)
+    if requested is None:
+        requested = os.cpu_count() or 1
+    return max(1, min(requested, misses))
+
+
+def compile_many(plugin: CustomPlugin, tactics: list[Tactic], target: Target, signature: dict,
+                 workers: int | None = None) -> list:
+    """Artifacts (or CompileErrors) for `tactics`, cached ones first, the rest compiled in forked processes.
+
+    Compiling is CPU-bound and mostly holds the GIL, so processes, not threads. Workers are forked (Linux): they
+    inherit the plugin and its user functions, which need not be picklable; only artifacts travel back. A progress
+    line names each tactic when compiling takes more than a second and stderr is a terminal.
+    """
+    import sys
+    import time
+
+    results: list = [None] * len(tactics)
+    missing = []
+    for i, tactic in enumerate(tactics):
+        try:
+            results[i] = plugin.cached_artifact(tactic, target, **signature)
+        except CompileError as exc:
+            results[i] = exc
+        if results[i] is None:
+            missing.append(i)
+    if not missing:
+        return results
+    count = _worker_count(workers, len(missing))
+    progress = _Progress(plugin, len(missing))
+    if count > 1 and sys.platform.startswith("linux"):
+        import concurrent.futures
+        import multiprocessing
+
+        _forked[id(plugin)] = plugin
+        try:
+            context = multiprocessing.get_context("fork")
+            with concurrent.futures.ProcessPoolExecutor(count, mp_context=context) as pool:
+                futures = {pool.submit(_compile_in_worker, id(plugin), tactics[i].number, target, signature): i
+                           for i in missing}
+                for future in concurrent.futures.as_completed(futures):
+                    i = futures[future]
+                    result = future.result()
+                    if not isinstance(result, CompileError):
+                        with plugin._lock:  # the worker's memory cache is gone: keep the artifact here
+                            spec = plugin._specialize(tactics[i], target, **signature)
+                            result = plugin._artifacts.setdefault(spec[6], result)
+                    results[i] = result
+                    progress.step(tactics[i])
+        finally:
+            _forked.pop(id(plugin), None)
+    else:
+        for i in missing:
+            start = time.perf_counter()
+            try:
+                results[i] = plugin.compile_tactic(tactics[i], target, **signature)
+            except CompileError as exc:
+                results[i] = exc
+            progress.step(tactics[i], time.perf_counter() - start)
+    progress.done()
+    return results
+
+
+class _Progress:
+    """One self-rewriting stderr line, shown only on a terminal and only once compiling has taken over a second."""
+
+    def __init__(self, plugin: CustomPlugin, total: int):
+        import sys
+        import time
+
+        self.plugin, self.total, self.count = plugin, total, 0
+        self.start = time.perf_counter()
+        self.enabled = total > 0 and sys.stderr.isatty()
+        self.shown = False
+
+    def step(self, tactic: Tactic, _seconds: float = 0.0) -> None:
+        import sys
+        import time
+
+        self.count += 1
+        if not self.enabled or time.perf_counter() - self.start < 1.0:
+            return
+        self.shown = True
+        sys.stderr.write(f"\rtta: compiled {self.count}/{self.total} tactics of {self.plugin.op_name}: "
+                         f"{tactic.describe()}\x1b[K")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        import sys
+
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
