@@ -1,68 +1,289 @@
-"""Command line: `tta demo` (or `python -m torch_tensorrt_annotation demo`).
+"""Command line: `tta` (or `python -m torch_tensorrt_annotation`).
 
-`demo` compiles the bundled example plugins for an arch (sm_90 by default) on this machine, GPU or not, and
-prints one row per tactic: the config, the kernel name, the PTX ISA and TensorRT's parameter layout.
+    tta info                                   backends, GPU, driver PTX ISA, TensorRT support
+    tta demo                                   compile the bundled example plugins, one row per tactic
+    tta compile MOD:PLUGIN --shapes 4,8,1000 1000 --attr eps=1e-5 --out DIR
+                                               one .ptx per tactic and manifest.json (no GPU needed)
+    tta check MOD:PLUGIN --shapes ...          tta.check on random inputs (GPU)
+    tta bench MOD:PLUGIN --shapes ...          per-tactic kernel times (GPU)
+
+MOD:PLUGIN names a module (dotted, or a .py path) and a plugin in it. Errors print one line and exit with 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
+import json
 import logging
+import os
 import sys
 import time
 
 
-def _table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
-    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+class CliError(Exception):
+    """A usage error, reported as one line."""
+
+
+def _table(rows: list[list], header: list[str]) -> str:
+    rows = [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
     return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
+# --- info -------------------------------------------------------------------------------------------------------
+def _version(dist: str) -> str | None:
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def info(args) -> int:
+    from .cuda_driver import driver_ptx_isa, driver_version
+
+    rows = []
+    for backend, dist, extra in (("triton", "triton", "triton"), ("cuda (NVRTC)", "nvidia-cuda-nvrtc", "nvrtc"),
+                                 ("cutedsl", "nvidia-cutlass-dsl", "cutedsl"), ("cutile", "cuda-tile", "cutile")):
+        version = _version(dist)
+        rows.append([backend, version or f"not installed (pip install 'torch-tensorrt-annotation[{extra}]')"])
+    print(_table(rows, ["backend", "toolchain"]))
+    print()
+    version = driver_version()
+    isa = driver_ptx_isa()
+    gpu = "none visible"
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            major, minor = torch.cuda.get_device_capability()
+            gpu = f"{torch.cuda.get_device_name()} (sm_{major}{minor})"
+    except ImportError:
+        pass
+    print(f"GPU: {gpu}")
+    print(f"CUDA driver: {f'{version // 1000}.{(version % 1000) // 10}' if version else 'none'}; "
+          f"newest PTX ISA it loads: {f'{isa[0]}.{isa[1]}' if isa else '-'}")
+    from .trt import import_trtp
+
+    try:
+        trt, _ = import_trtp()
+        print(f"TensorRT: {trt.__version__}, AOT plugins supported")
+    except Exception as exc:  # noqa: BLE001 - report any reason TensorRT is unusable
+        print(f"TensorRT: unusable: {getattr(exc, 'message', exc)}")
+    return 0
+
+
+# --- plugin loading and inputs -------------------------------------------------------------------------------------
+def load_plugin(ref: str):
+    from .plugin import CustomPlugin
+
+    module_name, sep, attr = ref.rpartition(":")
+    if not sep or not module_name or not attr:
+        raise CliError(f"expected MODULE:PLUGIN (e.g. mypkg.ops:RMSNORM or ops.py:RMSNORM), got {ref!r}")
+    try:
+        if module_name.endswith(".py") or os.sep in module_name:
+            spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(module_name))[0],
+                                                          module_name)
+            if spec is None or not os.path.exists(module_name):
+                raise CliError(f"no such file: {module_name}")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise CliError(f"cannot import {module_name}: {exc}") from None
+    if not hasattr(module, attr):
+        raise CliError(f"{module_name} has no attribute {attr!r}")
+    plugin = getattr(module, attr)
+    if callable(plugin) and not isinstance(plugin, CustomPlugin):
+        plugin = plugin()
+    if not isinstance(plugin, CustomPlugin):
+        raise CliError(f"{ref} is a {type(plugin).__name__}, not a plugin made by tta.custom_plugin")
+    return plugin
+
+
+def example_inputs(plugin, shapes: list[str], dtype: str, attrs: list[str], device: str):
+    import torch
+
+    if len(shapes) != len(plugin.schema.inputs):
+        raise CliError(f"{plugin.op_name} takes {len(plugin.schema.inputs)} tensor(s) "
+                       f"({', '.join(plugin.schema.inputs)}); --shapes gave {len(shapes)}")
+    torch_dtype = getattr(torch, dtype, None)
+    if not isinstance(torch_dtype, torch.dtype):
+        raise CliError(f"unknown dtype {dtype!r}")
+    tensors = []
+    for text in shapes:
+        try:
+            shape = tuple(int(v) for v in text.split(",") if v.strip())
+        except ValueError:
+            raise CliError(f"a shape is comma-separated ints, got {text!r}") from None
+        if device == "meta":
+            tensors.append(torch.empty(shape, dtype=torch_dtype, device="meta"))
+        else:
+            tensors.append(torch.randn(shape, device=device).to(torch_dtype))
+    values = {}
+    for item in attrs:
+        name, sep, raw = item.partition("=")
+        declared = {a.name: a for a in plugin.schema.attrs}
+        if not sep or name not in declared:
+            raise CliError(f"--attr takes NAME=VALUE for one of {sorted(declared)}, got {item!r}")
+        kind = declared[name].type
+        values[name] = (raw.lower() in ("1", "true", "yes")) if kind is bool else kind(raw)
+    attr_values = []
+    for a in plugin.schema.attrs:
+        if a.name in values:
+            attr_values.append(values[a.name])
+        elif a.has_default:
+            attr_values.append(a.default)
+        else:
+            raise CliError(f"attribute {a.name!r} has no default: pass --attr {a.name}=...")
+    return tensors, attr_values
+
+
+# --- commands ---------------------------------------------------------------------------------------------------
 def demo(args) -> int:
     from .errors import TTAError
     from .examples.triton_examples import plugins
 
     rows, failed = [], 0
-    for name, (plugin, example_inputs, _reference) in plugins().items():
+    for name, (plugin, inputs, _reference) in plugins().items():
         start = time.perf_counter()
         try:
-            artifacts = plugin.compile(*example_inputs, arch=args.arch, ptx_isa=args.ptx_isa)
+            artifacts = plugin.compile(*inputs, arch=args.arch, ptx_isa=args.ptx_isa)
         except TTAError as exc:
             print(f"{name}: FAILED: {exc}", file=sys.stderr)
             failed += 1
             continue
         seconds = (time.perf_counter() - start) / max(1, len(artifacts))
         for a in artifacts:
-            rows.append([
-                name if a.tactic == 1 else "",
-                a.tactic,
-                ",".join(f"{k}={v}" for k, v in a.config.items()),
-                a.kernel_name,
-                f"{a.ptx_version[0]}.{a.ptx_version[1]}",
-                a.block[0],
-                a.shared_mem,
-                " ".join(str(g) for g in a.grid if str(g) != "1"),
-                a.describe_params(),
-                f"{seconds:.2f}",
-            ])
-    header = ["plugin", "tactic", "config", "kernel", "ptx", "block", "smem", "grid", "params (TensorRT order)",
-              "s/tactic"]
+            rows.append([name if a.tactic == 1 else "", a.tactic, ",".join(f"{k}={v}" for k, v in a.config.items()),
+                         a.kernel_name, f"{a.ptx_version[0]}.{a.ptx_version[1]}", a.block[0], a.shared_mem,
+                         " ".join(str(g) for g in a.grid if str(g) != "1"), a.describe_params(), f"{seconds:.2f}"])
     print(f"Example plugins compiled for {args.arch}, PTX ISA <= {args.ptx_isa}:\n")
-    print(_table(rows, header))
+    print(_table(rows, ["plugin", "tactic", "config", "kernel", "ptx", "block", "smem", "grid",
+                        "params (TensorRT order)", "s/tactic"]))
     return 1 if failed else 0
 
 
+def manifest_entry(artifact, ptx_file: str) -> dict:
+    return {
+        "tactic": artifact.tactic,
+        "backend": artifact.backend,
+        "config": dict(artifact.config),
+        "kernel_name": artifact.kernel_name,
+        "ptx_file": ptx_file,
+        "ptx_version": f"{artifact.ptx_version[0]}.{artifact.ptx_version[1]}",
+        "arch": artifact.arch,
+        "params": [{"kind": p.kind, "index": p.index, "ptx_type": p.ptx_type, "source": p.source}
+                   for p in artifact.params],
+        "grid": [str(g) for g in artifact.grid],
+        "block": [str(b) for b in artifact.block],
+        "shared_mem": str(artifact.shared_mem),
+        "extras": [str(e) for e in artifact.extras],
+        "input_dtypes": list(artifact.input_dtypes),
+        "output_dtypes": list(artifact.output_dtypes),
+        "constants": {k: v for k, v in artifact.constants},
+        "guards": [[str(e), v] for e, v in artifact.guards],
+        "toolchain": artifact.toolchain,
+    }
+
+
+def compile_cmd(args) -> int:
+    plugin = load_plugin(args.plugin)
+    tensors, attrs = example_inputs(plugin, args.shapes, args.dtype, args.attr, "meta")
+    artifacts = plugin.compile(*tensors, *attrs, arch=args.arch, ptx_isa=args.ptx_isa)
+    os.makedirs(args.out, exist_ok=True)
+    entries = []
+    for art in artifacts:
+        name = f"{art.kernel_name}.ptx"
+        with open(os.path.join(args.out, name), "w") as f:
+            f.write(art.ptx)
+        entries.append(manifest_entry(art, name))
+    manifest = {"op_name": plugin.op_name, "schema": plugin.schema.torch_schema(), "arch": args.arch,
+                "ptx_isa": args.ptx_isa, "input_shapes": args.shapes, "tactics": entries}
+    with open(os.path.join(args.out, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+    print(f"wrote {len(entries)} tactic(s) of {plugin.op_name} to {args.out}")
+    return 0
+
+
+def _gpu_inputs(args):
+    import torch
+
+    if not torch.cuda.is_available():
+        raise CliError(f"'{args.command}' launches kernels and needs a CUDA GPU; none is visible")
+    plugin = load_plugin(args.plugin)
+    tensors, attrs = example_inputs(plugin, args.shapes, args.dtype, args.attr, "cuda")
+    return plugin, tensors, attrs
+
+
+def check_cmd(args) -> int:
+    from .check import check
+
+    plugin, tensors, attrs = _gpu_inputs(args)
+    report = check(plugin, *tensors, *attrs)
+    print(report)
+    return 0 if report.ok else 1
+
+
+def bench_cmd(args) -> int:
+    from .check import check
+
+    plugin, tensors, attrs = _gpu_inputs(args)
+    report = check(plugin, *tensors, *attrs, reps=args.reps)
+    rows = sorted((r for r in report.results), key=lambda r: (r.status != "ok", r.median_us))
+    print(_table([[r.tactic, plugin.tactics[r.tactic - 1].spec.backend,
+                   ",".join(f"{k}={v}" for k, v in r.config.items()), r.status,
+                   f"{r.median_us:.2f}" if r.status == "ok" else "-"] for r in rows],
+                 ["tactic", "backend", "config", "status", "median us"]))
+    return 0
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="tta", description="torch-tensorrt-annotation command line")
+    parser = argparse.ArgumentParser(prog="tta", description="torch-tensorrt-annotation: custom kernels as "
+                                     "ahead-of-time TensorRT plugins")
     parser.add_argument("-v", "--verbose", action="store_true", help="log compile details")
     sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("info", help="installed backends, GPU and driver PTX ISA, TensorRT support").set_defaults(func=info)
     p = sub.add_parser("demo", help="compile the bundled example plugins and print a per-tactic table")
     p.add_argument("--arch", default="sm_90", help="target GPU arch (default sm_90)")
     p.add_argument("--ptx-isa", default="9.0", help="newest PTX ISA of the deployment driver (default 9.0)")
     p.set_defaults(func=demo)
+
+    def plugin_args(p, gpu: bool):
+        p.add_argument("plugin", help="MODULE:PLUGIN, e.g. torch_tensorrt_annotation.examples.triton_examples:ADD")
+        p.add_argument("--shapes", nargs="+", required=True, metavar="SHAPE",
+                       help="one comma-separated shape per tensor input, e.g. --shapes 4,8,1000 1000")
+        p.add_argument("--dtype", default="float32", help="input dtype (default float32)")
+        p.add_argument("--attr", action="append", default=[], metavar="NAME=VALUE", help="an attribute value")
+        if not gpu:
+            p.add_argument("--arch", default="sm_90", help="target GPU arch (default sm_90)")
+            p.add_argument("--ptx-isa", default="9.0", help="newest PTX ISA of the deployment driver")
+
+    p = sub.add_parser("compile", help="write one .ptx per tactic and a JSON manifest (no GPU needed)")
+    plugin_args(p, gpu=False)
+    p.add_argument("--out", required=True, help="output directory")
+    p.set_defaults(func=compile_cmd)
+    p = sub.add_parser("check", help="run tta.check on random inputs (GPU)")
+    plugin_args(p, gpu=True)
+    p.set_defaults(func=check_cmd)
+    p = sub.add_parser("bench", help="per-tactic kernel times (GPU)")
+    plugin_args(p, gpu=True)
+    p.add_argument("--reps", type=int, default=50, help="timed launches per tactic (default 50)")
+    p.set_defaults(func=bench_cmd)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    return args.func(args)
+    from .errors import TTAError
+
+    try:
+        return args.func(args)
+    except (CliError, TTAError) as exc:
+        print(f"tta: error: {getattr(exc, 'message', exc)}".splitlines()[0], file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -149,34 +149,29 @@ AXPB_CONFIGS = [{"BLOCK": 128, "num_warps": 1}, {"BLOCK": 1024, "num_warps": 4},
                 {"BLOCK": 8192, "num_warps": 8}]
 
 
-def plugins():
-    """The example plugins, with example inputs (meta tensors) and a torch reference for each."""
+def _plugin(launch, configs, meta_impl):
     import torch_tensorrt_annotation as tta
 
+    return tta.custom_plugin(tta.triton(launch, configs=configs), meta_impl=meta_impl)
+
+
+# module-level plugins, e.g. for the command line: tta compile torch_tensorrt_annotation.examples.triton_examples:ADD
+ADD = _plugin(add_launch, ADD_CONFIGS, add_meta)
+SCALE2D = _plugin(scale2d_launch, SCALE2D_CONFIGS, scale2d_meta)
+RMSNORM = _plugin(rmsnorm_launch, RMSNORM_CONFIGS, rmsnorm_meta)
+SUM_DIFF = _plugin(sum_diff_launch, SUM_DIFF_CONFIGS, sum_diff_meta)
+
+
+def plugins():
+    """The example plugins, with example inputs (meta tensors) and a torch reference for each."""
     from . import reference
 
     def meta(*shape, dtype=torch.float32):
         return torch.empty(shape, dtype=dtype, device="meta")
 
     return {
-        "add": (
-            tta.custom_plugin(tta.triton(add_launch, configs=ADD_CONFIGS), meta_impl=add_meta),
-            (meta(1000), meta(1000)),
-            lambda x, y: x + y,
-        ),
-        "scale2d": (
-            tta.custom_plugin(tta.triton(scale2d_launch, configs=SCALE2D_CONFIGS), meta_impl=scale2d_meta),
-            (meta(100, 300),),
-            lambda x: x * 2.0 + 1.0,
-        ),
-        "rmsnorm": (
-            tta.custom_plugin(tta.triton(rmsnorm_launch, configs=RMSNORM_CONFIGS), meta_impl=rmsnorm_meta),
-            (meta(4, 8, 1000), meta(1000), 1e-5),
-            reference.rmsnorm,
-        ),
-        "sum_diff": (
-            tta.custom_plugin(tta.triton(sum_diff_launch, configs=SUM_DIFF_CONFIGS), meta_impl=sum_diff_meta),
-            (meta(777), meta(777)),
-            lambda a, b: (a + b, a - b),
-        ),
+        "add": (ADD, (meta(1000), meta(1000)), lambda x, y: x + y),
+        "scale2d": (SCALE2D, (meta(100, 300),), lambda x: x * 2.0 + 1.0),
+        "rmsnorm": (RMSNORM, (meta(4, 8, 1000), meta(1000), 1e-5), reference.rmsnorm),
+        "sum_diff": (SUM_DIFF, (meta(777), meta(777)), lambda a, b: (a + b, a - b)),
     }
