@@ -24,12 +24,8 @@ from torch_tensorrt_annotation.symbolic import Shapes  # noqa: E402
 from torch_tensorrt_annotation.torch_op import eager_runner  # noqa: E402
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", default=None)
-    parser.add_argument("--rows", type=int, default=4096)
-    parser.add_argument("--cols", type=int, default=4096)
-    args = parser.parse_args()
+def run(n_rows: int = 4096, n_cols: int = 4096, command: str = "python benchmarks/bench_backends.py"):
+    """(rows, markdown) for the RMSNorm-like op across backends."""
     specs = [tta.triton(tx.rmsnorm_launch, configs=tx.RMSNORM_CONFIGS),
              tta.cuda(cx.RMSNORM_SOURCE, "rmsnorm<{BLOCK}, TTA_IN0_T>", cx.rmsnorm_launch,
                       configs=[{"BLOCK": 128}, {"BLOCK": 256}, {"BLOCK": 512}])]
@@ -40,8 +36,8 @@ def main() -> int:
     except ImportError as exc:  # nvidia-cutlass-dsl not installed
         print(f"CuTe DSL tactics skipped: {exc}", file=sys.stderr)
     plugin = tta.custom_plugin(specs, meta_impl=cx.rmsnorm_meta, name="bench_rmsnorm")
-    x = torch.randn(args.rows, args.cols, device="cuda", dtype=torch.float16)
-    w = torch.randn(args.cols, device="cuda", dtype=torch.float16)
+    x = torch.randn(n_rows, n_cols, device="cuda", dtype=torch.float16)
+    w = torch.randn(n_cols, device="cuda", dtype=torch.float16)
     report = tta.check(plugin, x, w, 1e-5, reference=rms_ref, reps=50)
     op = tta.custom_op("ttabench::rmsnorm_backends", impl=plugin)
     op(x, w, 1e-5)
@@ -56,7 +52,7 @@ def main() -> int:
              "picked": r.tactic == picked} for r in report.results]
     lines = ["# RMSNorm tactics across backends", "",
              f"GPU: {torch.cuda.get_device_name()}; torch {torch.__version__}; input {tuple(x.shape)} fp16. "
-             f"Command: `python benchmarks/bench_backends.py{' --out ' + args.out if args.out else ''}`.", "",
+             f"Command: `{command}`.", "",
              "| tactic | backend | config | status | TensorRT artifact, median us | eager artifact, median us | "
              "picked by the eager autotuner |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
@@ -69,7 +65,17 @@ def main() -> int:
               f"autotuner picked tactic {picked}. Eager artifacts may assume 16-divisible extras for these exact "
               "shapes, TensorRT's may not, so the two columns can rank differently.",
               "cuTile tactics are not part of this run: cuTile cannot run on sm_90.", ""]
-    text = "\n".join(lines)
+    return rows, "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", default=None)
+    parser.add_argument("--rows", type=int, default=4096)
+    parser.add_argument("--cols", type=int, default=4096)
+    args = parser.parse_args()
+    rows, text = run(args.rows, args.cols,
+                     f"python benchmarks/bench_backends.py{' --out ' + args.out if args.out else ''}")
     print(text)
     if args.out:
         os.makedirs(args.out, exist_ok=True)

@@ -212,6 +212,16 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+def run(iters: int = 5000, repeats: int = 5, mib: int = 256, command: str = "") -> dict:
+    return {
+        "command": command or "python benchmarks/bench_runtime.py",
+        "environment": environment(),
+        "host_overhead": host_overhead(iters, repeats),
+        "throughput": throughput(mib),
+        "autotune": autotune_quality(64),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default=None, help="directory for gpu_runtime.json and gpu_runtime.md")
@@ -219,13 +229,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--mib", type=int, default=256)
     args = parser.parse_args()
-    results = {
-        "command": "python benchmarks/bench_runtime.py " + " ".join(sys.argv[1:]),
-        "environment": environment(),
-        "host_overhead": host_overhead(args.iters, args.repeats),
-        "throughput": throughput(args.mib),
-        "autotune": autotune_quality(64),
-    }
+    results = run(args.iters, args.repeats, args.mib, "python benchmarks/bench_runtime.py " + " ".join(sys.argv[1:]))
     text = markdown(results)
     print(text)
     if args.out:
