@@ -53,7 +53,7 @@ def info(args) -> int:
         rows.append([backend, version or f"not installed (pip install 'torch-tensorrt-annotation[{extra}]')"])
     print(_table(rows, ["backend", "toolchain"]))
     print()
-    version = driver_version()
+    driver = driver_version()
     isa = driver_ptx_isa()
     gpu = "none visible"
     try:
@@ -65,7 +65,7 @@ def info(args) -> int:
     except ImportError:
         pass
     print(f"GPU: {gpu}")
-    print(f"CUDA driver: {f'{version // 1000}.{(version % 1000) // 10}' if version else 'none'}; "
+    print(f"CUDA driver: {f'{driver // 1000}.{(driver % 1000) // 10}' if driver else 'none'}; "
           f"newest PTX ISA it loads: {f'{isa[0]}.{isa[1]}' if isa else '-'}")
     from .trt import import_trtp
 
@@ -88,7 +88,7 @@ def load_plugin(ref: str):
         if module_name.endswith(".py") or os.sep in module_name:
             spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(module_name))[0],
                                                           module_name)
-            if spec is None or not os.path.exists(module_name):
+            if spec is None or spec.loader is None or not os.path.exists(module_name):
                 raise CliError(f"no such file: {module_name}")
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)

@@ -61,13 +61,13 @@ def build_artifact(*, tactic: int, backend: str, config: Config, plan: LaunchPla
                 ordered.append(param)
                 layout.append(Param(EXTRA, len(layout) - len(input_dtypes), param.ptx_type, arg.name))
         for index in range(len(dtypes)):
-            param = by_role.get((role, index))
+            found = by_role.get((role, index))
             source = next((a.name for a in compiled.args if a.kind == role and a.index == index), "")
-            if param is None:  # TensorRT passes every tensor; the kernel ignores this one
-                param = P.unused_pointer_param(compiled.entry, f"unused_{role}{index}")
+            if found is None:  # TensorRT passes every tensor; the kernel ignores this one
+                found = P.unused_pointer_param(compiled.entry, f"unused_{role}{index}")
                 log.info("%s does not use %s %d; declaring an unused pointer parameter for it", where, role, index)
-            ordered.append(param)
-            layout.append(Param(role, index, param.ptx_type, source))
+            ordered.append(found)
+            layout.append(Param(role, index, found.ptx_type, source))
 
     ptx_text = P.rewrite_params(compiled.ptx, entry, ordered)
     version = P.parse(ptx_text).version
@@ -77,10 +77,10 @@ def build_artifact(*, tactic: int, backend: str, config: Config, plan: LaunchPla
             f"{target.ptx_isa[0]}.{target.ptx_isa[1]}; a driver limited to that ISA would refuse to load it. "
             "Fix: use a toolchain that can target that ISA, or a newer driver (and ptx_isa) at deployment."
         )
-    block = tuple(S.as_expr(b) for b in compiled.block)
-    threads = None
-    if all(isinstance(b, S.Const) for b in block):
-        threads = block[0].value * block[1].value * block[2].value
+    bx, by, bz = (S.as_expr(b) for b in compiled.block)
+    block = (bx, by, bz)
+    consts = [b.value for b in block if isinstance(b, S.Const)]
+    threads = consts[0] * consts[1] * consts[2] if len(consts) == 3 else None
     if entry.reqntid is not None and threads is not None:
         required = 1
         for v in entry.reqntid:

@@ -38,7 +38,7 @@ def _resolve(value, config: dict, what: str):
 
 
 def _declared(fn, inputs: int, outputs: int, description: str):
-    fn.__tta_declarative__ = description  # part of the spec's fingerprint: it replaces launch-function source
+    fn.__tta_declarative__ = description  # type: ignore[attr-defined]  # stands for the launch source in fingerprints
     fn.__name__ = description.split("(")[0]
     return fn
 
@@ -89,15 +89,15 @@ def _meta(names, attrs: dict[str, Any] | None, body, description: str, outputs: 
     params = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names]
     params += [inspect.Parameter(k, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=v, annotation=type(v))
                for k, v in attrs.items()]
-    returns = torch.Tensor if outputs == 1 else tuple[(torch.Tensor,) * outputs]
+    returns = torch.Tensor if outputs == 1 else tuple[(torch.Tensor,) * outputs]  # type: ignore[misc]
     signature = inspect.Signature(params, return_annotation=returns)
 
     def meta_impl(*args, **kwargs):
         bound = signature.bind(*args, **kwargs)
         return body([bound.arguments[n] for n in names])
 
-    meta_impl.__signature__ = signature
-    meta_impl.__tta_declarative__ = description
+    meta_impl.__signature__ = signature  # type: ignore[attr-defined]
+    meta_impl.__tta_declarative__ = description  # type: ignore[attr-defined]
     return meta_impl
 
 

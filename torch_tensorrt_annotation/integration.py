@@ -83,6 +83,6 @@ def install_torch_tensorrt_hook() -> bool:
             priority=bound.get("priority"), supports_dynamic_shapes=bound.get("supports_dynamic_shapes", False),
             requires_output_allocator=bound.get("requires_output_allocator", False), tensorrt=True)
 
-    custom_op.__tta_hook__ = True
+    custom_op.__tta_hook__ = True  # type: ignore[attr-defined]
     plugins_module.custom_op = custom_op
     return True

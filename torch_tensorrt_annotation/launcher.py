@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 from . import symbolic as S
 from .spec import Artifact
@@ -153,11 +154,11 @@ class PreparedLaunch:
             *[ctypes.cast(ctypes.pointer(v), ctypes.c_void_p) for v in self._slots])
         # Prebuilt ctypes arguments for a cuLaunchKernel handle without argtypes: per-call conversion of eleven
         # arguments was the largest host cost measured on H200 hosts.
-        self._args = (ctypes.c_void_p(getattr(self.function, "value", self.function)),
+        self._args = (ctypes.c_void_p(getattr(self.function, "value", None)),
                       *(ctypes.c_uint(v) for v in (*self.grid, *self.block, self.shared_mem)))
         self._pointer_slots = self._slots[:n_in] + self._slots[len(self._slots) - n_out:]
-        self._cu_launch = None if self.empty else driver().raw_launch
-        self._stream = (None, None)
+        self._cu_launch: Any = None if self.empty else driver().raw_launch
+        self._stream: tuple[Any, Any] = (None, None)
         self._lock = threading.Lock()
 
     def __call__(self, input_ptrs: Sequence[int], output_ptrs: Sequence[int], stream: int) -> None:

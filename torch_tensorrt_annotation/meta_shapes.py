@@ -86,7 +86,7 @@ def sympy_to_expr(e, symbols: dict, where: str = "") -> S.Expr:
     elif isinstance(e, sympy.Mul):
         return functools.reduce(lambda a, b: S.binop("mul", a, b), map(recurse, e.args))
     elif isinstance(e, (F.FloorDiv, getattr(F, "CleanDiv", F.FloorDiv))):
-        return S.binop("floordiv", recurse(e.args[0]), recurse(e.args[1]))
+        return S.binop("floordiv", recurse(e.args[0]), recurse(e.args[1]))  # type: ignore[union-attr]
     elif hasattr(F, "CeilDiv") and isinstance(e, F.CeilDiv):
         return S.binop("cdiv", recurse(e.args[0]), recurse(e.args[1]))
     elif isinstance(e, (sympy.Max, getattr(F, "Max", sympy.Max))):
@@ -95,7 +95,7 @@ def sympy_to_expr(e, symbols: dict, where: str = "") -> S.Expr:
         return functools.reduce(lambda a, b: S.binop("min", a, b), map(recurse, e.args))
     elif isinstance(e, (sympy.Mod, getattr(F, "Mod", sympy.Mod), getattr(F, "PythonMod", sympy.Mod))):
         return S.binop("mod", recurse(e.args[0]), recurse(e.args[1]))
-    elif isinstance(e, sympy.Pow) and e.args[1].is_Integer and int(e.args[1]) > 0:
+    elif isinstance(e, sympy.Pow) and e.args[1].is_Integer and int(e.args[1]) > 0:  # type: ignore[union-attr]
         base = recurse(e.args[0])
         return functools.reduce(lambda a, b: S.binop("mul", a, b), [base] * int(e.args[1]))
     raise SpecError(

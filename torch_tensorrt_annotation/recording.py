@@ -32,7 +32,7 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 def user_location() -> str:
     """'file.py:12: <source line>' for the innermost frame outside this package and the backends' libraries."""
-    frame = sys._getframe(1)
+    frame: types.FrameType | None = sys._getframe(1)
     while frame is not None:
         filename = os.path.abspath(frame.f_code.co_filename)
         internal = filename.startswith(_PACKAGE_DIR) or f"{os.sep}triton{os.sep}" in filename
@@ -148,7 +148,7 @@ class SymInt:
     def __ne__(self, o):
         return self._cmp("!=", o)
 
-    __hash__ = None  # like TensorRT's own symbolic ints: unhashable, since equality is symbolic
+    __hash__ = None  # type: ignore[assignment]  # unhashable, like TensorRT's symbolic ints: equality is symbolic
 
     def __bool__(self):
         raise _data_dependent(f"tested the truth of `{self.expr}`")
@@ -222,6 +222,8 @@ def sym_next_power_of_2(n):
 class SymShape(tuple):
     """A tensor's shape as a tuple of SymInts. `shape[-1]` stays "the last dim" rather than becoming a fixed
     axis, so expressions read like the user's code."""
+
+    _tensor: "SymTensor"
 
     def __new__(cls, tensor: "SymTensor", dims):
         shape = super().__new__(cls, dims)

@@ -141,7 +141,8 @@ def from_meta_impl(meta_impl: Callable, num_outputs: int | None, where: str) -> 
         hints = typing.get_type_hints(meta_impl)
     except Exception:
         hints = {}
-    inputs, attrs = [], []
+    inputs: list[str] = []
+    attrs: list[Attr] = []
     for p in sig.parameters.values():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             raise SpecError(

@@ -115,11 +115,13 @@ class Target:
             if not m:
                 raise SpecError(f"ptx_isa must look like '9.0' or (9, 0), got {ptx_isa!r}.")
             ptx_isa = (int(m.group(1)), int(m.group(2)))
+        isa: tuple[int, int] | None = None
         if ptx_isa is not None:
-            ptx_isa = tuple(int(v) for v in ptx_isa)
-            if len(ptx_isa) != 2:
+            values = tuple(int(v) for v in ptx_isa)
+            if len(values) != 2:
                 raise SpecError(f"ptx_isa must be (major, minor), got {ptx_isa!r}.")
-        return Target(int(arch), ptx_isa)
+            isa = (values[0], values[1])
+        return Target(int(arch), isa)
 
     @property
     def sm(self) -> str:
@@ -228,14 +230,14 @@ class Artifact:
                     f"Extra argument {expr} = {value} does not fit in int32, the only integer type TensorRT "
                     f"passes to an AOT kernel (artifact {self.kernel_name})."
                 )
-        grid = S.evaluate_all(self.grid, shapes)
-        return LaunchParams(grid, S.evaluate_all(self.block, shapes), self.shared_mem.evaluate(shapes), extras)
+        gx, gy, gz = S.evaluate_all(self.grid, shapes)
+        bx, by, bz = S.evaluate_all(self.block, shapes)
+        return LaunchParams((gx, gy, gz), (bx, by, bz), self.shared_mem.evaluate(shapes), extras)
 
     @property
     def threads_per_block(self) -> int | None:
-        if all(isinstance(b, S.Const) for b in self.block):
-            return math.prod(b.value for b in self.block)
-        return None
+        values = [b.value for b in self.block if isinstance(b, S.Const)]
+        return math.prod(values) if len(values) == len(self.block) else None
 
     def describe_params(self) -> str:
         return ", ".join(f"{p.kind}{p.index}:{p.source}" for p in self.params)

@@ -14,7 +14,7 @@ Tensors are assumed contiguous (TensorRT's LINEAR format), so a stride is the pr
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,7 +142,7 @@ def _next_pow2(n: int) -> int:
 
 
 # name -> (python implementation, infix symbol or None)
-BINARY_OPS = {
+BINARY_OPS: dict[str, tuple[Callable[[int, int], int], str | None]] = {
     "add": (lambda a, b: a + b, "+"),
     "sub": (lambda a, b: a - b, "-"),
     "mul": (lambda a, b: a * b, "*"),

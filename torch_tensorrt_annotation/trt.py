@@ -90,7 +90,7 @@ def attr_annotation(attr_type: type):
     if attr_type is bool:
         return bool
     scalar = np.int64 if attr_type is int else np.float64
-    return np.ndarray[typing.Any, np.dtype[scalar]]
+    return np.ndarray[typing.Any, np.dtype[scalar]]  # type: ignore[valid-type]
 
 
 def _decode_attr(raw, attr) -> Any:
@@ -216,7 +216,7 @@ class QdpBinding:
         desc, n_out = trtp.TensorDesc, schema.num_outputs
         tensor_params = [P(n, P.POSITIONAL_OR_KEYWORD, annotation=desc) for n in schema.inputs]
         attr_params = [P(a.name, P.POSITIONAL_OR_KEYWORD, annotation=attr_annotation(a.type)) for a in schema.attrs]
-        outputs_desc = tuple[(desc,) * n_out]
+        outputs_desc = tuple[(desc,) * n_out]  # type: ignore[misc,valid-type]
         outputs_param = P("outputs", P.POSITIONAL_OR_KEYWORD, annotation=outputs_desc)
 
         register_sig = inspect.Signature(tensor_params + attr_params,
@@ -230,7 +230,7 @@ class QdpBinding:
         tensor_t = trtp.Tensor
         impl_sig = inspect.Signature(
             [P(n, P.POSITIONAL_OR_KEYWORD, annotation=tensor_t) for n in schema.inputs] + attr_params
-            + [P("outputs", P.POSITIONAL_OR_KEYWORD, annotation=tuple[(tensor_t,) * n_out]),
+            + [P("outputs", P.POSITIONAL_OR_KEYWORD, annotation=tuple[(tensor_t,) * n_out]),  # type: ignore[misc]
                P("stream", P.POSITIONAL_OR_KEYWORD, annotation=int),
                P("tactic", P.POSITIONAL_OR_KEYWORD, annotation=int)],
             return_annotation=None)
@@ -253,7 +253,7 @@ class QdpBinding:
 
         for fn, sig in ((register_fn, register_sig), (autotune_fn, autotune_sig), (aot_impl_fn, aot_sig),
                         (impl_fn, impl_sig)):
-            fn.__signature__ = sig
+            fn.__signature__ = sig  # type: ignore[attr-defined]
             fn.__name__ = f"{self.op_name.replace('::', '_')}_{fn.__name__}"
 
         done = []

@@ -112,7 +112,8 @@ def _dims(value, what: str, name: str, location: str) -> tuple[S.Expr, S.Expr, S
                 f"The {what} of kernel '{name}' has a {type(v).__name__} ({v!r}) at {location}; it must be ints "
                 "computed from tensor dims and config values (use // or tta.cdiv)."
             )
-    return tuple(out + [S.Const(1)] * (3 - len(out)))
+    out += [S.Const(1)] * (3 - len(out))
+    return (out[0], out[1], out[2])
 
 
 class _HandleBackend(Backend):
@@ -312,7 +313,7 @@ class PtxBackend(_HandleBackend):
     def compile(self, plan, *, kernel_name, target, input_dtypes, output_dtypes, constants, divisible=frozenset(),
                 config=None, attributes=None) -> CompiledKernel:
         handle: CudaKernel = plan.kernel
-        return self.finish(plan, handle.ptx, _name_expression(handle, config, attributes), kernel_name, target,
+        return self.finish(plan, handle.ptx or "", _name_expression(handle, config, attributes), kernel_name, target,
                            "precompiled PTX")
 
 
@@ -392,7 +393,7 @@ def _launch_eagerly(handle: CudaKernel, grid, block, shared, args) -> None:
         defines = _defines(config, attributes, [t.dtype for t in tensors], [])
         text, entry = nvrtc_compile(handle.source, expression, major * 10 + minor, defines, handle.options)
     function = launcher.load_ptx(entry, text, device.index or 0, int(shared))
-    values = []
+    values: list[Any] = []
     for a in args:
         if isinstance(a, torch.Tensor):
             values.append(ctypes.c_uint64(a.data_ptr()))

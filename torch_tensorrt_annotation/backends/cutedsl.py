@@ -28,6 +28,7 @@ import inspect
 import re
 import shutil
 import tempfile
+from typing import Any
 
 from .. import ptx_parsing as P
 from ..errors import CompileError, RecordingError
@@ -69,7 +70,7 @@ class CuteKernel(KernelHandle):
         from cutlass.cute.runtime import make_ptr
         from cutlass.cute.typing import AddressSpace
 
-        real = []
+        real: list[Any] = []
         for a in args:
             if isinstance(a, torch.Tensor):
                 real.append(make_ptr(cutlass_dtype(a.dtype), a.data_ptr(), AddressSpace.gmem, assumed_align=16))
@@ -110,7 +111,7 @@ class CuteDslBackend(_HandleBackend):
         from cutlass.cute.typing import AddressSpace
 
         handle: CuteKernel = plan.kernel
-        fakes = []
+        fakes: list[Any] = []
         for arg in plan.args:
             if arg.kind == CONSTANT:
                 continue

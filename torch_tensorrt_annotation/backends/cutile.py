@@ -198,7 +198,8 @@ class CuTileBackend(_HandleBackend):
             )
         if entry.reqntid is None:
             raise CompileError(f"cuTile kernel '{handle.name}' declares no .reqntid; cannot tell its block size.")
-        block = tuple((*entry.reqntid, 1, 1)[:3])
+        bx, by, bz = (*entry.reqntid, 1, 1)[:3]
+        block = (bx, by, bz)
         text = P.rename_entry(text, entry.name, kernel_name)
         return CompiledKernel(ptx=text, entry=kernel_name, args=tuple(expanded), block=block,
                               shared_mem=0, toolchain=self.toolchain_version())

@@ -103,7 +103,7 @@ def _symbolic_overrides() -> dict[int, Any]:
     import triton
 
     overrides = {id(triton.cdiv): R.sym_cdiv, id(triton.next_power_of_2): R.sym_next_power_of_2}
-    overrides[id(triton)] = _TritonModuleProxy(triton)
+    overrides[id(triton)] = _TritonModuleProxy(triton)  # type: ignore[assignment]
     return overrides
 
 
@@ -304,7 +304,8 @@ def _classify(spec: KernelSpec, config: Config, launch: R.RecordedLaunch) -> Lau
         ) from None
     bound.apply_defaults()
 
-    args, seen_tensors = [], {}
+    args: list[KernelArg] = []
+    seen_tensors: dict[tuple[str, int], str] = {}
     for param in kernel.params:
         value = bound.arguments[param.name]
         arg_where = context(kernel=name, config=config, arg=param.name)
@@ -372,7 +373,8 @@ def _grid(grid, meta, name, where, location) -> tuple[S.Expr, S.Expr, S.Expr]:
                 f"{location}; it must be an int computed from tensor dims and config values. Fix: use // or "
                 "triton.cdiv instead of / or math.ceil."
             )
-    return tuple(dims + [S.Const(1)] * (3 - len(dims)))
+    dims += [S.Const(1)] * (3 - len(dims))
+    return (dims[0], dims[1], dims[2])
 
 
 def _short(value) -> str:
