@@ -154,7 +154,8 @@ class PreparedLaunch:
             *[ctypes.cast(ctypes.pointer(v), ctypes.c_void_p) for v in self._slots])
         # Prebuilt ctypes arguments for a cuLaunchKernel handle without argtypes: per-call conversion of eleven
         # arguments was the largest host cost measured on H200 hosts.
-        self._args = (ctypes.c_void_p(getattr(self.function, "value", None)),
+        handle = self.function.value if isinstance(self.function, ctypes.c_void_p) else self.function
+        self._args = (ctypes.c_void_p(handle),
                       *(ctypes.c_uint(v) for v in (*self.grid, *self.block, self.shared_mem)))
         self._pointer_slots = self._slots[:n_in] + self._slots[len(self._slots) - n_out:]
         self._cu_launch: Any = None if self.empty else driver().raw_launch
