@@ -25,7 +25,8 @@ def test_compile_writes_ptx_and_manifest(tmp_path, capsys):
     assert manifest["op_name"].startswith("tta::rmsnorm_launch_") and len(manifest["tactics"]) == 2
     for entry in manifest["tactics"]:
         ptx = (tmp_path / entry["ptx_file"]).read_text()
-        assert f".entry {entry['kernel_name']}(" in ptx and entry["ptx_version"] == "9.0"
+        assert f".entry {entry['kernel_name']}(" in ptx
+        assert tuple(int(v) for v in entry["ptx_version"].split(".")) <= (9, 0)  # a ceiling (Triton 3.6 gives 8.7)
         assert [p["kind"] for p in entry["params"]] == ["input", "input", "extra", "output"]
         assert entry["extras"] == ["in0.shape[-1]"] and entry["constants"]["eps"] == 1e-5
 
