@@ -74,3 +74,33 @@ def test_help_is_complete_and_python_dash_m_works():
     out = subprocess.run([sys.executable, "-m", "torch_tensorrt_annotation", "compile", "--help"],
                          capture_output=True, text=True, check=True).stdout
     assert "--shapes" in out and "--attr" in out and "--out" in out and "--ptx-isa" in out
+
+
+@pytest.mark.gpu
+def test_check_and_bench_on_a_gpu(capsys):
+    assert main(["check", RMSNORM, "--shapes", "64,4096", "4096", "--dtype", "float16"]) == 0
+    out = capsys.readouterr().out
+    assert "all tactics ok" in out
+    assert main(["bench", ADD, "--shapes", "1048576", "1048576", "--reps", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "median us" in out and out.count("triton") == 3
+
+
+def test_progress_line_names_the_tactic_on_a_terminal(monkeypatch):
+    import io
+
+    from torch_tensorrt_annotation import plugin as plugin_module
+
+    class FakeTerminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    fake = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", fake)
+    from torch_tensorrt_annotation.examples.triton_examples import ADD as add
+
+    progress = plugin_module._Progress(add, 2)
+    progress.start -= 5  # pretend compiling has already taken longer than a second
+    progress.step(add.tactics[0])
+    progress.done()
+    assert "compiled 1/2 tactics of tta::add_launch_" in fake.getvalue() and "BLOCK" in fake.getvalue()
