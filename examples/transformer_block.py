@@ -1,5 +1,6 @@
-"""A small transformer MLP block whose RMSNorm and SwiGLU are tta plugins (Triton). Runs eagerly and under
-torch.compile on a GPU, and, where Torch-TensorRT is installed, compiled with it (AOT plugins in the engine).
+"""A small pre-norm transformer block (attention + SwiGLU MLP) whose RMSNorms and SwiGLU are tta plugins (Triton).
+Runs eagerly and under torch.compile on a GPU, and, where Torch-TensorRT is installed, compiled with it (the
+plugins become AOT TensorRT plugins in the engine).
 
     python examples/transformer_block.py
 """
@@ -33,20 +34,31 @@ rmsnorm = tta.custom_op("examples::rmsnorm", impl=ex.RMSNORM)
 swiglu = tta.custom_op("examples::swiglu", impl=SWIGLU)
 
 
-class MLPBlock(torch.nn.Module):
-    def __init__(self, dim=512, hidden=1408):
+class TransformerBlock(torch.nn.Module):
+    def __init__(self, dim=512, heads=8, hidden=1408):
         super().__init__()
-        self.norm_weight = torch.nn.Parameter(torch.ones(dim))
+        self.heads = heads
+        self.attn_norm = torch.nn.Parameter(torch.ones(dim))
+        self.qkv = torch.nn.Linear(dim, 3 * dim, bias=False)
+        self.proj = torch.nn.Linear(dim, dim, bias=False)
+        self.mlp_norm = torch.nn.Parameter(torch.ones(dim))
         self.gate = torch.nn.Linear(dim, hidden, bias=False)
         self.up = torch.nn.Linear(dim, hidden, bias=False)
         self.down = torch.nn.Linear(hidden, dim, bias=False)
 
     def forward(self, x, use_plugins=True):
+        norm = (lambda t, w: rmsnorm(t, w, 1e-5)) if use_plugins else (lambda t, w: rmsnorm_reference(t, w, 1e-5))
+        b, s, d = x.shape
+        q, k, v = self.qkv(norm(x, self.attn_norm)).view(b, s, 3, self.heads, d // self.heads).unbind(2)
+        attn = torch.nn.functional.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2),
+                                                                v.transpose(1, 2), is_causal=True)
+        x = x + self.proj(attn.transpose(1, 2).reshape(b, s, d))
+        h = norm(x, self.mlp_norm)
         if use_plugins:
-            h = rmsnorm(x, self.norm_weight, 1e-5)
-            return x + self.down(swiglu(self.gate(h).contiguous(), self.up(h).contiguous()))
-        h = rmsnorm_reference(x, self.norm_weight, 1e-5)
-        return x + self.down(torch.nn.functional.silu(self.gate(h)) * self.up(h))
+            act = swiglu(self.gate(h).contiguous(), self.up(h).contiguous())
+        else:
+            act = torch.nn.functional.silu(self.gate(h)) * self.up(h)
+        return x + self.down(act)
 
 
 def main():
@@ -57,7 +69,7 @@ def main():
                   "tactics")
         return
     torch.manual_seed(0)
-    block = MLPBlock().cuda().half()
+    block = TransformerBlock().cuda().half()
     x = torch.randn(4, 128, 512, device="cuda", dtype=torch.half)
     with torch.no_grad():
         expected = block(x, use_plugins=False)
