@@ -159,3 +159,14 @@ def test_divisibility_specialization_vectorizes_and_is_guarded(meta):
     odd = S.Shapes(((4097,), (4097,)), ((4097,),))
     assert plugin.compile_tactic(plugin.tactics[1], target, shapes=odd, specialize_divisibility=True,
                                  **common).kernel_name == plain.kernel_name  # nothing to specialize: same artifact
+
+
+def test_kernel_names_come_from_tta_not_from_tritons_cache(meta):
+    """Two plugins with the same kernel and config: each artifact carries the name tta asked for, even when Triton's
+    own cache already holds the same kernel under the other name."""
+    a = tta.custom_plugin(tta.triton(ex.add_launch, configs=[{"BLOCK": 512}]), meta_impl=ex.add_meta, name="one")
+    b = tta.custom_plugin(tta.triton(ex.add_launch, configs=[{"BLOCK": 512}]), meta_impl=ex.add_meta, name="two")
+    (art_a,) = a.compile(meta(64), meta(64), ptx_isa=(9, 0), workers=1)
+    (art_b,) = b.compile(meta(64), meta(64), ptx_isa=(9, 0), workers=1)
+    assert art_a.kernel_name.startswith("tta_one_t1_") and art_b.kernel_name.startswith("tta_two_t1_")
+    assert f".entry {art_b.kernel_name}(" in art_b.ptx

@@ -9,6 +9,7 @@ for an explicit `GPUTarget`, which needs no GPU. The entry is renamed per tactic
 from __future__ import annotations
 
 import copy
+import hashlib
 import inspect
 import logging
 import threading
@@ -195,9 +196,15 @@ class TritonBackend(Backend):
         if target.ptx_isa is not None:  # a ceiling: never above what this Triton's ptxas can assemble
             requested = target.ptx_isa[0] * 10 + target.ptx_isa[1]
             options["ptx_version"] = min(requested, _toolchain_ptx_version(target.arch) or requested)
+        class NamedSource(ASTSource):
+            # Triton's compile cache keys on the kernel source, not on the entry name set through _repr: without
+            # the name in the key, a cached kernel could come back under another plugin's or tactic's name.
+            def hash(self):
+                return hashlib.sha256(f"{super().hash()}|{kernel_name}".encode()).hexdigest()
+
         try:
             compiled = triton.compile(
-                ASTSource(kernel, signature, constexprs=constexprs, attrs=attrs),
+                NamedSource(kernel, signature, constexprs=constexprs, attrs=attrs),
                 target=GPUTarget("cuda", target.arch, 32),
                 options=options,
             )
