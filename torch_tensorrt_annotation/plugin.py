@@ -225,7 +225,8 @@ class CustomPlugin:
                                   plan=plan, compiled=compiled, target=target, input_dtypes=in_dtypes,
                                   output_dtypes=out_dtypes, input_ranks=ranks[0], constants=constants,
                                   guards=tuple(guards))
-        disk_cache.store(disk_key, artifact)
+        if disk_key is not None:
+            disk_cache.store(disk_key, artifact)
         with self._lock:
             return self._artifacts.setdefault(key, artifact)
 
@@ -259,13 +260,14 @@ class CustomPlugin:
         return tactic, target, plan, constants, guards, divisible, key, in_dtypes, out_dtypes, ranks, attrs
 
     def _lookup(self, tactic, target, plan, constants, guards, divisible, key, *rest):
-        """(artifact or None, disk key): memory first, then disk (a disk hit is remembered in memory)."""
+        """(artifact or None, disk key): memory first, then disk (a disk hit is remembered in memory). The disk key,
+        which asks the toolchain for its version, is only computed on a memory miss."""
         with self._lock:
             cached = self._artifacts.get(key)
+        if cached is not None:
+            return cached, None  # no disk key needed: nothing will be stored
         backend = get_backend(tactic.spec.backend)
         disk_key = disk_cache.make_key(self.hash, repr(key), backend.toolchain_version(), __version__)
-        if cached is not None:
-            return cached, disk_key
         cached = disk_cache.load(disk_key)
         if cached is not None:
             with self._lock:

@@ -182,6 +182,21 @@ class SymInt:
         return f"SymInt({self.expr})"
 
 
+def launch_dims(values, error) -> tuple[S.Expr, S.Expr, S.Expr]:
+    """Grid or block dims as three Exprs (missing ones are 1). Each value must be an int or a SymInt; for anything
+    else `error(position, value)` builds the RecordingError to raise."""
+    dims = []
+    for i, v in enumerate(values):
+        if isinstance(v, SymInt):
+            dims.append(v.expr)
+        elif isinstance(v, int) and not isinstance(v, bool):
+            dims.append(S.Const(v))
+        else:
+            raise error(i, v)
+    dims += [S.Const(1)] * (3 - len(dims))
+    return (dims[0], dims[1], dims[2])
+
+
 def wrap(expr: S.Expr) -> "SymInt | int":
     """Constants stay plain ints so that literal-only arithmetic behaves exactly like Python."""
     return expr.value if isinstance(expr, S.Const) else SymInt(expr)

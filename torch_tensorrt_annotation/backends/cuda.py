@@ -101,19 +101,9 @@ def _dims(value, what: str, name: str, location: str) -> tuple[S.Expr, S.Expr, S
     value = value if isinstance(value, (tuple, list)) else (value,)
     if not 1 <= len(value) <= 3:
         raise RecordingError(f"The {what} of kernel '{name}' must have 1 to 3 dims, got {value!r} at {location}.")
-    out = []
-    for v in value:
-        if isinstance(v, R.SymInt):
-            out.append(v.expr)
-        elif isinstance(v, int) and not isinstance(v, bool):
-            out.append(S.Const(v))
-        else:
-            raise RecordingError(
-                f"The {what} of kernel '{name}' has a {type(v).__name__} ({v!r}) at {location}; it must be ints "
-                "computed from tensor dims and config values (use // or tta.cdiv)."
-            )
-    out += [S.Const(1)] * (3 - len(out))
-    return (out[0], out[1], out[2])
+    return R.launch_dims(value, lambda _i, v: RecordingError(
+        f"The {what} of kernel '{name}' has a {type(v).__name__} ({v!r}) at {location}; it must be ints "
+        "computed from tensor dims and config values (use // or tta.cdiv)."))
 
 
 class _HandleBackend(Backend):

@@ -368,20 +368,10 @@ def _grid(grid, meta, name, where, location) -> tuple[S.Expr, S.Expr, S.Expr]:
             f"The grid of kernel '{name}' ({where}) must be a tuple of 1 to 3 ints or a lambda returning one, got "
             f"{_short(grid)} at {location}."
         )
-    dims = []
-    for i, g in enumerate(grid):
-        if isinstance(g, R.SymInt):
-            dims.append(g.expr)
-        elif isinstance(g, int) and not isinstance(g, bool):
-            dims.append(S.Const(g))
-        else:
-            raise RecordingError(
-                f"Grid dimension {i} of kernel '{name}' ({where}) is a {type(g).__name__} ({_short(g)}) at "
-                f"{location}; it must be an int computed from tensor dims and config values. Fix: use // or "
-                "triton.cdiv instead of / or math.ceil."
-            )
-    dims += [S.Const(1)] * (3 - len(dims))
-    return (dims[0], dims[1], dims[2])
+    return R.launch_dims(grid, lambda i, g: RecordingError(
+        f"Grid dimension {i} of kernel '{name}' ({where}) is a {type(g).__name__} ({_short(g)}) at "
+        f"{location}; it must be an int computed from tensor dims and config values. Fix: use // or "
+        "triton.cdiv instead of / or math.ceil."))
 
 
 def _short(value) -> str:
