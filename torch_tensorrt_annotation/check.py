@@ -116,7 +116,7 @@ def check(plugin_or_op, *inputs, reference=None, rtol: float | None = None, atol
                    else torch.zeros(m.shape, dtype=m.dtype, device=device) for m in metas]
         stream = torch.cuda.current_stream(device).cuda_stream
         try:
-            prepared = launcher.PreparedLaunch(artifact, shapes, device.index or 0)
+            prepared = launcher.PreparedLaunch(artifact, shapes, launcher.device_index(device))
             prepared([t.data_ptr() for t in tensors], [o.data_ptr() for o in outputs], stream)
             torch.cuda.synchronize(device)
         except launcher.LaunchError as exc:

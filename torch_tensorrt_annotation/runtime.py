@@ -232,8 +232,9 @@ def time_artifacts(artifacts, inputs, shapes, out_dtypes, device, reps: int = TU
     outputs = [torch.empty(s, dtype=d, device=device) for s, d in zip(shapes.outputs, out_dtypes)]
     stream = torch.cuda.current_stream(device)
     times = {}
-    for art in artifacts:
-        prepared = launcher.PreparedLaunch(art, shapes, device.index or 0)
-        args = ([t.data_ptr() for t in ready], [o.data_ptr() for o in outputs], stream.cuda_stream)
-        times[art.tactic] = gpu_time_ms(lambda p=prepared, a=args: p(*a), stream, reps)
+    with torch.cuda.device(device):  # events and the device-side sleep on the tensors' device, not the current one
+        for art in artifacts:
+            prepared = launcher.PreparedLaunch(art, shapes, launcher.device_index(device))
+            args = ([t.data_ptr() for t in ready], [o.data_ptr() for o in outputs], stream.cuda_stream)
+            times[art.tactic] = gpu_time_ms(lambda p=prepared, a=args: p(*a), stream, reps)
     return times

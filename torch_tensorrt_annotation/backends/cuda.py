@@ -20,7 +20,6 @@ kernel's own argument order): that is the backend's own launcher, which `tta.che
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import logging
 import threading
@@ -368,7 +367,7 @@ def nvrtc_compile(source, expression, arch, defines, options) -> tuple[str, str]
 def _launch_eagerly(handle: CudaKernel, grid, block, shared, args) -> None:
     import torch
 
-    from .. import launcher
+    from .. import cuda_driver, launcher
 
     tensors = [a for a in args if isinstance(a, torch.Tensor)]
     if not tensors:
@@ -382,25 +381,19 @@ def _launch_eagerly(handle: CudaKernel, grid, block, shared, args) -> None:
     else:
         defines = _defines(config, attributes, [t.dtype for t in tensors], [])
         text, entry = nvrtc_compile(handle.source, expression, major * 10 + minor, defines, handle.options)
-    function = launcher.load_ptx(entry, text, device.index or 0, int(shared))
-    values: list[Any] = []
-    for a in args:
-        if isinstance(a, torch.Tensor):
-            values.append(ctypes.c_uint64(a.data_ptr()))
-        elif isinstance(a, float):
-            values.append(ctypes.c_float(a))
-        else:
-            values.append(ctypes.c_int32(int(a)))
-    params = (ctypes.c_void_p * len(values))(*[ctypes.cast(ctypes.pointer(v), ctypes.c_void_p) for v in values])
+    device_index = device.index if device.index is not None else torch.cuda.current_device()
+    function = launcher.load_ptx(entry, text, device_index, int(shared))
+    formats = "".join("Q" if isinstance(a, torch.Tensor) else "f" if isinstance(a, float) else "i" for a in args)
+    params = cuda_driver.KernelParams(formats)
+    params.write(0, [a.data_ptr() if isinstance(a, torch.Tensor) else a if isinstance(a, float) else int(a)
+                     for a in args])
     g = tuple(grid) if isinstance(grid, (tuple, list)) else (grid,)
     b = tuple(block) if isinstance(block, (tuple, list)) else (block,)
     g, b = (*g, 1, 1)[:3], (*b, 1, 1)[:3]
     if 0 in g:
         return
     stream = torch.cuda.current_stream(device).cuda_stream
-    drv = launcher.driver()
-    drv.check(drv.lib.cuLaunchKernel(function, *g, *b, int(shared), ctypes.c_void_p(stream), params, None),
-              f"cuLaunchKernel({entry})")
+    cuda_driver.launch(function, g, b, int(shared), params, stream, device_index, entry)
 
 
 def launch_with_specialization(spec: KernelSpec, config, attributes: dict, args: Sequence[Any]) -> None:
