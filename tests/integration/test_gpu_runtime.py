@@ -118,3 +118,34 @@ def test_check_accepts_a_registered_op(ops):
     op, _ = ops["sum_diff"]
     report = tta.check(op, torch.randn(5000, device="cuda"), torch.randn(5000, device="cuda"))
     assert report.ok and len(report.results) == 2
+
+
+def test_many_threads_share_one_prepared_launch(ops):
+    """Fresh threads (where CUDA may have made no context current yet) call one op with the same shapes at once:
+    they share one prepared launch and its parameter storage."""
+    import threading
+
+    op, ref = ops["sum_diff"]
+    inputs = [(torch.randn(4097, device="cuda"), torch.randn(4097, device="cuda")) for _ in range(4)]
+    op(*inputs[0])  # prepare once
+    torch.cuda.synchronize()
+    errors = []
+
+    def work(i):
+        try:
+            a, b = inputs[i]
+            stream = torch.cuda.Stream()
+            with torch.cuda.stream(stream):
+                for _ in range(200):
+                    out = op(a, b)
+            stream.synchronize()
+            close(out, ref(a, b))
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append((i, exc))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
