@@ -2,6 +2,9 @@
 
     python benchmarks/bench_runtime.py --out benchmarks/results
 
+On a host with two or more GPUs the host-overhead table also has the op on cuda:1 while cuda:0 is current (the
+launch then pushes cuda:1's primary context).
+
 All figures of one run come from one process on one GPU; medians of repeated measurements. Targets (checked here,
 never by timed tests): tta eager op <= 1.5x torch's native `x + 1` and <= 0.6x a torch.library custom op calling
 Triton's launcher; elementwise throughput >= 85% of torch's device-to-device copy bandwidth; the eager
@@ -11,10 +14,12 @@ autotuner's pick within 5% of the best tactic found by exhaustive timing.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 
@@ -83,6 +88,11 @@ def host_overhead(iters: int, repeats: int) -> dict:
         "torch native x + 1": lambda: x + 1,
         "torch.library custom_op + Triton launcher": lambda: triton_add(x, y),
     }
+    if torch.cuda.device_count() > 1 and torch.cuda.current_device() == 0:
+        x1, y1 = torch.ones(1, device="cuda:1"), torch.ones(1, device="cuda:1")
+        torch.testing.assert_close(op(x1, y1), x1 + y1)
+        paths["tta eager op, tensors on cuda:1, cuda:0 current"] = lambda: op(x1, y1)
+        paths["torch native x + 1, tensors on cuda:1, cuda:0 current"] = lambda: x1 + 1
     # interleave the paths so that drift affects them alike
     results = {name: [] for name in paths}
     for _ in range(3):
@@ -94,16 +104,20 @@ def host_overhead(iters: int, repeats: int) -> dict:
     entry = next(iter(runner._entries.values()))
     stream = torch.cuda.current_stream().cuda_stream
     out = torch.empty_like(x)
+    pointers, out_pointers = [x.data_ptr(), y.data_ptr()], [out.data_ptr()]
     breakdown = {
-        "cuLaunchKernel via PreparedLaunch": per_call_us(
-            lambda: entry.launch([x.data_ptr(), y.data_ptr()], [out.data_ptr()], stream), iters, repeats),
+        "PreparedLaunch (pack pointers + cuLaunchKernel via cuda-bindings)": per_call_us(
+            lambda: entry.launch(pointers, out_pointers, stream), iters, repeats),
+        "current-device check (torch._C._cuda_getDevice)": per_call_us(torch._C._cuda_getDevice, iters, repeats),
         "EagerOp called directly (no dispatcher)": per_call_us(lambda: runner(x, y), iters, repeats),
         "torch.empty(1) alone": per_call_us(lambda: torch.empty((1,), dtype=torch.float32, device="cuda"),
                                             iters, repeats),
     }
+    other = "tta eager op, tensors on cuda:1, cuda:0 current"
     return {
         "per_call_us": us,
         "breakdown_us": breakdown,
+        "other_device_extra_us": us[other] - us["tta eager op"] if other in us else None,
         "ratio_vs_native": us["tta eager op"] / us["torch native x + 1"],
         "ratio_vs_custom_op_triton": us["tta eager op"] / us["torch.library custom_op + Triton launcher"],
     }
@@ -154,15 +168,34 @@ def autotune_quality(mib: int) -> dict:
     }
 
 
+def _distribution_version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _commit() -> str | None:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True,
+                              cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip() or None
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 def environment() -> dict:
     isa = driver_ptx_isa()
     return {
         "gpu": torch.cuda.get_device_name(),
+        "gpu_count": torch.cuda.device_count(),
         "driver_cuda": driver_version(),
         "driver_ptx_isa": f"{isa[0]}.{isa[1]}" if isa else None,
         "torch": torch.__version__,
         "triton": triton.__version__,
+        "cuda_bindings": _distribution_version("cuda-bindings"),
         "python": platform.python_version(),
+        "tta": tta.__version__,
+        "tta_commit": _commit(),
     }
 
 
@@ -171,13 +204,14 @@ def markdown(results: dict) -> str:
     lines = [
         "# GPU runtime benchmarks",
         "",
-        f"GPU: {env['gpu']}; driver CUDA {env['driver_cuda']} (PTX ISA {env['driver_ptx_isa']}); "
-        f"torch {env['torch']}; Triton {env['triton']}; Python {env['python']}.",
+        f"GPU: {env['gpu']} (x{env['gpu_count']}); driver CUDA {env['driver_cuda']} (PTX ISA "
+        f"{env['driver_ptx_isa']}); torch {env['torch']}; Triton {env['triton']}; cuda-bindings "
+        f"{env['cuda_bindings']}; Python {env['python']}; tta {env['tta']} (commit {env['tta_commit']}).",
         f"Command: `{results['command']}`. Medians; all figures from one run.",
         "",
         "## Host overhead per call (1-element tensors, back-to-back calls)",
         "",
-        "| path | us per call |",
+        "| path | us per call (median) |",
         "| --- | --- |",
     ]
     lines += [f"| {k} | {v:.2f} |" for k, v in h["per_call_us"].items()]
@@ -189,6 +223,11 @@ def markdown(results: dict) -> str:
         f"{'met' if h['ratio_vs_native'] <= 1.5 else 'NOT met'})",
         f"- tta / custom_op + Triton launcher: **{h['ratio_vs_custom_op_triton']:.2f}x** (target <= 0.6x: "
         f"{'met' if h['ratio_vs_custom_op_triton'] <= 0.6 else 'NOT met'})",
+    ]
+    if h.get("other_device_extra_us") is not None:
+        lines.append(f"- tensors on a device that is not the current one (context push/pop): "
+                     f"{h['other_device_extra_us']:+.2f} us per call")
+    lines += [
         "",
         f"## Elementwise throughput, {t['mib_per_tensor']} MiB fp32 in and out",
         "",
