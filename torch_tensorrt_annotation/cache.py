@@ -1,7 +1,8 @@
 """Disk cache of compiled artifacts.
 
-- Location: `TTA_CACHE_DIR`, else `$XDG_CACHE_HOME/torch_tensorrt_annotation`, else
-  `~/.cache/torch_tensorrt_annotation`. `TTA_CACHE_DIR=off` disables it.
+- Location: `TTA_CACHE_DIR`, else the user cache folder of the platform (platformdirs): on Linux
+  `$XDG_CACHE_HOME/torch_tensorrt_annotation`, else `~/.cache/torch_tensorrt_annotation`. `TTA_CACHE_DIR=off`
+  disables it.
 - Key: a SHA-256 over the plugin's content hash (kernel and launch sources, configs, meta_impl, schema), the tactic,
   its specialization (dtypes, ranks, attribute values, baked constants, guards), the target arch and PTX ISA, the
   backend's toolchain version and tta's version.
@@ -36,8 +37,9 @@ def cache_dir() -> Path | None:
         if configured.strip().lower() in ("", "0", "off", "none", "false"):
             return None
         return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "torch_tensorrt_annotation"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("torch_tensorrt_annotation", appauthor=False))
 
 
 def make_key(*parts: Any) -> str:

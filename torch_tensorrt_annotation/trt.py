@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import re
 import threading
 import typing
 from collections.abc import Sequence
@@ -51,8 +50,14 @@ _AUTOTUNE_NAMES = {"FLOAT": "FP32", "HALF": "FP16"}
 
 
 # --- import and version gates -------------------------------------------------------------------------------------
-def _version_tuple(text: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.findall(r"\d+", text)[:3])
+def _version(text: str):
+    """`text` as a packaging Version (an unparsable one counts as 0: too old)."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return Version("0")
 
 
 def import_trtp():
@@ -64,13 +69,13 @@ def import_trtp():
             f"TensorRT is not installed ({exc}), so the plugin cannot be registered with TensorRT. The torch op "
             "works without it. Fix: pip install 'torch-tensorrt-annotation[trt]' (TensorRT >= 10.9, not 10.14)."
         ) from exc
-    version = _version_tuple(getattr(trt, "__version__", "0"))
-    if version < MIN_AOT_VERSION or not hasattr(trt, "QuickPluginCreationRequest"):
+    version = _version(str(getattr(trt, "__version__", "0")))
+    if version.release[:2] < MIN_AOT_VERSION or not hasattr(trt, "QuickPluginCreationRequest"):
         raise TensorRTUnavailableError(
             f"TensorRT {trt.__version__} has no ahead-of-time Quick Deployable Plugins (they arrived in 10.9). "
             "Fix: upgrade to TensorRT >= 10.9 (pip install -U tensorrt-cu13)."
         )
-    if version[:2] == (10, 14):
+    if version.release[:2] == (10, 14):
         raise TensorRTUnavailableError(
             f"TensorRT {trt.__version__}: Torch-TensorRT disables Quick Deployable Plugins on 10.14.x. "
             "Fix: use TensorRT 10.15 or newer (or 10.9-10.13)."

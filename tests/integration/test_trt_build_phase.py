@@ -11,6 +11,7 @@ import types
 import numpy as np
 import pytest
 import torch
+from packaging.version import Version
 
 import torch_tensorrt_annotation as tta
 from torch_tensorrt_annotation import symbolic as S
@@ -131,7 +132,7 @@ def test_attribute_values_change_the_specialization(trt, trtp):
 
 def test_plain_int_and_float_attributes_do_break_on_this_numpy(trt, trtp):
     """The hazard the ndarray encoding avoids is real here: a float-annotated QDP attribute fails at creation."""
-    assert tuple(int(v) for v in np.__version__.split(".")[:2]) >= (2, 4)
+    assert Version(np.__version__) >= Version("2.4")
 
     def desc(x: trtp.TensorDesc, alpha: float) -> trtp.TensorDesc:
         return x.like()

@@ -3,6 +3,7 @@
 import logging
 import multiprocessing
 import os
+import sys
 
 import pytest
 import torch
@@ -90,3 +91,10 @@ def test_parallel_cold_compile_equals_serial(cache_dir, monkeypatch):
     monkeypatch.setenv("TTA_CACHE_DIR", str(cache_dir / "parallel"))
     parallel = new_plugin().compile(meta(300), meta(300), ptx_isa=(9, 0), workers=3)
     assert [(a.tactic, a.kernel_name, a.ptx) for a in parallel] == [(a.tactic, a.kernel_name, a.ptx) for a in serial]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the XDG layout is Linux's")
+def test_default_location_is_the_platforms_user_cache_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("TTA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache.cache_dir() == tmp_path / "xdg" / "torch_tensorrt_annotation"

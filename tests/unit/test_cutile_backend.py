@@ -77,3 +77,18 @@ def test_isa_newer_than_requested_is_an_error_never_a_relabel():
     plugin = ce.plugins()["cutile_add"]
     with pytest.raises(tta.CompileError, match="never relabels"):
         plugin.compile(meta(5000), meta(5000), arch="sm_100", ptx_isa=(9, 0))
+
+
+def test_cubin_without_ptx_or_not_elf_is_a_compile_error():
+    import sys
+
+    from torch_tensorrt_annotation.backends.cutile import ptx_from_cubin
+
+    with pytest.raises(tta.CompileError, match="readable ELF cubin"):
+        ptx_from_cubin(b"not an ELF file at all" * 4)
+    with open(sys.executable, "rb") as f:  # a real ELF without the section
+        elf = f.read()
+    if elf[:4] != b"\x7fELF":
+        pytest.skip("the interpreter is not an ELF binary here")
+    with pytest.raises(tta.CompileError, match=r"carries no PTX \(.nv_debug_ptx_txt\)"):
+        ptx_from_cubin(elf)

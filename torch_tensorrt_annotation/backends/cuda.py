@@ -308,21 +308,25 @@ class PtxBackend(_HandleBackend):
 
 @functools.lru_cache(maxsize=1)
 def cuda_include_dir() -> str | None:
-    """A directory with CUDA's device headers (cuda_fp16.h, ...), which NVRTC does not ship: CUDA_HOME / CUDA_PATH,
-    /usr/local/cuda, the nvidia-cuda-runtime wheel, or the copy bundled with Triton. None if there is none."""
-    import glob
+    """A directory with CUDA's device headers (cuda_fp16.h, ...), which NVRTC does not ship, found by
+    cuda.pathfinder (NVIDIA's wheels such as nvidia-cuda-runtime, conda, CUDA_PATH / CUDA_HOME, system installs).
+    None if there is none."""
     import os
-    import site
-    import sys
 
-    candidates = [os.path.join(os.environ[v], "include") for v in ("CUDA_HOME", "CUDA_PATH") if os.environ.get(v)]
-    candidates.append("/usr/local/cuda/include")
-    roots = [*site.getsitepackages(), site.getusersitepackages(), *sys.path]
-    for root in roots:
-        candidates += sorted(glob.glob(os.path.join(root, "nvidia", "cu*", "include")))
-        candidates += sorted(glob.glob(os.path.join(root, "nvidia", "cuda_runtime", "include")))
-        candidates.append(os.path.join(root, "triton", "backends", "nvidia", "include"))
-    return next((c for c in candidates if os.path.isfile(os.path.join(c, "cuda_fp16.h"))), None)
+    try:
+        from cuda.pathfinder import find_nvidia_header_directory
+    except ImportError:
+        log.info("cuda-pathfinder is not installed: CUDA headers (cuda_fp16.h) are not on NVRTC's include path")
+        return None
+    try:
+        found = find_nvidia_header_directory("cudart")
+    except RuntimeError as exc:  # a cuda-pathfinder older than 1.2.3 knows no CUDA Toolkit headers
+        log.info("cuda-pathfinder cannot look for CUDA headers: %s", exc)
+        return None
+    if found and os.path.isfile(os.path.join(found, "cuda_fp16.h")):
+        return found
+    log.info("No CUDA headers found (cuda_fp16.h): pip install nvidia-cuda-runtime, or set CUDA_PATH")
+    return None
 
 
 @functools.lru_cache(maxsize=256)

@@ -31,12 +31,11 @@ from __future__ import annotations
 
 import inspect
 import os
-import struct
 import tempfile
 
 from .. import ptx_parsing as P
 from .. import symbolic as S
-from ..errors import CompileError
+from ..errors import BackendUnavailableError, CompileError
 from ..sources import source_of
 from ..spec import CONSTANT, EXTRA, INPUT, OUTPUT, KernelArg
 from .base import CompiledKernel
@@ -82,20 +81,27 @@ def _ordered_arguments(handle: TileKernel, args, kwargs) -> list:
 
 
 def ptx_from_cubin(cubin: bytes) -> str:
-    """The PTX that tileiras assembled, from the `.nv_debug_ptx_txt` section of a cubin built with line info."""
-    if cubin[:4] != b"\x7fELF" or cubin[4] != 2:
-        raise CompileError("tileiras did not produce a 64-bit ELF cubin.")
-    shoff, = struct.unpack_from("<Q", cubin, 0x28)
-    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", cubin, 0x3A)
-    sections = [struct.unpack_from("<IIQQQQ", cubin, shoff + i * shentsize) for i in range(shnum)]
-    names_off = sections[shstrndx][4]
-    for name_off, _type, _flags, _addr, offset, size in sections:
-        end = cubin.index(b"\0", names_off + name_off)
-        if cubin[names_off + name_off:end] == b".nv_debug_ptx_txt":
-            text = cubin[offset:offset + size].replace(b"\0", b"\n").decode(errors="replace")
-            text = text.split(".nv_intermediate_source_section")[0]
-            return "\n".join(line for line in text.splitlines() if line.strip())
-    raise CompileError("The cubin from tileiras carries no PTX (.nv_debug_ptx_txt); compile with line info.")
+    """The PTX that tileiras assembled, from the `.nv_debug_ptx_txt` section of a cubin built with line info (the
+    ELF is read with pyelftools)."""
+    import io
+
+    try:
+        from elftools.common.exceptions import ELFError
+        from elftools.elf.elffile import ELFFile
+    except ImportError as exc:
+        raise BackendUnavailableError(
+            f"The cutile backend reads the cubin with pyelftools, which failed to import ({exc}). "
+            "Fix: pip install 'torch-tensorrt-annotation[cutile]'."
+        ) from exc
+    try:
+        section = ELFFile(io.BytesIO(cubin)).get_section_by_name(".nv_debug_ptx_txt")
+    except ELFError as exc:
+        raise CompileError(f"tileiras did not produce a readable ELF cubin: {exc}") from exc
+    if section is None:
+        raise CompileError("The cubin from tileiras carries no PTX (.nv_debug_ptx_txt); compile with line info.")
+    text = section.data().replace(b"\0", b"\n").decode(errors="replace")
+    text = text.split(".nv_intermediate_source_section")[0]
+    return "\n".join(line for line in text.splitlines() if line.strip())
 
 
 def _clean(ptx: str) -> str:
