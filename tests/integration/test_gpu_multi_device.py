@@ -109,7 +109,8 @@ def test_cuda_graph_capture_and_replay_on_the_second_gpu(ops):
     op(x, w, 1e-5)  # warm up: compile and autotune outside capture
     torch.cuda.synchronize(dev)
     graph = torch.cuda.CUDAGraph()
-    with torch.cuda.device(dev), torch.cuda.graph(graph):
+    # torch.cuda.graph's default capture stream is created once per process, on whichever device was current
+    with torch.cuda.device(dev), torch.cuda.graph(graph, stream=torch.cuda.Stream(device=dev)):
         out = op(x, w, 1e-5)
     for _ in range(3):  # replayed with cuda:0 current
         x.copy_(torch.randn_like(x))
