@@ -8,7 +8,7 @@ import torch_tensorrt_annotation as tta
 from torch_tensorrt_annotation.examples import triton_examples as ex
 from torch_tensorrt_annotation.torch_op import eager_runner
 
-from .gpu_cases import TOLERANCE, as_tuple
+from .gpu_cases import TOLERANCE, as_tuple, check_compiled, check_graph_replay
 
 pytestmark = pytest.mark.gpu
 
@@ -62,30 +62,11 @@ def test_non_contiguous_and_misaligned_inputs_are_copied(ops):
 
 
 def test_cuda_graph_capture_and_replay(ops):
-    op, ref = ops["rmsnorm"]
-    x, w = torch.randn(4, 8, 1000, device="cuda"), torch.randn(1000, device="cuda")
-    op(x, w, 1e-5)  # warm up: compile and autotune outside capture
-    torch.cuda.synchronize()
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
-        out = op(x, w, 1e-5)
-    for _ in range(3):
-        x.copy_(torch.randn_like(x))
-        graph.replay()
-        torch.cuda.synchronize()
-        close(out, ref(x, w, 1e-5))
+    check_graph_replay(*ops["rmsnorm"], torch.device("cuda", torch.cuda.current_device()))
 
 
 def test_torch_compile_fullgraph(ops):
-    op, _ = ops["rmsnorm"]
-
-    def f(x, w):
-        return op(x, w, 1e-5) * 2 + 1
-
-    compiled = torch.compile(f, fullgraph=True)
-    for shape in ((4, 8, 1000), (2, 8, 1000)):
-        x, w = torch.randn(shape, device="cuda"), torch.randn(1000, device="cuda")
-        close(compiled(x, w), f(x, w))
+    check_compiled(ops["rmsnorm"][0], torch.device("cuda"))
 
 
 def test_autotuner_picks_a_tactic_and_pinning_overrides_it():
