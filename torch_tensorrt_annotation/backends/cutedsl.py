@@ -357,8 +357,10 @@ class CuteDslBackend(_HandleBackend):
             else:
                 args.append(KernelArg(f"{handle.name}:{what}", EXTRA, expr=what))
         flat = P.rename_entry(flat, entry.name, kernel_name)
-        return CompiledKernel(ptx=flat, entry=kernel_name, args=tuple(args), block=launch.block,
-                              shared_mem=launch.shared_mem, toolchain=self.toolchain_version(), grid=launch.grid,
+        block: Any = launch.block
+        shared: Any = launch.shared_mem
+        return CompiledKernel(ptx=flat, entry=kernel_name, args=tuple(args), block=block, shared_mem=shared,
+                              toolchain=self.toolchain_version(), grid=launch.grid,
                               metadata={"cute_params": len(launch.params)})
 
 

@@ -291,10 +291,10 @@ def analyze_host(ir_text: str, host_args: list[HostArg], smem: int | None, kerne
     of every kernel parameter field. Raises Refused naming what cannot be expressed."""
     import cutlass._mlir.ir as ir
 
-    ctx = ir.Context()
-    module = ir.Module.parse(ir_text, ctx)
+    ctx = ir.Context()  # type: ignore[attr-defined]
+    module = ir.Module.parse(ir_text, ctx)  # type: ignore[attr-defined]
     # the DSL's value wrappers create helper ops when values are read: they go to the end of this module
-    with ctx, ir.Location.unknown(), ir.InsertionPoint(module.body):
+    with ctx, ir.Location.unknown(), ir.InsertionPoint(module.body):  # type: ignore[attr-defined]
         funcs = [op for op in module.body.operations if op.operation.name == "func.func"]
         if len(funcs) != 1:
             raise Refused(f"{len(funcs)} host functions in the compiled module")
@@ -516,7 +516,7 @@ def shared_mem_from_lowered(module) -> int | None:
     import cutlass._mlir.ir as ir
 
     found: list[int | None] = []
-    with module.context, ir.Location.unknown():
+    with module.context, ir.Location.unknown():  # type: ignore[attr-defined]
         for func in module.body.operations:
             op = func.operation
             if op.name != "llvm.func" or "_mlir_ciface_" in str(op.attributes["sym_name"]):
@@ -540,7 +540,7 @@ def shared_mem_from_lowered(module) -> int | None:
                     owner = value.owner
                     owner = owner.operation if hasattr(owner, "operation") else owner
                     if getattr(owner, "name", "") == "llvm.mlir.constant":
-                        found.append(int(ir.IntegerAttr(owner.attributes["value"]).value))
+                        found.append(int(ir.IntegerAttr(owner.attributes["value"]).value))  # type: ignore[attr-defined]
                     else:
                         found.append(None)
     if len(found) != 1:

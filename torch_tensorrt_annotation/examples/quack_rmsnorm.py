@@ -16,7 +16,7 @@ import torch_tensorrt_annotation as tta
 
 @cute.jit
 def rmsnorm_host(x: cute.Tensor, w: cute.Tensor, out: cute.Tensor, eps: cutlass.Constexpr, stream: cuda.CUstream):
-    RMSNorm(x.element_type, x.shape[1])(x, w, None, None, out, None, None, None, cutlass.Float32(eps), stream)
+    RMSNorm(x.element_type, x.shape[1])(x, w, None, None, out, None, None, None, cutlass.Float32(eps), stream)  # type: ignore[index]
 
 
 def rmsnorm_launch(kernel, x, w, out, eps):
