@@ -29,11 +29,11 @@ def run(n_rows: int = 4096, n_cols: int = 4096, command: str = "python benchmark
     specs = [tta.triton(tx.rmsnorm_launch, configs=tx.RMSNORM_CONFIGS),
              tta.cuda(cx.RMSNORM_SOURCE, "rmsnorm<{BLOCK}, TTA_IN0_T>", cx.rmsnorm_launch,
                       configs=[{"BLOCK": 128}, {"BLOCK": 256}, {"BLOCK": 512}])]
-    try:
-        from torch_tensorrt_annotation.examples import cutedsl_examples as ce
+    try:  # quack-kernels' RMSNorm (cute.Tensor parameters), M dynamic, N static
+        from torch_tensorrt_annotation.examples import quack_rmsnorm as q
 
-        specs.append(tta.cutedsl(ce.rmsnorm_host, ce.rmsnorm_launch, configs=[{"BLOCK": 64}, {"BLOCK": 128}]))
-    except ImportError as exc:  # nvidia-cutlass-dsl not installed
+        specs.append(q.spec())
+    except ImportError as exc:  # nvidia-cutlass-dsl or quack-kernels not installed
         print(f"CuTe DSL tactics skipped: {exc}", file=sys.stderr)
     plugin = tta.custom_plugin(specs, meta_impl=cx.rmsnorm_meta, name="bench_rmsnorm")
     x = torch.randn(n_rows, n_cols, device="cuda", dtype=torch.float16)

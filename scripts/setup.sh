@@ -12,4 +12,7 @@ fi
 pip_install() { .venv/bin/python -m pip install -q --disable-pip-version-check "$@" 2>&1 | { grep -v "^WARNING: Location" || true; }; }
 pip_install -c constraints/ci.txt torch==2.13.0
 pip_install -c constraints/ci.txt -e ".[triton,nvrtc,cutedsl,cutile,dev]"
+# quack-kernels (a cute.Tensor kernel library for tests and the benchmark): no-deps, as its torch-c-dlpack-ext
+# dependency is not needed to import it
+pip_install -c constraints/ci.txt --no-deps quack-kernels apache-tvm-ffi einops
 .venv/bin/python -c "import torch_tensorrt_annotation, triton, torch; print('set up:', 'torch', torch.__version__, '| triton', triton.__version__)"

@@ -99,7 +99,7 @@ def build_artifact(*, tactic: int, backend: str, config: Config, plan: LaunchPla
         ptx_version=version,
         arch=target.sm,
         params=tuple(layout),
-        grid=plan.grid,
+        grid=compiled.grid if compiled.grid is not None else plan.grid,
         block=block,
         shared_mem=S.as_expr(compiled.shared_mem),
         extras=tuple(arg.expr for _, arg in extras),

@@ -68,14 +68,22 @@ def ptx(ptx_text: str, kernel_name: str, launch_fn: Callable | None = None, *,
 
 
 def cutedsl(host_fn: Callable, launch_fn: Callable | None = None, *, configs: Sequence[Mapping] | None = None,
-            name: str | None = None):
-    """A CuTe DSL spec: `host_fn` is a @cute.jit function taking cute.Pointer / cutlass.Int32 parameters (plus
-    cutlass.Constexpr keywords) that launches one @cute.kernel; `launch_fn(kernel, *inputs, *outputs, *attrs,
-    **config)` launches it as `kernel[grid, block(, shared_mem)](*args, **constexprs)`. Compiled on CPU with fake
-    pointers; nvidia-cutlass-dsl is imported only when the spec is compiled."""
+            name: str | None = None, dynamic_dims: Mapping[str, Sequence[int]] | None = None):
+    """A CuTe DSL spec: `host_fn` is a @cute.jit function that launches one @cute.kernel.
+
+    - cute.Pointer / cutlass.Int32 parameters: `launch_fn(kernel, *inputs, *outputs, *attrs, **config)` launches it
+      as `kernel[grid, block(, shared_mem)](*args, **constexprs)`.
+    - cute.Tensor parameters (compact row-major tensors, e.g. quack's kernels): launch it as
+      `kernel(*tensors, **constexprs)`; grid, block and dynamic shared memory come from the compiled host code.
+      Every dim is static (baked in and guarded) except `dynamic_dims`, keyed by the host function's cute.Tensor
+      parameter names (e.g. {"x": [0], "out": [0]}), which become int32 extra args. A `cuda.CUstream` host
+      parameter is filled by tta.
+
+    Compiled on CPU with fake arguments; nvidia-cutlass-dsl is imported only when the spec is compiled. Raises
+    RecordingError if dynamic_dims names a parameter that is not a cute.Tensor."""
     from .backends.cutedsl import CuteKernel
 
-    handle = CuteKernel(host_fn)
+    handle = CuteKernel(host_fn, dynamic_dims)
     if launch_fn is None:
         return lambda fn: _make_spec("cutedsl", fn, configs, name or handle.name, handle)
     return _make_spec("cutedsl", launch_fn, configs, name or handle.name, handle)

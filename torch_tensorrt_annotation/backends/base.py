@@ -35,6 +35,7 @@ class CompiledKernel:
     hidden: tuple[str, ...] = ()
     toolchain: str = ""
     metadata: dict = field(default_factory=dict)
+    grid: tuple | None = None  # launch grid read from the kernel's own host code; None: the recorded grid
 
 
 class Backend(ABC):

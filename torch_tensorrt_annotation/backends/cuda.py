@@ -164,6 +164,10 @@ class _HandleBackend(Backend):
                     f"{launch.location}."
                 )
             constexprs.append((key, value))
+        if grid is None:  # kernel(...) without launch dims: the backend reads them from compiled host code
+            return LaunchPlan(handle, handle.name, (S.Const(0), S.Const(0), S.Const(0)), tuple(args),
+                              (("block", None), ("shared_mem", None), ("constexprs", tuple(constexprs)),
+                               ("location", launch.location)))
         options = (("block", _dims(block, "block", handle.name, launch.location)),
                    ("shared_mem", _dims(shared, "shared memory", handle.name, launch.location)[0]),
                    ("constexprs", tuple(constexprs)))

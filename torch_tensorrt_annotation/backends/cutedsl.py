@@ -28,12 +28,16 @@ import inspect
 import re
 import shutil
 import tempfile
+import threading
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .. import ptx_parsing as P
-from ..errors import CompileError, RecordingError
+from .. import recording as R
+from .. import symbolic as S
+from ..errors import CompileError, RecordingError, context
 from ..sources import referenced, source_of
-from ..spec import CONSTANT, EXTRA, INPUT, OUTPUT
+from ..spec import CONSTANT, EXTRA, INPUT, OUTPUT, KernelArg, LaunchPlan
 from .base import CompiledKernel
 from .cuda import KernelHandle, _HandleBackend
 
@@ -45,11 +49,43 @@ class CuteKernel(KernelHandle):
 
     accepts_keywords = True
 
-    def __init__(self, host_fn):
+    def __init__(self, host_fn, dynamic_dims: Mapping[str, Sequence[int]] | None = None):
         if not callable(host_fn):
             raise RecordingError(f"tta.cutedsl takes a @cute.jit host function, got {type(host_fn).__name__}.")
         self.host_fn = host_fn
         self.name = getattr(inspect.unwrap(host_fn), "__name__", "cute_kernel")
+        self.kinds = _host_param_kinds(host_fn)
+        self.dynamic_dims = {k: tuple(int(d) for d in v) for k, v in (dynamic_dims or {}).items()}
+        tensors = [n for n, k in self.kinds.items() if k == "tensor"]
+        unknown = [k for k in self.dynamic_dims if k not in tensors]
+        if unknown:
+            raise RecordingError(
+                f"dynamic_dims of CuTe DSL kernel '{self.name}' names {unknown}, which are not cute.Tensor "
+                f"parameters of the host function (those are {tensors}). Fix: key dynamic_dims by the host "
+                "function's cute.Tensor parameter names."
+            )
+
+    @property
+    def tensor_params(self) -> bool:
+        return any(k == "tensor" for k in self.kinds.values())
+
+    def positional(self) -> list[str]:
+        """Host parameters the launch function passes positionally, in order (streams are tta's)."""
+        return [n for n, k in self.kinds.items() if k not in ("stream", "keyword")]
+
+    def stream_param(self) -> str | None:
+        return next((n for n, k in self.kinds.items() if k == "stream"), None)
+
+    def __call__(self, *args, **kwargs):
+        """kernel(*args, **constexprs): a launch whose grid, block and shared memory the host function decides
+        (cute.Tensor kernels). tta reads them from the compiled host code."""
+        if not self.tensor_params:
+            raise RecordingError(
+                f"Kernel '{self.name}' takes no cute.Tensor parameter, so tta cannot read its launch dims from its "
+                f"host code. Launch it as kernel[grid, block](...) or kernel[grid, block, shared_mem](...) at "
+                f"{R.user_location()}."
+            )
+        return self._call(None, None, None, *args, **kwargs)
 
     def __repr__(self):
         return f"CuteKernel({self.name!r})"
@@ -64,19 +100,56 @@ class CuteKernel(KernelHandle):
         return "\n----\n".join(parts)
 
     def launch_eagerly(self, grid, block, shared, args, kwargs) -> None:
-        """CuTe's own launcher (JIT compile and launch), with real pointers: the reference for tta.check."""
+        """CuTe's own launcher (JIT compile and launch), with real pointers or tensors: tta.check's reference."""
         import cutlass
         import torch
-        from cutlass.cute.runtime import make_ptr
+        from cutlass.cute.runtime import from_dlpack, make_ptr
         from cutlass.cute.typing import AddressSpace
 
         real: list[Any] = []
-        for a in args:
+        kinds = [self.kinds[n] for n in self.positional()]
+        device = None
+        for a, kind in zip(args, kinds + ["pointer"] * (len(args) - len(kinds))):
             if isinstance(a, torch.Tensor):
-                real.append(make_ptr(cutlass_dtype(a.dtype), a.data_ptr(), AddressSpace.gmem, assumed_align=16))
+                device = a.device
+                if kind == "tensor":
+                    real.append(from_dlpack(a.detach(), assumed_align=16))
+                else:
+                    real.append(make_ptr(cutlass_dtype(a.dtype), a.data_ptr(), AddressSpace.gmem,
+                                         assumed_align=16))
             else:
                 real.append(cutlass.Int32(int(a)))
+        stream = self.stream_param()
+        if stream is not None:
+            import cuda.bindings.driver as cuda
+
+            kwargs = {**kwargs, stream: cuda.CUstream(torch.cuda.current_stream(device).cuda_stream)}
         self.host_fn(*real, **kwargs)
+
+
+def _host_param_kinds(host_fn) -> dict[str, str]:
+    """Host parameter name -> 'tensor' (cute.Tensor), 'stream' (cuda.CUstream), 'keyword' (Constexpr or keyword
+    only) or 'value' (pointers and scalars), from the annotations."""
+    try:
+        params = inspect.signature(inspect.unwrap(host_fn)).parameters
+    except (TypeError, ValueError):
+        return {}
+    kinds = {}
+    for name, p in params.items():
+        if name == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        ann = p.annotation
+        label = ann if isinstance(ann, str) else getattr(ann, "__name__", None) or str(ann)
+        label = str(label).rsplit(".", 1)[-1]
+        if p.kind == p.KEYWORD_ONLY or "Constexpr" in str(ann):
+            kinds[name] = "keyword"
+        elif label in ("Tensor", "Optional[Tensor]"):
+            kinds[name] = "tensor"
+        elif label == "CUstream":
+            kinds[name] = "stream"
+        else:
+            kinds[name] = "value"
+    return kinds
 
 
 def cutlass_dtype(dtype):
@@ -101,9 +174,46 @@ class CuteDslBackend(_HandleBackend):
         self.require()
         return f"nvidia-cutlass-dsl {importlib.metadata.version('nvidia-cutlass-dsl')}"
 
+    def record(self, spec, config, tensors, attrs) -> LaunchPlan:
+        plan = super().record(spec, config, tensors, attrs)
+        handle: CuteKernel = plan.kernel
+        if not handle.tensor_params:
+            return plan
+        names = handle.positional()
+        runtime = [a for a in plan.args if a.kind != CONSTANT]
+        where = context(kernel=handle.name, config=config)
+        if len(runtime) != len(names):
+            raise RecordingError(
+                f"Kernel '{handle.name}' ({where}) is launched with {len(runtime)} positional arguments, but its "
+                f"host function takes {len(names)} ({names}; a cuda.CUstream parameter is passed by tta). Fix: "
+                "pass one argument per host parameter, in order; compile-time values as keywords."
+            )
+        by_role = {(t.tta_role): t for t in tensors}
+        args: list[KernelArg] = []
+        for name, arg in zip(names, runtime):
+            if handle.kinds[name] == "tensor":
+                if arg.kind not in (INPUT, OUTPUT):
+                    raise RecordingError(f"Host parameter '{name}' of kernel '{handle.name}' is a cute.Tensor, but "
+                                         f"the launch passes a {arg.kind} value there ({where}).")
+                rank = by_role[(arg.kind, arg.index)].dim()
+                dynamic = {d % rank if rank else d for d in handle.dynamic_dims.get(name, ())}
+                if any(not -rank <= d < rank for d in handle.dynamic_dims.get(name, ())):
+                    raise RecordingError(f"dynamic_dims['{name}'] of kernel '{handle.name}' names a dim out of "
+                                         f"range for a tensor of rank {rank}.")
+                args.append(KernelArg(name, arg.kind, index=arg.index, value=rank))
+                for j in range(rank):
+                    if j not in dynamic:  # a static dim: baked into the kernel, and guarded
+                        args.append(KernelArg(f"{name}.shape[{j}]", CONSTANT, expr=S.Dim(arg.kind, arg.index, j)))
+            else:
+                args.append(KernelArg(name, arg.kind, index=arg.index, expr=arg.expr, value=arg.value))
+        args += [a for a in plan.args if a.kind == CONSTANT]
+        return LaunchPlan(plan.kernel, plan.kernel_name, plan.grid, tuple(args), plan.options)
+
     def compile(self, plan, *, kernel_name, target, input_dtypes, output_dtypes, constants, divisible=frozenset(),
                 config=None, attributes=None) -> CompiledKernel:
         self.require()
+        if plan.kernel.tensor_params:
+            return self._compile_tensor_kernel(plan, kernel_name, target, input_dtypes, output_dtypes, constants)
         import cutlass
         import cutlass.cute as cute
         from cutlass.base_dsl.compiler import DumpDir, ExtraCompilerOpts, GPUArch, KeepPTX
@@ -158,3 +268,121 @@ class CuteDslBackend(_HandleBackend):
                 "size: launch as kernel[grid, block, shared_mem_bytes](...)."
             )
         return self.finish(plan, text, entries[0], kernel_name, target, self.toolchain_version())
+
+    def _compile_tensor_kernel(self, plan, kernel_name, target, input_dtypes, output_dtypes,
+                               constants) -> CompiledKernel:
+        """A kernel with cute.Tensor parameters: compiled with its static dims static and its dynamic dims
+        symbolic, then flattened into TensorRT's calling convention (see cutedsl_abi)."""
+        import cutlass
+        import cutlass.cute as cute
+        from cutlass.base_dsl.compiler import DumpDir, ExtraCompilerOpts, GPUArch, KeepPTX
+        from cutlass.cute.runtime import make_fake_compact_tensor, make_fake_stream, make_ptr
+        from cutlass.cute.typing import AddressSpace
+
+        from . import cutedsl_abi as A
+
+        handle: CuteKernel = plan.kernel
+        location = dict(plan.options).get("location", "")
+        where = f"CuTe DSL kernel '{handle.name}'" + (f" (launched at {location})" if location else "")
+        by_name: dict[str, tuple[Any, A.HostArg]] = {}
+        static = {a.name: constants[a.name] for a in plan.args if a.kind == CONSTANT and a.expr is not None}
+        for arg in plan.args:
+            if arg.kind in (INPUT, OUTPUT):
+                dtype = cutlass_dtype((input_dtypes if arg.kind == INPUT else output_dtypes)[arg.index])
+                if handle.kinds.get(arg.name) == "tensor":
+                    rank = int(arg.value)
+                    shape = tuple(cute.sym_int32() if f"{arg.name}.shape[{j}]" not in static
+                                  else int(static[f"{arg.name}.shape[{j}]"]) for j in range(rank))
+                    fake = make_fake_compact_tensor(dtype, shape, stride_order=tuple(range(rank - 1, -1, -1)),
+                                                    assumed_align=16)
+                    by_name[arg.name] = (fake, A.HostArg("tensor", role=(arg.kind, arg.index), rank=rank))
+                else:
+                    by_name[arg.name] = (make_ptr(dtype, 0, AddressSpace.gmem, assumed_align=16),
+                                         A.HostArg("pointer", role=(arg.kind, arg.index)))
+            elif arg.kind == EXTRA:
+                by_name[arg.name] = (cutlass.Int32(1), A.HostArg("int", expr=arg.expr))
+        kwargs = dict(dict(plan.options)["constexprs"])
+        host_args: list[A.HostArg] = []
+        for name, kind in handle.kinds.items():  # the host function's block arguments, in signature order
+            if kind == "stream":
+                kwargs[name] = make_fake_stream()
+                host_args.append(A.HostArg("stream"))
+            elif name in by_name:
+                kwargs[name] = by_name[name][0]
+                host_args.append(by_name[name][1])
+        isa = _MAX_PTX if target.ptx_isa is None else min(_MAX_PTX, target.ptx_isa[0] * 10 + target.ptx_isa[1])
+        if isa < 87:
+            raise CompileError(f"CuTe DSL emits PTX ISA 8.7 or newer; the target allows {target.ptx_isa}.")
+        arch = f"sm_{target.arch}a" if target.arch >= 90 else f"sm_{target.arch}"
+        dump = tempfile.mkdtemp(prefix="tta_cute_")
+        options = (GPUArch(arch), KeepPTX(True), DumpDir(dump), ExtraCompilerOpts(f"ptx-version=+ptx{isa}"))
+        try:
+            with _keep_host_ir(dump):
+                compiled = cute.compile[options](handle.host_fn, **kwargs)
+            text = compiled.__ptx__ or ""
+            host_ir = compiled.__mlir__ or ""
+        except Exception as exc:  # the DSL raises many types; name the kernel and the reason
+            raise CompileError(
+                f"CuTe DSL failed to compile '{handle.name}' for {arch}: {type(exc).__name__}: "
+                f"{str(exc).strip()[:2000]}. cute.Tensor parameters are compact row-major tensors whose dims "
+                f"are static except those in dynamic_dims ({handle.dynamic_dims or 'none'})."
+            ) from exc
+        finally:
+            shutil.rmtree(dump, ignore_errors=True)
+        info = P.parse(text) if text else None
+        entries = [e for e in info.entries] if info else []
+        if len(entries) != 1:
+            raise CompileError(f"CuTe DSL produced {len(entries)} kernels for '{handle.name}'; a plugin tactic "
+                               "launches exactly one.")
+        (entry,) = entries
+        if not host_ir.lstrip().startswith(("module", "!", "#")):
+            raise CompileError(f"The CuTe DSL did not return the host IR of '{handle.name}'; tta needs it to read "
+                               "the launch. This nvidia-cutlass-dsl version is not supported; use 4.8.1.")
+        try:
+            A.check_header(text, entry.name)
+            smem = A.shared_mem_from_lowered(compiled.ir_module)
+            launch = A.analyze_host(host_ir, host_args, smem, handle.name)
+            flat, decls = A.flatten(text, entry, launch.params, handle.name)
+        except A.Refused as exc:
+            raise CompileError(
+                f"{where}: TensorRT cannot launch it: {exc}. TensorRT passes only the input pointers, int32 extra "
+                "args and the output pointers, with grid, block and dynamic shared memory that are int "
+                "expressions of the input dims."
+            ) from None
+        args = []
+        role_names = {(a.kind, a.index): a.name for a in plan.args if a.kind in (INPUT, OUTPUT)}
+        for _name, _decl, kind, what in decls:
+            if kind == "pointer":
+                args.append(KernelArg(role_names.get(what, f"{what[0]}{what[1]}"), what[0], index=what[1]))
+            else:
+                args.append(KernelArg(f"{handle.name}:{what}", EXTRA, expr=what))
+        flat = P.rename_entry(flat, entry.name, kernel_name)
+        block: Any = launch.block
+        shared: Any = launch.shared_mem
+        return CompiledKernel(ptx=flat, entry=kernel_name, args=tuple(args), block=block, shared_mem=shared,
+                              toolchain=self.toolchain_version(), grid=launch.grid,
+                              metadata={"cute_params": len(launch.params)})
+
+
+_HOST_IR_LOCK = threading.Lock()
+
+
+class _keep_host_ir:
+    """Ask the DSL to keep its host IR (after canonicalize/cse) in `dump` for this compile: CUTE_DSL_KEEP=ir."""
+
+    def __init__(self, dump: str):
+        self.dump = dump
+
+    def __enter__(self):
+        from cutlass.cutlass_dsl import CuTeDSL
+
+        _HOST_IR_LOCK.acquire()
+        self.envar = CuTeDSL._get_dsl().envar
+        self.saved = (self.envar.keep_ir_clean, self.envar.dump_dir)
+        self.envar.keep_ir_clean, self.envar.dump_dir = True, self.dump
+        return self
+
+    def __exit__(self, *exc):
+        self.envar.keep_ir_clean, self.envar.dump_dir = self.saved
+        _HOST_IR_LOCK.release()
+        return False
