@@ -244,7 +244,7 @@ def launch(function, grid: Sequence[int], block: Sequence[int], shared_mem: int,
     driver = api()
     with in_context(device_index):
         (err,) = driver.cuLaunchKernel(function, *grid, *block, shared_mem, driver.CUstream(stream), params.address,
-                                       None)
+                                       0)
     if err:
         raise LaunchError(f"cuLaunchKernel({what}, grid={tuple(grid)}, block={tuple(block)}, shared={shared_mem}) "
                           f"failed: {error_name(int(err))} ({int(err)})", int(err))

@@ -108,18 +108,18 @@ class PreparedLaunch:
             if self._stream[0] != stream:
                 self._stream = (stream, self._cu_stream(stream))
             if self._current_device() == self.device_index:  # the common case: launch in the current context
-                (err,) = self._cu_launch(*self._launch_args, self._stream[1], self.params.address, None)
+                (err,) = self._cu_launch(*self._launch_args, self._stream[1], self.params.address, 0)
                 if not err:
                     return
                 if int(err) not in CONTEXT_ERRORS:
                     self._fail(int(err))
                 if int(err) == CUDA_ERROR_INVALID_CONTEXT:  # a thread where CUDA has made no context current yet
                     cuda_driver.make_current(self.device_index)
-                    (err,) = self._cu_launch(*self._launch_args, self._stream[1], self.params.address, None)
+                    (err,) = self._cu_launch(*self._launch_args, self._stream[1], self.params.address, 0)
                     if not err:
                         return
             with cuda_driver.in_context(self.device_index):  # the tensors live on another device than the current
-                (err,) = self._cu_launch(*self._launch_args, self._stream[1], self.params.address, None)
+                (err,) = self._cu_launch(*self._launch_args, self._stream[1], self.params.address, 0)
         if err:
             self._fail(int(err))
 

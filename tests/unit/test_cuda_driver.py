@@ -55,12 +55,15 @@ class FakeDriver:
         return (CUresult.CUDA_SUCCESS,)
 
     def cuLaunchKernel(self, f, gx, gy, gz, bx, by, bz, shared, stream, params, extra):
+        # cuda-bindings takes the `void**` arrays as integer addresses: None is a TypeError there, as here
+        if not isinstance(params, int) or not isinstance(extra, int):
+            raise TypeError("an integer is required")
         stack = self.stack()
         if not stack:
             return (CUresult.CUDA_ERROR_INVALID_CONTEXT,)
         if f // 1000 != stack[-1]:
             return (CUresult.CUDA_ERROR_INVALID_HANDLE,)
-        assert isinstance(params, int) and extra is None  # the address of a prebuilt void** array
+        assert isinstance(params, int) and extra == 0  # the address of a prebuilt void** array; no extra
         self.launches.append((f, (gx, gy, gz), (bx, by, bz), shared, int(stream), params))
         return (CUresult.CUDA_SUCCESS,)
 
