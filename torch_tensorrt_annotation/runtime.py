@@ -50,6 +50,7 @@ class EagerOp:
         self.plugin, self.op_name = plugin, op_name
         self._pinned = tactic
         self._n_in = len(plugin.schema.inputs)
+        self._n_args = self._n_in + len(plugin.schema.attrs)
         self._entries: dict = {}
         self._winners: dict = {}
         self._targets: dict = {}
@@ -57,7 +58,9 @@ class EagerOp:
         self._stream = None
 
     # -- the hot path --
-    def __call__(self, *args):
+    def __call__(self, *args, **kwargs):
+        if kwargs or len(args) != self._n_args:  # torch leaves out attributes equal to their schema default
+            args = self.plugin.schema.complete(args, kwargs, self.op_name)
         n_in = self._n_in
         inputs = args[:n_in]
         key = (tuple([(t.shape, t.dtype, t.get_device()) for t in inputs]), args[n_in:])
@@ -161,8 +164,9 @@ class EagerOp:
                  ", ".join(f"t{t}={ms * 1e3:.1f}us" for t, ms in sorted(times.items())))
         return best
 
-    def chosen_tactic(self, *args) -> int | None:
+    def chosen_tactic(self, *args, **kwargs) -> int | None:
         """The tactic the op uses for these arguments (after its first call with such shapes)."""
+        args = self.plugin.schema.complete(args, kwargs, self.op_name)
         n_in = self._n_in
         key = (tuple([(t.shape, t.dtype, t.get_device()) for t in args[:n_in]]), args[n_in:])
         entry = self._entries.get(key)

@@ -66,8 +66,8 @@ def _define(plugin: CustomPlugin, op_name: str, tactic: int | None):
     lib.define(name + schema)
     num_outputs = plugin.schema.num_outputs
 
-    def fake(*args):
-        result = plugin.meta_impl(*args)
+    def fake(*args, **kwargs):  # torch leaves out attributes equal to their default: fill them in
+        result = plugin.meta_impl(*plugin.schema.complete(args, kwargs, op_name))
         return tuple(result) if num_outputs > 1 else result
 
     if tactic is not None and not 1 <= tactic <= len(plugin.tactics):
