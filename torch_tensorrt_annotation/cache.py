@@ -3,9 +3,12 @@
 - Location: `TTA_CACHE_DIR`, else the user cache folder of the platform (platformdirs): on Linux
   `$XDG_CACHE_HOME/torch_tensorrt_annotation`, else `~/.cache/torch_tensorrt_annotation`. `TTA_CACHE_DIR=off`
   disables it.
-- Key: a SHA-256 over the plugin's content hash (kernel and launch sources, configs, meta_impl, schema), the tactic,
-  its specialization (dtypes, ranks, attribute values, baked constants, guards), the target arch and PTX ISA, the
-  backend's toolchain version and tta's version.
+- Key: a SHA-256 over the plugin's content hash (kernel and launch sources, the module-level values they read,
+  configs, meta_impl, schema), the tactic, its specialization (dtypes, ranks, attribute values, baked constants,
+  guards), the target arch and PTX ISA, the recorded launch itself (grid, classified arguments, launch options: any
+  value that reached the launch shows up there, wherever it came from), the toolchain's own key of the kernel
+  (Triton's `JITFunction.cache_key`: called jit functions and constexpr globals), the backend's toolchain version and
+  tta's version.
 - Entries are written to a temporary file in the same directory and renamed into place, so readers never see a
   partial entry and concurrent writers (pytest-xdist workers, compile processes) are safe: the last rename wins,
   with identical content.

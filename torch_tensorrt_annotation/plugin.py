@@ -18,7 +18,7 @@ from ._version import __version__
 from .aot import build_artifact
 from .backends.base import get_backend
 from .errors import CompileError, RecordingError, SpecError
-from .sources import source_of
+from .sources import global_values, source_of
 from .spec import CONSTANT, EXTRA, INPUT, OUTPUT, Artifact, KernelSpec, LaunchPlan, Tactic, Target
 
 log = logging.getLogger(__name__)
@@ -68,12 +68,16 @@ class CustomPlugin:
             "name": self.name,
             "schema": self.schema.torch_schema(),
             "meta_impl": source_of(self.meta_impl),
+            "meta_impl_globals": global_values(self.meta_impl),
             "specs": [
                 {
                     "backend": s.backend,
                     "name": s.name,
                     "configs": [c.canonical() for c in s.configs],
                     "sources": get_backend(s.backend).fingerprint(s),
+                    # module-level values the launch function (and the helpers it calls) reads: a grid divisor
+                    # or block size edited there changes the recorded launch, so it must change the name too
+                    "launch_globals": global_values(s.launch_fn),
                 }
                 for s in self.specs
             ],
@@ -267,7 +271,10 @@ class CustomPlugin:
         if cached is not None:
             return cached, None  # no disk key needed: nothing will be stored
         backend = get_backend(tactic.spec.backend)
-        disk_key = disk_cache.make_key(self.hash, repr(key), backend.toolchain_version(), __version__)
+        # the recorded plan itself (grid, classified arguments, options) is part of the key: any value that reached
+        # the launch, wherever it came from, shows up in it; and the toolchain's own view of the kernel's sources
+        disk_key = disk_cache.make_key(self.hash, repr(key), plan.fingerprint(), backend.kernel_key(plan),
+                                       backend.toolchain_version(), __version__)
         cached = disk_cache.load(disk_key)
         if cached is not None:
             with self._lock:

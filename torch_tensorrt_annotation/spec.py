@@ -159,6 +159,13 @@ class LaunchPlan:
     def of_kind(self, kind: str) -> tuple[KernelArg, ...]:
         return tuple(a for a in self.args if a.kind == kind)
 
+    def fingerprint(self) -> str:
+        """A process-independent rendering of everything recorded (for cache keys): kernel name, grid, every
+        argument's classification, expression and baked value, and the launch options."""
+        args = [(a.name, a.kind, a.index, None if a.expr is None else str(a.expr), repr(a.value)) for a in self.args]
+        return json.dumps({"kernel": self.kernel_name, "grid": [str(g) for g in self.grid], "args": args,
+                           "options": [(k, repr(v)) for k, v in self.options]})
+
 
 # --- artifacts --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ import tempfile
 from .. import ptx_parsing as P
 from .. import symbolic as S
 from ..errors import BackendUnavailableError, CompileError
-from ..sources import source_of
+from ..sources import global_values, source_of
 from ..spec import CONSTANT, EXTRA, INPUT, OUTPUT, KernelArg
 from .base import CompiledKernel
 from .cuda import KernelHandle, _HandleBackend
@@ -61,7 +61,8 @@ class TileKernel(KernelHandle):
         return super().__getitem__((grid, 1, 0))  # cuTile chooses the block itself (its .reqntid)
 
     def fingerprint(self) -> str:
-        return source_of(getattr(self.kernel, "_pyfunc", self.kernel))
+        fn = getattr(self.kernel, "_pyfunc", self.kernel)
+        return "\n----\n".join([source_of(fn), *global_values(fn)])  # with the module-level values it reads
 
     def parameters(self) -> list[str]:
         return list(inspect.signature(getattr(self.kernel, "_pyfunc", self.kernel)).parameters)
