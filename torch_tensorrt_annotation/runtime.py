@@ -24,7 +24,7 @@ import threading
 
 from . import launcher
 from . import symbolic as S
-from .errors import CompileError, SpecError
+from .errors import CompileError, SpecError, warn
 from .plugin import CustomPlugin, resolve_target
 from .spec import Artifact
 
@@ -133,6 +133,9 @@ class EagerOp:
                 failures.append(f"{tactic.describe()}: {exc.message}")
         if not out:
             raise CompileError(f"No tactic of op '{self.op_name}' compiled:\n  " + "\n  ".join(failures))
+        if failures:
+            warn(f"op '{self.op_name}': {len(failures)} tactic(s) did not compile for {self.target(device).sm} and "
+                 "are left out of the eager autotuning:\n  " + "\n  ".join(failures))
         return out
 
     def _choose(self, device, shapes, in_dtypes, out_dtypes, attrs, inputs) -> Artifact:

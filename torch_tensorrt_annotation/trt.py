@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import symbolic as S
-from .errors import CompileError, RegistrationError, SpecError, TensorRTUnavailableError
+from .errors import CompileError, RegistrationError, SpecError, TensorRTUnavailableError, warn
 from .plugin import CustomPlugin, resolve_target
 from .spec import Artifact, Target
 
@@ -313,6 +313,9 @@ class QdpBinding:
             except CompileError as exc:
                 log.warning("%s: dropping %s from autotune: %s", self.op_name, tactic.describe(), exc.message)
                 failures.append(f"{tactic.describe()}: {exc.message}")
+        if compiled and failures:
+            warn(f"op '{self.op_name}': {len(failures)} tactic(s) did not compile for {self.target().sm} and are not "
+                 "offered to TensorRT:\n  " + "\n  ".join(failures))
         if not compiled:
             raise CompileError(f"No tactic of op '{self.op_name}' compiled for {self.target().sm}:\n  "
                                + "\n  ".join(failures))

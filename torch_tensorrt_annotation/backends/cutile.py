@@ -180,7 +180,7 @@ class CuTileBackend(_HandleBackend):
         with tempfile.TemporaryDirectory(prefix="tta_cutile_") as tmp:
             path = os.path.join(tmp, "kernel.cubin")
             try:
-                export_kernel(handle.kernel, [signature], path, gpu_code=target.sm, output_format="cubin")
+                export_kernel(handle.kernel, [signature], path, gpu_code=f"sm_{target.arch}", output_format="cubin")
             except Exception as exc:  # the toolchain raises many types; name the kernel and the reason
                 raise CompileError(f"cuTile failed to compile '{handle.name}' for {target.sm}: "
                                    f"{type(exc).__name__}: {str(exc).strip()[:2000]}") from exc

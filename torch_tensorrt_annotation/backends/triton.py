@@ -207,6 +207,15 @@ class TritonBackend(Backend):
         if target.ptx_isa is not None:  # a ceiling: never above what this Triton's ptxas can assemble
             requested = target.ptx_isa[0] * 10 + target.ptx_isa[1]
             options["ptx_version"] = min(requested, _toolchain_ptx_version(target.arch) or requested)
+            # Triton emits arch-specific code (sm_90a, sm_100a, ...) from sm_90 on; an ISA too old for it would
+            # abort the process inside LLVM, so it is refused here
+            needed = target.min_ptx_isa("a" if target.arch >= 90 else "")
+            if options["ptx_version"] < needed[0] * 10 + needed[1]:
+                raise CompileError(
+                    f"Triton compiles kernel '{plan.kernel_name}' for sm_{target.arch}"
+                    f"{'a' if target.arch >= 90 else ''}, which needs PTX ISA {needed[0]}.{needed[1]} or newer, but "
+                    f"the ceiling is {options['ptx_version'] // 10}.{options['ptx_version'] % 10} (ptx_isa="
+                    f"{target.ptx_isa}, this Triton's ptxas). Fix: raise ptx_isa (the deployment driver's newest).")
         class NamedSource(ASTSource):
             # Triton's compile cache keys on the kernel source, not on the entry name set through _repr: without
             # the name in the key, a cached kernel could come back under another plugin's or tactic's name.
