@@ -152,6 +152,14 @@ def custom_op(op_name: str | None = None, impl=None, capability_validator=None, 
     if impl is None:
         raise SpecError("custom_op needs impl=<plugin made by tta.custom_plugin(...)>.")
     _check_target_args(arch, ptx_isa)  # before anything is registered
+    from .plugin import CustomPlugin
+
+    if tensorrt is not False and isinstance(impl, CustomPlugin):
+        from .torch_op import check_op_name
+        from .trt import check_registrable
+
+        check_op_name(op_name or impl.op_name)
+        check_registrable(impl, op_name or impl.op_name)  # TensorRT's naming rules, without importing TensorRT
     op = register_torch_op(impl, op_name, tactic)
     name = op_name or impl.op_name
     explicit = tensorrt is True or capability_validator is not None or priority is not None \

@@ -50,3 +50,16 @@ def test_int_and_bool_attributes_with_defaults():
     torch.testing.assert_close(op(x, y, negate=True), -(x + 2 * y))       # the first at its default, dropped
     torch.testing.assert_close(op(x, y, 2, False), x + 2 * y)
     torch.testing.assert_close(op(x, y, 5, True), -(x + 5 * y))
+
+
+def test_opcheck_on_the_real_kernels():
+    """The op is tagged pt2_compliant: torch.library.opcheck (schema, autograd registration, fake kernel, AOT
+    dispatch) passes with the CUDA kernel, with and without the defaulted attribute."""
+    op = tta.custom_op("ttagpudef::rmsnorm_opcheck", impl=tx.RMSNORM)
+    x, w = torch.randn(4, 8, 1000, device="cuda"), torch.randn(1000, device="cuda")
+    for args in ((x, w, 1e-5), (x, w)):
+        result = torch.library.opcheck(op, args)
+        assert set(result.values()) == {"SUCCESS"}, result
+    y = op(x.requires_grad_(True), w)
+    with pytest.raises(RuntimeError, match="is not differentiable"):
+        y.sum().backward()
