@@ -412,7 +412,14 @@ def _worker_count(requested: int | None, misses: int) -> int:
 
     raw = os.environ.get("TTA_COMPILE_WORKERS")
     if requested is None and raw:
-        requested = int(raw)
+        try:
+            requested = int(raw)
+        except ValueError:
+            raise SpecError(f"TTA_COMPILE_WORKERS={raw!r} is not a number of compile processes. Fix: set it to a "
+                            "positive int (1 compiles in this process), or unset it for one per CPU.") from None
+    if requested is not None and (isinstance(requested, bool) or not isinstance(requested, int) or requested < 1):
+        raise SpecError(f"workers={requested!r} is not a number of compile processes. Fix: pass a positive int "
+                        "(1 compiles in this process), or None for one per CPU.")
     if requested is None:
         requested = os.cpu_count() or 1
     return max(1, min(requested, misses))
@@ -429,6 +436,7 @@ def compile_many(plugin: CustomPlugin, tactics: list[Tactic], target: Target, si
     import sys
     import time
 
+    _worker_count(workers, 1)  # a malformed TTA_COMPILE_WORKERS / workers fails on every call, cached or not
     results: list = [None] * len(tactics)
     missing = []
     for i, tactic in enumerate(tactics):
