@@ -316,7 +316,7 @@ class CuteDslBackend(_HandleBackend):
         isa = _MAX_PTX if target.ptx_isa is None else min(_MAX_PTX, target.ptx_isa[0] * 10 + target.ptx_isa[1])
         if isa < 87:
             raise CompileError(f"CuTe DSL emits PTX ISA 8.7 or newer; the target allows {target.ptx_isa}.")
-        arch = f"sm_{target.arch}a" if target.arch >= 90 else f"sm_{target.arch}"
+        arch = target.sm if target.suffix else f"sm_{target.arch}a" if target.arch >= 90 else f"sm_{target.arch}"
         dump = tempfile.mkdtemp(prefix="tta_cute_")
         options = (GPUArch(arch), KeepPTX(True), DumpDir(dump), ExtraCompilerOpts(f"ptx-version=+ptx{isa}"))
         try:
