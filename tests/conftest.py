@@ -1,12 +1,18 @@
+import atexit
 import logging
 import os
+import shutil
 import tempfile
 
 import pytest
 
 os.environ.setdefault("TRITON_DEFAULT_FP_FUSION", "1")
-# hermetic artifact cache per test process (tests of the cache itself set their own)
-os.environ.setdefault("TTA_CACHE_DIR", tempfile.mkdtemp(prefix="tta-test-cache-"))
+# hermetic artifact cache per test session (tests of the cache itself set their own). Created only when none is
+# set (pytest-xdist workers inherit the controller's), and removed by the process that created it.
+if "TTA_CACHE_DIR" not in os.environ:
+    _cache_root = tempfile.mkdtemp(prefix="tta-test-cache-")
+    os.environ["TTA_CACHE_DIR"] = _cache_root
+    atexit.register(shutil.rmtree, _cache_root, ignore_errors=True)
 
 
 def _gpu_available() -> bool:

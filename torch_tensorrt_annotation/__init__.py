@@ -21,11 +21,13 @@ from .declarative import elementwise, meta_like, meta_reduced, reduction
 from .errors import (
     BackendUnavailableError,
     CompileError,
+    CompileResult,
     RecordingError,
     RegistrationError,
     SpecError,
     TensorRTUnavailableError,
     TTAError,
+    TTAWarning,
 )
 from .spec import Artifact, Config, KernelSpec, LaunchParams, Param, Tactic, Target
 
@@ -38,6 +40,7 @@ __all__ = [
     "check",
     "BackendUnavailableError",
     "CompileError",
+    "CompileResult",
     "Config",
     "KernelSpec",
     "LaunchParams",
@@ -46,6 +49,7 @@ __all__ = [
     "RegistrationError",
     "SpecError",
     "TTAError",
+    "TTAWarning",
     "TensorRTUnavailableError",
     "Tactic",
     "Target",

@@ -7,7 +7,8 @@
     tta check MOD:PLUGIN --shapes ...          tta.check on random inputs (GPU)
     tta bench MOD:PLUGIN --shapes ...          per-tactic kernel times (GPU)
 
-MOD:PLUGIN names a module (dotted, or a .py path) and a plugin in it. Errors print one line and exit with 2.
+MOD:PLUGIN names a module (dotted, or a .py path) and a plugin in it. Every error prints one `tta: error:` line
+and exits with status 2.
 """
 
 from __future__ import annotations
@@ -24,6 +25,20 @@ import time
 
 class CliError(Exception):
     """A usage error, reported as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors in the CLI's one-line `tta: error:` form (exit status 2)."""
+
+    def error(self, message):  # type: ignore[override]
+        _report(f"{message} (see: {self.prog} --help)")
+        raise SystemExit(2)
+
+
+def _report(message: str) -> None:
+    """Print one `tta: error:` line: a multi-line message is joined, so nothing is lost."""
+    text = " ".join(line.strip() for line in str(message).splitlines() if line.strip())
+    print(f"tta: error: {text}", file=sys.stderr)
 
 
 def _table(rows: list[list], header: list[str]) -> str:
@@ -84,6 +99,9 @@ def load_plugin(ref: str):
     module_name, sep, attr = ref.rpartition(":")
     if not sep or not module_name or not attr:
         raise CliError(f"expected MODULE:PLUGIN (e.g. mypkg.ops:RMSNORM or ops.py:RMSNORM), got {ref!r}")
+    if module_name.endswith(".py") or os.sep in module_name:
+        if not os.path.exists(module_name):
+            raise CliError(f"no such file: {module_name}")
     try:
         if module_name.endswith(".py") or os.sep in module_name:
             spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(module_name))[0],
@@ -96,11 +114,19 @@ def load_plugin(ref: str):
             module = importlib.import_module(module_name)
     except ImportError as exc:
         raise CliError(f"cannot import {module_name}: {exc}") from None
+    except CliError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the user's module failed while being imported
+        raise CliError(f"importing {module_name} failed: {type(exc).__name__}: {exc}") from None
     if not hasattr(module, attr):
         raise CliError(f"{module_name} has no attribute {attr!r}")
     plugin = getattr(module, attr)
-    if callable(plugin) and not isinstance(plugin, CustomPlugin):
-        plugin = plugin()
+    if callable(plugin) and not isinstance(plugin, CustomPlugin) and not isinstance(plugin, type):
+        try:
+            plugin = plugin()
+        except TypeError as exc:
+            raise CliError(f"{ref} is a function that cannot be called without arguments to make a plugin: "
+                           f"{exc}") from None
     if not isinstance(plugin, CustomPlugin):
         raise CliError(f"{ref} is a {type(plugin).__name__}, not a plugin made by tta.custom_plugin")
     return plugin
@@ -121,6 +147,8 @@ def example_inputs(plugin, shapes: list[str], dtype: str, attrs: list[str], devi
             shape = tuple(int(v) for v in text.split(",") if v.strip())
         except ValueError:
             raise CliError(f"a shape is comma-separated ints, got {text!r}") from None
+        if any(d < 0 for d in shape):
+            raise CliError(f"a shape's dims are >= 0, got {text!r}")
         if device == "meta":
             tensors.append(torch.empty(shape, dtype=torch_dtype, device="meta"))
         else:
@@ -131,8 +159,7 @@ def example_inputs(plugin, shapes: list[str], dtype: str, attrs: list[str], devi
         declared = {a.name: a for a in plugin.schema.attrs}
         if not sep or name not in declared:
             raise CliError(f"--attr takes NAME=VALUE for one of {sorted(declared)}, got {item!r}")
-        kind = declared[name].type
-        values[name] = (raw.lower() in ("1", "true", "yes")) if kind is bool else kind(raw)
+        values[name] = _attr_value(declared[name], raw)
     attr_values = []
     for a in plugin.schema.attrs:
         if a.name in values:
@@ -142,6 +169,36 @@ def example_inputs(plugin, shapes: list[str], dtype: str, attrs: list[str], devi
         else:
             raise CliError(f"attribute {a.name!r} has no default: pass --attr {a.name}=...")
     return tensors, attr_values
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _attr_value(attr, raw: str):
+    """The value of `--attr NAME=RAW` for an attribute of type int, float or bool."""
+    text = raw.strip()
+    if attr.type is bool:
+        if text.lower() in _TRUE + _FALSE:
+            return text.lower() in _TRUE
+        raise CliError(f"--attr {attr.name}={raw}: {attr.name} is a bool; pass one of {', '.join(_TRUE + _FALSE)}")
+    try:
+        return attr.type(text)
+    except ValueError:
+        example = "1e-5" if attr.type is float else "4"
+        raise CliError(f"--attr {attr.name}={raw}: {attr.name} is {'a float' if attr.type is float else 'an int'}; "
+                       f"pass e.g. --attr {attr.name}={example}") from None
+
+
+def _output_dir(path: str) -> str:
+    """Create the output folder (before any compiling) and check that files can be written there."""
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"cannot create the output folder --out {path}: {exc.strerror or exc}") from None
+    if not os.path.isdir(path) or not os.access(path, os.W_OK | os.X_OK):
+        raise CliError(f"cannot write to the output folder --out {path}: "
+                       f"{'not a folder' if not os.path.isdir(path) else 'permission denied'}")
+    return path
 
 
 # --- commands ---------------------------------------------------------------------------------------------------
@@ -193,10 +250,11 @@ def manifest_entry(artifact, ptx_file: str) -> dict:
 
 
 def compile_cmd(args) -> int:
+    out = _output_dir(args.out)  # before compiling: a bad --out must not cost a compile
     plugin = load_plugin(args.plugin)
     tensors, attrs = example_inputs(plugin, args.shapes, args.dtype, args.attr, "meta")
     artifacts = plugin.compile(*tensors, *attrs, arch=args.arch, ptx_isa=args.ptx_isa)
-    os.makedirs(args.out, exist_ok=True)
+    args.out = out
     entries = []
     for art in artifacts:
         name = f"{art.kernel_name}.ptx"
@@ -244,7 +302,7 @@ def bench_cmd(args) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="tta", description="torch-tensorrt-annotation: custom kernels as "
+    parser = _Parser(prog="tta", description="torch-tensorrt-annotation: custom kernels as "
                                      "ahead-of-time TensorRT plugins")
     parser.add_argument("-v", "--verbose", action="store_true", help="log compile details")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -282,7 +340,15 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except (CliError, TTAError) as exc:
-        print(f"tta: error: {getattr(exc, 'message', exc)}".splitlines()[0], file=sys.stderr)
+        _report(getattr(exc, "message", str(exc)))
+        return 2
+    except OSError as exc:  # writing the output, reading a file
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        _report(f"{exc.strerror or exc}{where}")
+        return 2
+    except Exception as exc:  # noqa: BLE001 - anything else is still one line; -v shows the traceback
+        logging.getLogger("torch_tensorrt_annotation").info("tta %s failed", args.command, exc_info=True)
+        _report(f"{type(exc).__name__}: {exc} (run with -v for the traceback)")
         return 2
 
 

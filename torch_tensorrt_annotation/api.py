@@ -151,6 +151,15 @@ def custom_op(op_name: str | None = None, impl=None, capability_validator=None, 
 
     if impl is None:
         raise SpecError("custom_op needs impl=<plugin made by tta.custom_plugin(...)>.")
+    _check_target_args(arch, ptx_isa)  # before anything is registered
+    from .plugin import CustomPlugin
+
+    if tensorrt is not False and isinstance(impl, CustomPlugin):
+        from .torch_op import check_op_name
+        from .trt import check_registrable
+
+        check_op_name(op_name or impl.op_name)
+        check_registrable(impl, op_name or impl.op_name)  # TensorRT's naming rules, without importing TensorRT
     op = register_torch_op(impl, op_name, tactic)
     name = op_name or impl.op_name
     explicit = tensorrt is True or capability_validator is not None or priority is not None \
@@ -172,3 +181,13 @@ def custom_op(op_name: str | None = None, impl=None, capability_validator=None, 
         level = logging.INFO if "is not installed" in exc.message else logging.WARNING
         logging.getLogger(__name__).log(level, "%s: registered as a torch op only: %s", name, exc.message)
     return op
+
+
+def _check_target_args(arch, ptx_isa) -> None:
+    """Validate `arch` / `ptx_isa` now (SpecError naming the accepted forms), not at the first engine build."""
+    from .spec import Target, _parse_isa
+
+    if arch is not None:
+        Target.parse(arch, ptx_isa)
+    else:
+        _parse_isa(ptx_isa)

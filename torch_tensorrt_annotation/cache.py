@@ -3,14 +3,17 @@
 - Location: `TTA_CACHE_DIR`, else the user cache folder of the platform (platformdirs): on Linux
   `$XDG_CACHE_HOME/torch_tensorrt_annotation`, else `~/.cache/torch_tensorrt_annotation`. `TTA_CACHE_DIR=off`
   disables it.
-- Key: a SHA-256 over the plugin's content hash (kernel and launch sources, configs, meta_impl, schema), the tactic,
-  its specialization (dtypes, ranks, attribute values, baked constants, guards), the target arch and PTX ISA, the
-  backend's toolchain version and tta's version.
+- Key: a SHA-256 over the plugin's content hash (kernel and launch sources, the module-level values they read,
+  configs, meta_impl, schema), the tactic, its specialization (dtypes, ranks, attribute values, baked constants,
+  guards), the target arch and PTX ISA, the recorded launch itself (grid, classified arguments, launch options: any
+  value that reached the launch shows up there, wherever it came from), the toolchain's own key of the kernel
+  (Triton's `JITFunction.cache_key`: called jit functions and constexpr globals), the backend's toolchain version and
+  tta's version.
 - Entries are written to a temporary file in the same directory and renamed into place, so readers never see a
   partial entry and concurrent writers (pytest-xdist workers, compile processes) are safe: the last rename wins,
   with identical content.
 - Each entry carries a magic header and the SHA-256 of its payload. A corrupt or truncated entry is detected,
-  logged, deleted and rebuilt, never used.
+  deleted and rebuilt, never used, with a `TTAWarning`; so is an entry that cannot be written.
 
 Entries are pickles: only point TTA_CACHE_DIR at a directory you trust.
 """
@@ -25,9 +28,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from .errors import warn
+
 log = logging.getLogger(__name__)
 
 MAGIC = b"TTA-ARTIFACT-1\n"
+_unwritable: set[Path] = set()  # cache directories already reported as unwritable
 _DIGEST = 32
 
 
@@ -52,7 +58,7 @@ def _path(key: str) -> Path | None:
 
 
 def load(key: str):
-    """The cached object for `key`, or None (missing, disabled, or corrupt: then it is deleted and logged)."""
+    """The cached object for `key`, or None (missing, disabled, or corrupt: then it is deleted, with a TTAWarning)."""
     path = _path(key)
     if path is None or not path.exists():
         return None
@@ -65,7 +71,8 @@ def load(key: str):
             raise ValueError("checksum mismatch (truncated or corrupted)")
         return pickle.loads(payload)
     except Exception as exc:  # noqa: BLE001 - any unreadable entry is rebuilt, never used
-        log.warning("tta cache: entry %s is unusable (%s); deleting it and rebuilding", path, exc)
+        warn(f"tta cache: entry {path} is unusable ({exc}); deleting it and rebuilding. Nothing to do unless this "
+             "repeats (then check the disk, or that only tta writes to TTA_CACHE_DIR).", stacklevel=3)
         try:
             path.unlink()
         except OSError:
@@ -74,7 +81,8 @@ def load(key: str):
 
 
 def store(key: str, value) -> None:
-    """Write `value` atomically. A failure to write is logged, never raised: the cache is an optimization."""
+    """Write `value` atomically. A failure to write warns (TTAWarning, once per cache directory and process), never
+    raises: the cache is an optimization."""
     path = _path(key)
     if path is None:
         return
@@ -90,4 +98,10 @@ def store(key: str, value) -> None:
             os.unlink(tmp)
             raise
     except Exception as exc:  # noqa: BLE001
-        log.warning("tta cache: could not write %s: %s", path, exc)
+        log.debug("tta cache: could not write %s: %s", path, exc)
+        if path.parent.parent in _unwritable:
+            return
+        _unwritable.add(path.parent.parent)
+        warn(f"tta cache: could not write {path}: {type(exc).__name__}: {exc}. The artifact is used, but it will be "
+             "compiled again in the next process. Fix: make TTA_CACHE_DIR writable, point it elsewhere, or set "
+             "TTA_CACHE_DIR=off.", stacklevel=3)

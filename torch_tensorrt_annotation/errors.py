@@ -43,6 +43,28 @@ class BackendUnavailableError(TTAError, ImportError):
     """A backend's toolchain is not installed. The message names the pip extra that installs it."""
 
 
+class TTAWarning(UserWarning):
+    """Something the user lost without an error: a tactic dropped because it did not compile, an artifact cache entry
+    that could not be written or was corrupt and rebuilt. Filter with `warnings.simplefilter("error", TTAWarning)`
+    to make them errors (CI), or "ignore" to silence them."""
+
+
+class CompileResult(list):
+    """The artifacts `CustomPlugin.compile` returns: a list of Artifacts (one per tactic that compiled), plus
+    `dropped`, {tactic number: reason} for every tactic that did not compile."""
+
+    def __init__(self, artifacts=(), dropped: "dict[int, str] | None" = None):
+        super().__init__(artifacts)
+        self.dropped: dict[int, str] = dict(dropped or {})
+
+
+def warn(message: str, stacklevel: int = 2) -> None:
+    """`warnings.warn(message, TTAWarning)`, pointing at the caller's caller by default."""
+    import warnings
+
+    warnings.warn(message, TTAWarning, stacklevel=stacklevel + 1)
+
+
 def context(*, op: str | None = None, kernel: str | None = None, config=None, arg: str | None = None) -> str:
     """Render 'op X, kernel Y, config Z, argument A' for whichever parts are known."""
     parts = []

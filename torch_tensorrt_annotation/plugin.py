@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import inspect
 import json
@@ -17,8 +18,8 @@ from . import symbolic as S
 from ._version import __version__
 from .aot import build_artifact
 from .backends.base import get_backend
-from .errors import CompileError, RecordingError, SpecError
-from .sources import source_of
+from .errors import CompileError, CompileResult, RecordingError, SpecError, warn
+from .sources import global_values, source_of
 from .spec import CONSTANT, EXTRA, INPUT, OUTPUT, Artifact, KernelSpec, LaunchPlan, Tactic, Target
 
 log = logging.getLogger(__name__)
@@ -68,12 +69,16 @@ class CustomPlugin:
             "name": self.name,
             "schema": self.schema.torch_schema(),
             "meta_impl": source_of(self.meta_impl),
+            "meta_impl_globals": global_values(self.meta_impl),
             "specs": [
                 {
                     "backend": s.backend,
                     "name": s.name,
                     "configs": [c.canonical() for c in s.configs],
                     "sources": get_backend(s.backend).fingerprint(s),
+                    # module-level values the launch function (and the helpers it calls) reads: a grid divisor
+                    # or block size edited there changes the recorded launch, so it must change the name too
+                    "launch_globals": global_values(s.launch_fn),
                 }
                 for s in self.specs
             ],
@@ -166,11 +171,15 @@ class CustomPlugin:
             return self._plans[key]
 
     def compile(self, *example_inputs, arch: "str | int" = "sm_90", ptx_isa=None, workers: int | None = None,
-                **example_kwargs) -> list[Artifact]:
-        """Compile every tactic for `arch` and `ptx_isa` (e.g. (9, 0)); return the Artifacts that compiled.
+                **example_kwargs) -> CompileResult:
+        """Compile every tactic for `arch` (e.g. "sm_90", "sm_90a", 90) and `ptx_isa` (e.g. (9, 0) or "9.0", the
+        newest ISA the deployment driver accepts); return the Artifacts that compiled, in tactic order.
 
-        Example inputs follow the op schema (tensors, then attribute values) and may be meta tensors. A tactic that
-        fails to compile is logged and left out; if none compiles, CompileError lists every failure. Artifacts come
+        The result is a list (`CompileResult`) whose `.dropped` maps each tactic that did not compile to the reason;
+        dropping one also warns (`TTAWarning`). If none compiles, CompileError lists every failure. A malformed
+        `arch`/`ptx_isa`, or an ISA too old for the arch, raises SpecError before anything compiles; a compiler that
+        crashes its worker process drops that tactic, naming it. Example inputs follow the op schema (tensors, then
+        attribute values) and may be meta tensors. Artifacts come
         from the in-memory and disk caches when they can; the others compile in parallel processes (`workers`,
         default: one per tactic up to the CPU count; TTA_COMPILE_WORKERS overrides; 1 compiles in this process).
         """
@@ -182,18 +191,22 @@ class CustomPlugin:
         signature = dict(in_dtypes=in_dtypes, out_dtypes=out_dtypes, attrs=attrs, shapes=shapes,
                          in_ranks=[len(x) for x in in_shapes], out_ranks=[len(x) for x in out_shapes])
         results = compile_many(self, list(self.tactics), target, signature, workers)
-        artifacts, failures = [], []
+        artifacts, failures, dropped = [], [], {}
         for tactic, result in zip(self.tactics, results):
             if isinstance(result, CompileError):
-                log.warning("%s: dropping %s: %s", self.op_name, tactic.describe(), result.message)
+                log.info("%s: dropping %s: %s", self.op_name, tactic.describe(), result.message)
                 failures.append(f"{tactic.describe()}: {result.message}")
+                dropped[tactic.number] = result.message
             else:
                 artifacts.append(result)
         if not artifacts:
             raise CompileError(
                 f"No tactic of op '{self.op_name}' compiled for {target.sm}:\n  " + "\n  ".join(failures)
             )
-        return artifacts
+        if dropped:
+            warn(f"op '{self.op_name}': {len(dropped)} of {len(self.tactics)} tactic(s) did not compile for "
+                 f"{target.sm} and were dropped (see the returned list's .dropped):\n  " + "\n  ".join(failures))
+        return CompileResult(artifacts, dropped)
 
     def cached_artifact(self, tactic: Tactic, target: Target, **signature) -> Artifact | None:
         """The artifact from the in-memory or disk cache, without compiling (None on a miss)."""
@@ -267,7 +280,10 @@ class CustomPlugin:
         if cached is not None:
             return cached, None  # no disk key needed: nothing will be stored
         backend = get_backend(tactic.spec.backend)
-        disk_key = disk_cache.make_key(self.hash, repr(key), backend.toolchain_version(), __version__)
+        # the recorded plan itself (grid, classified arguments, options) is part of the key: any value that reached
+        # the launch, wherever it came from, shows up in it; and the toolchain's own view of the kernel's sources
+        disk_key = disk_cache.make_key(self.hash, repr(key), plan.fingerprint(), backend.kernel_key(plan),
+                                       backend.toolchain_version(), __version__)
         cached = disk_cache.load(disk_key)
         if cached is not None:
             with self._lock:
@@ -323,7 +339,7 @@ def resolve_target(arch, ptx_isa) -> Target:
 
         isa = driver_ptx_isa()
         if isa is not None:
-            return Target(target.arch, isa)
+            return dataclasses.replace(target, ptx_isa=isa)
         log.info("No CUDA driver found; compiling with the toolchain's default PTX ISA. Pass ptx_isa=(9, 0) (or "
                  "your deployment driver's ISA) so that the PTX loads there.")
     return target
@@ -341,12 +357,69 @@ def _compile_in_worker(plugin_id: int, number: int, target: Target, signature: d
         return exc
 
 
+def _keep(plugin: CustomPlugin, tactic: Tactic, target: Target, signature: dict, result):
+    """Remember an artifact that a worker process compiled (its memory cache died with it)."""
+    if isinstance(result, CompileError):
+        return result
+    with plugin._lock:
+        spec = plugin._specialize(tactic, target, **signature)
+        return plugin._artifacts.setdefault(spec[6], result)
+
+
+def _isolated_child(sender, plugin_id: int, number: int, target: Target, signature: dict) -> None:
+    try:
+        sender.send(("ok", _compile_in_worker(plugin_id, number, target, signature)))
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which re-raises it
+        sender.send(("raise", exc))
+
+
+def _compile_isolated(plugin: CustomPlugin, tactic: Tactic, target: Target, signature: dict):
+    """Compile one tactic in a forked process of its own: its artifact or CompileError, also when the compiler
+    kills the process (an abort inside LLVM, a segfault), which then names the tactic and the exit status."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_isolated_child, args=(sender, id(plugin), tactic.number, target, signature),
+                              daemon=True)
+    process.start()
+    sender.close()
+    try:
+        status, value = receiver.recv()
+    except EOFError:
+        status, value = "crashed", None
+    finally:
+        receiver.close()
+        process.join()
+    if status == "ok":
+        return value
+    if status == "raise":
+        raise value
+    code = process.exitcode
+    how = f"signal {-code}" if code is not None and code < 0 else f"exit status {code}"
+    isa = "toolchain default" if target.ptx_isa is None else f"{target.ptx_isa[0]}.{target.ptx_isa[1]}"
+    error = CompileError(
+        f"The compiler crashed (the compile process ended with {how}) on {tactic.describe()} of op "
+        f"'{plugin.op_name}' for {target.sm}, PTX ISA {isa}. The tactic is dropped; this process is unaffected. "
+        "Fix: check that the PTX ISA suits the arch and the toolchain; run with workers=1 to see the compiler's "
+        "own message (that compiles in this process, which the crash would end)."
+    )
+    return error
+
+
 def _worker_count(requested: int | None, misses: int) -> int:
     import os
 
     raw = os.environ.get("TTA_COMPILE_WORKERS")
     if requested is None and raw:
-        requested = int(raw)
+        try:
+            requested = int(raw)
+        except ValueError:
+            raise SpecError(f"TTA_COMPILE_WORKERS={raw!r} is not a number of compile processes. Fix: set it to a "
+                            "positive int (1 compiles in this process), or unset it for one per CPU.") from None
+    if requested is not None and (isinstance(requested, bool) or not isinstance(requested, int) or requested < 1):
+        raise SpecError(f"workers={requested!r} is not a number of compile processes. Fix: pass a positive int "
+                        "(1 compiles in this process), or None for one per CPU.")
     if requested is None:
         requested = os.cpu_count() or 1
     return max(1, min(requested, misses))
@@ -363,6 +436,7 @@ def compile_many(plugin: CustomPlugin, tactics: list[Tactic], target: Target, si
     import sys
     import time
 
+    _worker_count(workers, 1)  # a malformed TTA_COMPILE_WORKERS / workers fails on every call, cached or not
     results: list = [None] * len(tactics)
     missing = []
     for i, tactic in enumerate(tactics):
@@ -379,6 +453,7 @@ def compile_many(plugin: CustomPlugin, tactics: list[Tactic], target: Target, si
     if count > 1 and sys.platform.startswith("linux"):
         import concurrent.futures
         import multiprocessing
+        from concurrent.futures.process import BrokenProcessPool
 
         _forked[id(plugin)] = plugin
         try:
@@ -386,15 +461,22 @@ def compile_many(plugin: CustomPlugin, tactics: list[Tactic], target: Target, si
             with concurrent.futures.ProcessPoolExecutor(count, mp_context=context) as pool:
                 futures = {pool.submit(_compile_in_worker, id(plugin), tactics[i].number, target, signature): i
                            for i in missing}
+                crashed = []
                 for future in concurrent.futures.as_completed(futures):
                     i = futures[future]
-                    result = future.result()
-                    if not isinstance(result, CompileError):
-                        with plugin._lock:  # the worker's memory cache is gone: keep the artifact here
-                            spec = plugin._specialize(tactics[i], target, **signature)
-                            result = plugin._artifacts.setdefault(spec[6], result)
-                    results[i] = result
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool:
+                        crashed.append(i)  # some worker died (a compiler abort): which tactic is found below
+                        continue
+                    results[i] = _keep(plugin, tactics[i], target, signature, result)
                     progress.step(tactics[i])
+            # A dead worker breaks the whole pool: compile each unfinished tactic alone in its own process, so
+            # that the one that crashes the compiler is named and the others still compile.
+            for i in sorted(crashed):
+                results[i] = _keep(plugin, tactics[i], target, signature,
+                                   _compile_isolated(plugin, tactics[i], target, signature))
+                progress.step(tactics[i])
         finally:
             _forked.pop(id(plugin), None)
     else:

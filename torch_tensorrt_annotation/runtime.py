@@ -24,7 +24,7 @@ import threading
 
 from . import launcher
 from . import symbolic as S
-from .errors import CompileError, SpecError
+from .errors import CompileError, SpecError, warn
 from .plugin import CustomPlugin, resolve_target
 from .spec import Artifact
 
@@ -50,6 +50,7 @@ class EagerOp:
         self.plugin, self.op_name = plugin, op_name
         self._pinned = tactic
         self._n_in = len(plugin.schema.inputs)
+        self._n_args = self._n_in + len(plugin.schema.attrs)
         self._entries: dict = {}
         self._winners: dict = {}
         self._targets: dict = {}
@@ -57,7 +58,9 @@ class EagerOp:
         self._stream = None
 
     # -- the hot path --
-    def __call__(self, *args):
+    def __call__(self, *args, **kwargs):
+        if kwargs or len(args) != self._n_args:  # torch leaves out attributes equal to their schema default
+            args = self.plugin.schema.complete(args, kwargs, self.op_name)
         n_in = self._n_in
         inputs = args[:n_in]
         key = (tuple([(t.shape, t.dtype, t.get_device()) for t in inputs]), args[n_in:])
@@ -130,6 +133,9 @@ class EagerOp:
                 failures.append(f"{tactic.describe()}: {exc.message}")
         if not out:
             raise CompileError(f"No tactic of op '{self.op_name}' compiled:\n  " + "\n  ".join(failures))
+        if failures:
+            warn(f"op '{self.op_name}': {len(failures)} tactic(s) did not compile for {self.target(device).sm} and "
+                 "are left out of the eager autotuning:\n  " + "\n  ".join(failures))
         return out
 
     def _choose(self, device, shapes, in_dtypes, out_dtypes, attrs, inputs) -> Artifact:
@@ -161,8 +167,9 @@ class EagerOp:
                  ", ".join(f"t{t}={ms * 1e3:.1f}us" for t, ms in sorted(times.items())))
         return best
 
-    def chosen_tactic(self, *args) -> int | None:
+    def chosen_tactic(self, *args, **kwargs) -> int | None:
         """The tactic the op uses for these arguments (after its first call with such shapes)."""
+        args = self.plugin.schema.complete(args, kwargs, self.op_name)
         n_in = self._n_in
         key = (tuple([(t.shape, t.dtype, t.get_device()) for t in args[:n_in]]), args[n_in:])
         entry = self._entries.get(key)

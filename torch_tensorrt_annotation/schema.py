@@ -64,6 +64,34 @@ class OpSchema:
         out = "Tensor" if self.num_outputs == 1 else "(" + ", ".join(["Tensor"] * self.num_outputs) + ")"
         return f"({', '.join(params)}) -> {out}"
 
+    def complete(self, args: tuple, kwargs: dict | None, op: str) -> tuple:
+        """Every argument of a call, positionally (tensors, then each attribute), with the schema's defaults filled
+        in for omitted attributes. No type checks: this is the normalization every entry point applies, since
+        torch's dispatcher hands a kernel only the arguments that differ from their defaults (trailing ones are
+        dropped, keyword-only ones come as keywords). Raises SpecError for a missing or unknown argument."""
+        names = list(self.inputs) + [a.name for a in self.attrs]
+        if len(args) == len(names) and not kwargs:
+            return tuple(args)
+        if len(args) > len(names):
+            raise SpecError(f"Op '{op}' takes {len(names)} arguments ({', '.join(names)}), got {len(args)}.")
+        values = dict(zip(names, args))
+        for key, value in (kwargs or {}).items():
+            if key not in names or key in values:
+                raise SpecError(f"Op '{op}' got an unexpected or repeated argument '{key}'; it takes {names}.")
+            values[key] = value
+        missing = [n for n in self.inputs if n not in values]
+        if missing:
+            raise SpecError(f"Op '{op}' is missing tensor input(s) {missing}; it takes {names}.")
+        out = [values[n] for n in self.inputs]
+        for a in self.attrs:
+            if a.name in values:
+                out.append(values[a.name])
+            elif a.has_default:
+                out.append(a.default)
+            else:
+                raise SpecError(f"Op '{op}' is missing attribute '{a.name}' ({a.type.__name__}).")
+        return tuple(out)
+
     def split(self, args: tuple, kwargs: dict, op: str) -> tuple[tuple, tuple]:
         """Bind a call's arguments to (tensors, attribute values), filling defaults and checking types."""
         names = list(self.inputs) + [a.name for a in self.attrs]

@@ -96,36 +96,106 @@ class Tactic:
 
 
 # --- targets ----------------------------------------------------------------------------------------------------
+# The oldest PTX ISA that can target each SM arch (PTX ISA manual, "PTX ISA version" per target; the same table
+# LLVM's NVPTX backend enforces): (arch, suffix) -> (major, minor). `a` = arch-specific, `f` = family-specific.
+MIN_PTX_ISA: dict[tuple[int, str], tuple[int, int]] = {
+    (50, ""): (4, 0), (52, ""): (4, 1), (53, ""): (4, 2), (60, ""): (5, 0), (61, ""): (5, 0), (62, ""): (5, 0),
+    (70, ""): (6, 0), (72, ""): (6, 1), (75, ""): (6, 3), (80, ""): (7, 0), (86, ""): (7, 1), (87, ""): (7, 4),
+    (88, ""): (9, 0), (89, ""): (7, 8), (90, ""): (7, 8), (90, "a"): (8, 0),
+    (100, ""): (8, 6), (100, "a"): (8, 6), (100, "f"): (8, 8), (101, ""): (8, 6), (101, "a"): (8, 6),
+    (101, "f"): (8, 8), (103, ""): (8, 8), (103, "a"): (8, 8), (103, "f"): (8, 8),
+    (110, ""): (9, 0), (110, "a"): (9, 0), (110, "f"): (9, 0),
+    (120, ""): (8, 7), (120, "a"): (8, 7), (120, "f"): (8, 8), (121, ""): (8, 8), (121, "a"): (8, 8),
+    (121, "f"): (8, 8),
+}
+KNOWN_ARCHS = tuple(sorted({a for a, _ in MIN_PTX_ISA}))
+_ARCH_FORMS = "'sm_90', 'sm_90a' (arch-specific), 'sm_100f' (family-specific) or an int such as 90"
+_ISA_FORMS = "(9, 0) or '9.0'"
+
+
+def min_ptx_isa(arch: int, suffix: str = "") -> tuple[int, int]:
+    """The oldest PTX ISA that can express code for `sm_<arch><suffix>` (newer, unknown archs: the newest known's)."""
+    if (arch, suffix) in MIN_PTX_ISA:
+        return MIN_PTX_ISA[arch, suffix]
+    if (arch, "") in MIN_PTX_ISA:
+        return MIN_PTX_ISA[arch, ""]
+    return max(MIN_PTX_ISA.values())
+
+
 @dataclass(frozen=True)
 class Target:
-    """What to compile for: an SM arch (90 for sm_90) and the newest PTX ISA the deployment driver accepts."""
+    """What to compile for: an SM arch (90 for sm_90), its suffix ('' / 'a' arch-specific / 'f' family-specific),
+    and the newest PTX ISA the deployment driver accepts (a ceiling)."""
 
     arch: int
     ptx_isa: tuple[int, int] | None = None
+    suffix: str = ""
 
     @staticmethod
     def parse(arch: "str | int", ptx_isa: "tuple[int, int] | str | None" = None) -> "Target":
-        if isinstance(arch, str):
-            m = re.fullmatch(r"sm_?(\d+)[af]?", arch.strip())
-            if not m:
-                raise SpecError(f"arch must look like 'sm_90', got {arch!r}.")
-            arch = int(m.group(1))
-        if isinstance(ptx_isa, str):
-            m = re.fullmatch(r"(\d+)\.(\d+)", ptx_isa.strip())
-            if not m:
-                raise SpecError(f"ptx_isa must look like '9.0' or (9, 0), got {ptx_isa!r}.")
-            ptx_isa = (int(m.group(1)), int(m.group(2)))
-        isa: tuple[int, int] | None = None
-        if ptx_isa is not None:
-            values = tuple(int(v) for v in ptx_isa)
-            if len(values) != 2:
-                raise SpecError(f"ptx_isa must be (major, minor), got {ptx_isa!r}.")
-            isa = (values[0], values[1])
-        return Target(int(arch), isa)
+        """Validate and normalize `arch` and `ptx_isa`. Raises SpecError naming the accepted forms for a value of
+        another form (a float arch such as 9.0, a bare int ISA such as 90), an arch that is not an NVIDIA GPU arch,
+        or a PTX ISA too old to target the arch (which would otherwise crash the compiler)."""
+        number, suffix = _parse_arch(arch)
+        isa = _parse_isa(ptx_isa)
+        target = Target(number, isa, suffix)
+        if isa is not None:
+            needed = min_ptx_isa(number, suffix)
+            if isa < needed:
+                raise SpecError(
+                    f"ptx_isa={isa[0]}.{isa[1]} cannot target {target.sm}: PTX ISA {needed[0]}.{needed[1]} is the "
+                    f"oldest that supports it. Fix: pass ptx_isa=({needed[0]}, {needed[1]}) or newer (the newest your "
+                    "deployment driver accepts; CUDA 13.0 drivers accept 9.0), or target an older arch."
+                )
+        return target
 
     @property
     def sm(self) -> str:
-        return f"sm_{self.arch}"
+        return f"sm_{self.arch}{self.suffix}"
+
+    def min_ptx_isa(self, suffix: str | None = None) -> tuple[int, int]:
+        """The oldest PTX ISA for this arch (with `suffix` instead of the target's own, e.g. 'a' for a toolchain
+        that always emits arch-specific code)."""
+        return min_ptx_isa(self.arch, self.suffix if suffix is None else suffix)
+
+
+def _parse_arch(arch) -> tuple[int, str]:
+    if isinstance(arch, str):
+        m = re.fullmatch(r"sm_(\d+)([af]?)", arch.strip())
+        if not m:
+            raise SpecError(f"arch={arch!r} is not a GPU arch. Accepted forms: {_ARCH_FORMS}.")
+        number, suffix = int(m.group(1)), m.group(2)
+    elif isinstance(arch, int) and not isinstance(arch, bool):
+        number, suffix = arch, ""
+    else:
+        hint = ""
+        if isinstance(arch, float):
+            hint = f" (for compute capability {arch}, pass 'sm_{int(round(arch * 10))}')"
+        raise SpecError(f"arch={arch!r} ({type(arch).__name__}) is not accepted{hint}. Accepted forms: "
+                        f"{_ARCH_FORMS}.")
+    if number not in KNOWN_ARCHS and number < KNOWN_ARCHS[-1]:
+        raise SpecError(f"arch sm_{number} is not an NVIDIA GPU arch. Known: "
+                        f"{', '.join(f'sm_{a}' for a in KNOWN_ARCHS)}. Accepted forms: {_ARCH_FORMS}.")
+    if suffix == "a" and number < 90 or suffix == "f" and number < 100:
+        raise SpecError(f"arch sm_{number}{suffix} does not exist: the 'a' suffix starts at sm_90, 'f' at sm_100. "
+                        f"Fix: pass 'sm_{number}'.")
+    return number, suffix
+
+
+def _parse_isa(ptx_isa) -> tuple[int, int] | None:
+    if ptx_isa is None:
+        return None
+    if isinstance(ptx_isa, str):
+        m = re.fullmatch(r"(\d+)\.(\d+)", ptx_isa.strip())
+        if not m:
+            raise SpecError(f"ptx_isa={ptx_isa!r} is not a PTX ISA version. Accepted forms: {_ISA_FORMS}.")
+        return int(m.group(1)), int(m.group(2))
+    if isinstance(ptx_isa, (tuple, list)) and len(ptx_isa) == 2 and all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in ptx_isa):
+        return int(ptx_isa[0]), int(ptx_isa[1])
+    hint = " (a bare number is ambiguous: 90 and 9 could both mean 9.0)" if isinstance(ptx_isa, (int, float)) else ""
+    raise SpecError(f"ptx_isa={ptx_isa!r} ({type(ptx_isa).__name__}) is not accepted{hint}. Accepted forms: "
+                    f"{_ISA_FORMS}.")
 
 
 # --- launch plans -----------------------------------------------------------------------------------------------
@@ -158,6 +228,13 @@ class LaunchPlan:
 
     def of_kind(self, kind: str) -> tuple[KernelArg, ...]:
         return tuple(a for a in self.args if a.kind == kind)
+
+    def fingerprint(self) -> str:
+        """A process-independent rendering of everything recorded (for cache keys): kernel name, grid, every
+        argument's classification, expression and baked value, and the launch options."""
+        args = [(a.name, a.kind, a.index, None if a.expr is None else str(a.expr), repr(a.value)) for a in self.args]
+        return json.dumps({"kernel": self.kernel_name, "grid": [str(g) for g in self.grid], "args": args,
+                           "options": [(k, repr(v)) for k, v in self.options]})
 
 
 # --- artifacts --------------------------------------------------------------------------------------------------

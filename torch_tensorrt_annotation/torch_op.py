@@ -26,8 +26,7 @@ def register_torch_op(plugin: CustomPlugin, op_name: str | None = None, tactic: 
     if not isinstance(plugin, CustomPlugin):
         raise SpecError(f"impl must be a plugin made by tta.custom_plugin(...), got {type(plugin).__name__}.")
     op_name = op_name or plugin.op_name
-    if "::" not in op_name:
-        raise SpecError(f"Op names look like 'namespace::name', got {op_name!r}.")
+    check_op_name(op_name)
     existing = _registered.get(op_name)  # fast path without the lock: dict reads are atomic
     if existing is None:
         with _lock:
@@ -43,6 +42,37 @@ def register_torch_op(plugin: CustomPlugin, op_name: str | None = None, tactic: 
             "name, or reuse the plugin object that registered it."
         )
     return existing[1]
+
+
+# Namespaces of torch's own operators (and of libraries that ship with it): an op defined there would become an
+# overload of, or a clash with, a built-in operator.
+TORCH_NAMESPACES = frozenset({
+    "aten", "prim", "prims", "quantized", "quantized_decomposed", "c10d", "c10d_functional", "profiler", "inductor",
+    "higher_order", "debugprims", "rngprims", "torchvision", "torchaudio", "fbgemm", "mkldnn", "mkl", "onednn",
+    "xnnpack", "sparse", "cuda", "cudnn", "torch", "triton", "nvprims", "torch_tensorrt", "tensorrt",
+})
+
+
+def check_op_name(op_name) -> None:
+    """An op name is 'namespace::name', both Python identifiers, no overload ('.'), not in a namespace of torch's
+    own operators (aten, prim, prims, ...) nor one starting with '_'. Raises SpecError before anything is
+    registered."""
+    fix = "Fix: use a name such as 'mylib::my_op'."
+    if not isinstance(op_name, str) or op_name.count("::") != 1:
+        raise SpecError(f"Op names look like 'namespace::name' (one '::'), got {op_name!r}. {fix}")
+    namespace, name = op_name.split("::")
+    if "." in op_name:
+        raise SpecError(f"Op name {op_name!r} names an overload ('.{op_name.rsplit('.', 1)[1]}'); tta defines the "
+                        f"op's single default overload itself. {fix}")
+    bad = [part for part in (namespace, name) if not part.isidentifier() or not part.isascii()]
+    if bad:
+        raise SpecError(f"Op name {op_name!r}: {', '.join(repr(b) for b in bad)} is not a Python identifier "
+                        f"(letters, digits and '_', not starting with a digit), which torch.ops.<ns>.<name> needs. "
+                        f"{fix}")
+    if namespace in TORCH_NAMESPACES or namespace.startswith("_"):
+        raise SpecError(f"Op name {op_name!r} is in namespace '{namespace}', which belongs to torch's own operators "
+                        f"(reserved: {', '.join(sorted(TORCH_NAMESPACES))} and any starting with '_'). Registering "
+                        f"there would add to or clash with a built-in op. {fix}")
 
 
 def registered_plugin(op_name: str) -> CustomPlugin | None:
@@ -61,17 +91,19 @@ def _define(plugin: CustomPlugin, op_name: str, tactic: int | None):
         raise RegistrationError(
             f"Op '{op_name}' already exists in torch (defined outside tta). Fix: choose another op name."
         )
-    lib = torch.library.Library(namespace, "FRAGMENT")
-    _libraries.append(lib)
-    lib.define(name + schema)
-    num_outputs = plugin.schema.num_outputs
-
-    def fake(*args):
-        result = plugin.meta_impl(*args)
-        return tuple(result) if num_outputs > 1 else result
-
     if tactic is not None and not 1 <= tactic <= len(plugin.tactics):
         raise SpecError(f"tactic={tactic} is not a tactic of {plugin.op_name} (1..{len(plugin.tactics)}).")
+    lib = torch.library.Library(namespace, "FRAGMENT")
+    _libraries.append(lib)
+    # pt2_compliant: the schema is functional, the fake kernel is meta_impl, and autograd is registered (below),
+    # which torch.library.opcheck checks (tests/integration/test_gpu_default_attrs.py, on a GPU)
+    lib.define(name + schema, tags=(torch.Tag.pt2_compliant_tag,))
+    num_outputs = plugin.schema.num_outputs
+
+    def fake(*args, **kwargs):  # torch leaves out attributes equal to their default: fill them in
+        result = plugin.meta_impl(*plugin.schema.complete(args, kwargs, op_name))
+        return tuple(result) if num_outputs > 1 else result
+
     cuda_impl = EagerOp(plugin, op_name, tactic)
     _eager[op_name] = cuda_impl
 
@@ -85,6 +117,20 @@ def _define(plugin: CustomPlugin, op_name: str, tactic: int | None):
     lib.impl(name, cuda_impl, "CUDA")
     lib.impl(name, not_cuda, "CPU")
     torch.library.register_fake(op_name, fake, lib=lib)
+
+    def setup_context(ctx, inputs, output):
+        pass
+
+    def backward(ctx, *grads):
+        raise RuntimeError(
+            f"Op '{op_name}' is not differentiable: its kernels (plugin {plugin.op_name}) have no backward, so no "
+            "gradient can flow through it to its inputs. Fix: call it under torch.no_grad() or "
+            "torch.inference_mode() (or on detached inputs), or wrap it in a torch.autograd.Function whose "
+            "backward computes the gradient."
+        )
+
+    # instead of torch's fallback, which only warns and then returns no gradient for the inputs (silently wrong)
+    torch.library.register_autograd(op_name, backward, setup_context=setup_context, lib=lib)
     return getattr(getattr(torch.ops, namespace), name).default
 
 

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import symbolic as S
-from .errors import CompileError, RegistrationError, SpecError, TensorRTUnavailableError
+from .errors import CompileError, RegistrationError, SpecError, TensorRTUnavailableError, warn
 from .plugin import CustomPlugin, resolve_target
 from .spec import Artifact, Target
 
@@ -111,6 +111,13 @@ def _decode_attr(raw, attr) -> Any:
     return attr.check(attr.type(raw), "TensorRT plugin")
 
 
+def _default_attr(attr, op_name: str) -> Any:
+    if not attr.has_default:
+        raise SpecError(f"TensorRT created op '{op_name}' without attribute '{attr.name}', which has no default. "
+                        f"Fix: pass {attr.name}= to the op.")
+    return attr.default
+
+
 # --- lowering to trtp expressions ---------------------------------------------------------------------------------
 class TrtLowering(S.Lowering):
     """Lowers a symbolic Expr to `trtp` expressions over the descriptors TensorRT passes (ints stay ints)."""
@@ -187,10 +194,15 @@ class QdpBinding:
 
     # -- helpers shared by the QDP callbacks --
     def _split(self, sig: inspect.Signature, args, kwargs):
-        bound = sig.bind(*args, **kwargs).arguments
+        bound = sig.bind_partial(*args, **kwargs).arguments
         schema = self.plugin.schema
+        missing = [n for n in schema.inputs if n not in bound]
+        if missing:
+            raise SpecError(f"TensorRT called op '{self.op_name}' without tensor(s) {missing}.")
         tensors = [bound[n] for n in schema.inputs]
-        attrs = [_decode_attr(bound[a.name], a) for a in schema.attrs]
+        # an attribute TensorRT did not pass takes its schema default, as in the torch op
+        attrs = [_decode_attr(bound[a.name], a) if a.name in bound else _default_attr(a, self.op_name)
+                 for a in schema.attrs]
         return tensors, attrs, bound
 
     def _signature(self, tensors) -> tuple[list, list]:
@@ -301,6 +313,9 @@ class QdpBinding:
             except CompileError as exc:
                 log.warning("%s: dropping %s from autotune: %s", self.op_name, tactic.describe(), exc.message)
                 failures.append(f"{tactic.describe()}: {exc.message}")
+        if compiled and failures:
+            warn(f"op '{self.op_name}': {len(failures)} tactic(s) did not compile for {self.target().sm} and are not "
+                 "offered to TensorRT:\n  " + "\n  ".join(failures))
         if not compiled:
             raise CompileError(f"No tactic of op '{self.op_name}' compiled for {self.target().sm}:\n  "
                                + "\n  ".join(failures))

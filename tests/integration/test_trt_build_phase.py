@@ -155,7 +155,9 @@ def test_a_tactic_that_fails_to_compile_is_dropped_and_none_left_is_an_error(trt
     partly = tta.custom_plugin(tta.triton(ex.add_launch, configs=[{"BLOCK": 300}, {"BLOCK": 256}]),
                                meta_impl=ex.add_meta)
     op_name = register("add_partly", partly)
-    _, _, results = builder.build(trt, builder.create(trt, trtp, op_name, {}, 2), [(100,), (100,)], [trt.float32] * 2)
+    with pytest.warns(tta.TTAWarning, match=r"1 tactic\(s\) did not compile .* not offered to TensorRT"):
+        _, _, results = builder.build(trt, builder.create(trt, trtp, op_name, {}, 2), [(100,), (100,)],
+                                      [trt.float32] * 2)
     assert [r.tactic for r in results] == [2]
 
     broken = tta.custom_plugin(tta.triton(ex.add_launch, configs=[{"BLOCK": 300}]), meta_impl=ex.add_meta)

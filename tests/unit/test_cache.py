@@ -1,6 +1,5 @@
 """The disk cache: hits across plugin objects, corruption detected and rebuilt, concurrent writers safe."""
 
-import logging
 import multiprocessing
 import os
 import sys
@@ -46,15 +45,14 @@ def test_a_new_plugin_object_gets_its_artifacts_from_disk(cache_dir, monkeypatch
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "garbage"])
-def test_a_corrupt_entry_is_logged_deleted_and_rebuilt(cache_dir, caplog, damage):
+def test_a_corrupt_entry_warns_is_deleted_and_rebuilt(cache_dir, damage):
     (art, *_) = new_plugin().compile(meta(100), meta(100), ptx_isa=(9, 0), workers=1)
     path = entries(cache_dir)[0]
     data = path.read_bytes()
     path.write_bytes({"truncate": data[: len(data) // 2], "flip": data[:-10] + bytes(10),
                       "garbage": b"not an artifact"}[damage])
-    with caplog.at_level(logging.WARNING, logger="torch_tensorrt_annotation"):
+    with pytest.warns(tta.TTAWarning, match="unusable.*rebuilding"):
         again = new_plugin().compile(meta(100), meta(100), ptx_isa=(9, 0), workers=1)
-    assert any("unusable" in r.message for r in caplog.records)
     assert {a.ptx for a in again} >= {art.ptx}
     assert len(entries(cache_dir)) == 3  # rebuilt and written again
 
@@ -98,3 +96,14 @@ def test_default_location_is_the_platforms_user_cache_folder(monkeypatch, tmp_pa
     monkeypatch.delenv("TTA_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert cache.cache_dir() == tmp_path / "xdg" / "torch_tensorrt_annotation"
+
+
+def test_an_unwritable_cache_warns_once_and_compiling_goes_on(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache directory should be")
+    monkeypatch.setenv("TTA_CACHE_DIR", str(blocker))
+    monkeypatch.setattr(cache, "_unwritable", set())
+    with pytest.warns(tta.TTAWarning, match="could not write") as record:
+        artifacts = new_plugin().compile(meta(200), meta(200), ptx_isa=(9, 0), workers=1)
+    assert len(artifacts) == len(new_plugin().tactics)
+    assert len([w for w in record if issubclass(w.category, tta.TTAWarning)]) == 1  # once per directory

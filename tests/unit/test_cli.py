@@ -104,3 +104,85 @@ def test_progress_line_names_the_tactic_on_a_terminal(monkeypatch):
     progress.step(add.tactics[0])
     progress.done()
     assert "compiled 1/2 tactics of tta::add_launch_" in fake.getvalue() and "BLOCK" in fake.getvalue()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["compile", RMSNORM, "--shapes", "4,8", "8", "--attr", "eps=abc", "--out", "o"], "eps is a float"),
+    (["compile", RMSNORM, "--shapes", "4,8", "8", "--attr", "eps", "--out", "o"], "--attr takes NAME=VALUE"),
+    (["compile", ADD, "--shapes", "4,-1", "4", "--out", "o"], "dims are >= 0"),
+    (["compile", ADD, "--shapes", "100", "100", "--arch", "9.0", "--out", "o"], "Accepted forms"),
+    (["compile", ADD, "--shapes", "100", "100", "--ptx-isa", "90", "--out", "o"], "Accepted forms"),
+    (["compile", ADD, "--shapes", "100", "100", "--ptx-isa", "7.0", "--out", "o"], "cannot target sm_90"),
+    (["compile", ADD, "--shapes", "100", "100", "--dtype", "Tensor", "--out", "o"], "unknown dtype"),
+    (["compile", "missing_file.py:P", "--shapes", "1", "--out", "o"], "no such file"),
+    (["compile", ADD, "--shapes", "100", "100"], "the following arguments are required: --out"),
+    (["frobnicate"], "invalid choice"),
+    (["compile", ADD, "--shapes", "100", "100", "--out", "o", "--bogus"], "unrecognized arguments"),
+])
+def test_more_errors_exit_2_with_one_line(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with_status = _run(argv)
+    err = capsys.readouterr().err.strip()
+    assert with_status == 2, err
+    assert err.startswith("tta: error:") and message in err and "\n" not in err, err
+
+
+def _run(argv):
+    try:
+        return main(argv)
+    except SystemExit as exc:  # argparse's usage errors
+        return exc.code
+
+
+def test_a_bool_attribute_takes_only_true_or_false_words(tmp_path):
+    from torch_tensorrt_annotation.__main__ import CliError, _attr_value
+    from torch_tensorrt_annotation.schema import Attr
+
+    flag = Attr("flag", bool, False)
+    assert _attr_value(flag, "True") is True and _attr_value(flag, "0") is False and _attr_value(flag, "off") is False
+    with pytest.raises(CliError, match="flag is a bool"):
+        _attr_value(flag, "maybe")
+    assert _attr_value(Attr("n", int), " 7 ") == 7
+
+
+def test_an_unwritable_out_fails_before_compiling(tmp_path, capsys, monkeypatch):
+    from torch_tensorrt_annotation.plugin import CustomPlugin
+
+    compiled = []
+    monkeypatch.setattr(CustomPlugin, "compile", lambda *a, **k: compiled.append(1) or [])
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    for out in (blocker, blocker / "sub"):
+        assert main(["compile", ADD, "--shapes", "100", "100", "--out", str(out)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("tta: error:") and "output folder" in err and "\n" not in err, err
+    assert not compiled
+
+
+def test_bad_compile_workers_environment_is_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("TTA_COMPILE_WORKERS", "abc")
+    monkeypatch.setenv("TTA_CACHE_DIR", "off")
+    assert main(["compile", ADD, "--shapes", "100", "100", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("tta: error: TTA_COMPILE_WORKERS='abc'") and "\n" not in err
+
+
+def test_a_multi_line_error_keeps_every_line_on_one(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("TTA_CACHE_DIR", "off")
+    source = tmp_path / "broken_ops.py"
+    source.write_text("import torch_tensorrt_annotation as tta\n"
+                      "from torch_tensorrt_annotation.examples import triton_examples as ex\n"
+                      "BROKEN = tta.custom_plugin(tta.triton(ex.add_launch, configs=[{'BLOCK': 300}, {'BLOCK': 100}]),"
+                      " meta_impl=ex.add_meta)\n")
+    assert main(["compile", f"{source}:BROKEN", "--shapes", "100", "100", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("tta: error: No tactic") and "'BLOCK': 300" in err and "'BLOCK': 100" in err
+    assert "\n" not in err
+
+
+def test_a_module_that_raises_on_import_is_one_line(tmp_path, capsys):
+    source = tmp_path / "raises.py"
+    source.write_text("raise RuntimeError('boom at import')\n")
+    assert main(["compile", f"{source}:P", "--shapes", "1", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("tta: error:") and "boom at import" in err and "\n" not in err

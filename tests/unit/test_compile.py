@@ -1,7 +1,7 @@
 """AOT compilation on CPU for sm_90: TensorRT's ABI read back from the PTX itself."""
 
-import logging
 import re
+import warnings
 
 import pytest
 import torch
@@ -81,13 +81,21 @@ def test_ptx_isa_is_chosen_when_compiling_never_relabelled(meta):
     assert P.parse(older[0].ptx).version == (8, 7)
 
 
-def test_a_config_that_fails_to_compile_is_dropped_with_a_warning(meta, caplog):
+def test_a_config_that_fails_to_compile_is_dropped_with_a_warning(meta):
     configs = [{"BLOCK": 256}, {"BLOCK": 300}]  # tl.arange needs a power of two
     plugin = tta.custom_plugin(tta.triton(ex.add_launch, configs=configs), meta_impl=ex.add_meta)
-    with caplog.at_level(logging.WARNING, logger="torch_tensorrt_annotation"):
+    with pytest.warns(tta.TTAWarning, match=r"1 of 2 tactic\(s\) did not compile") as record:
         artifacts = plugin.compile(meta(1000), meta(1000), ptx_isa=(9, 0))
-    assert [a.tactic for a in artifacts] == [1]
-    assert any("dropping tactic 2" in r.message and "'BLOCK': 300" in r.message for r in caplog.records)
+    assert [a.tactic for a in artifacts] == [1] and isinstance(artifacts, list)
+    assert list(artifacts.dropped) == [2] and "Triton failed to compile" in artifacts.dropped[2]
+    (warning,) = [w for w in record if issubclass(w.category, tta.TTAWarning)]
+    assert "tactic 2" in str(warning.message) and "'BLOCK': 300" in str(warning.message)
+    assert warning.filename == __file__  # points at the user's compile() call
+
+    clean = tta.custom_plugin(tta.triton(ex.add_launch, configs=configs[:1]), meta_impl=ex.add_meta)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", tta.TTAWarning)
+        assert clean.compile(meta(1000), meta(1000), ptx_isa=(9, 0)).dropped == {}
 
 
 def test_no_config_compiles_raises_naming_each_failure(meta):

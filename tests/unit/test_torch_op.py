@@ -5,6 +5,7 @@ import torch
 
 import torch_tensorrt_annotation as tta
 from torch_tensorrt_annotation.examples import triton_examples as ex
+from torch_tensorrt_annotation.examples.reference import rmsnorm as rms_ref
 
 from ..helpers import run_in_threads
 
@@ -102,3 +103,52 @@ def test_cpu_tensors_get_a_clear_error():
     op = tta.custom_op("ttatest::rms_cpu", impl=make_rmsnorm())
     with pytest.raises(RuntimeError, match="runs its GPU kernels on CUDA tensors only"):
         op(torch.randn(2, 64), torch.randn(64), 1e-5)
+
+
+@pytest.mark.parametrize("name, fragment", [
+    ("aten::add", "belongs to torch's own operators"), ("prims::ttax", "belongs to torch's own operators"),
+    ("prim::ttax", "belongs to torch's own operators"), ("_hidden::ttax", "starting with '_'"),
+    ("ttatest::add.v2", "names an overload"), ("my-lib::add", "not a Python identifier"),
+    ("ttatest::2add", "not a Python identifier"), ("ttatest::", "not a Python identifier"),
+    ("add", "namespace::name"), ("a::b::c", "namespace::name"), ("ttatest::add op", "not a Python identifier"),
+])
+def test_bad_op_names_are_refused_before_anything_is_registered(name, fragment):
+    from torch_tensorrt_annotation.torch_op import registered_plugin
+
+    before = len(torch.ops.aten.add.overloads())
+    with pytest.raises(tta.SpecError, match=fragment):
+        tta.custom_op(name, impl=make_rmsnorm())
+    assert registered_plugin(name) is None
+    assert len(torch.ops.aten.add.overloads()) == before  # no overload added to a built-in op
+
+
+def test_tensorrt_reserved_namespace_is_refused_before_the_torch_op_exists():
+    from torch_tensorrt_annotation.torch_op import registered_plugin
+
+    with pytest.raises(tta.RegistrationError, match="cannot name a TensorRT plugin"):
+        tta.custom_op("std::ttarms", impl=make_rmsnorm())
+    assert registered_plugin("std::ttarms") is None
+    tta.custom_op("std::ttarms", impl=make_rmsnorm(), tensorrt=False)  # a torch-only op may live there
+
+
+def test_backward_through_the_op_is_a_clear_error_not_a_silent_wrong_gradient():
+    op = tta.custom_op("ttatest::rms_grad", impl=make_rmsnorm())
+    lib = torch.library.Library("ttatest", "FRAGMENT")  # a CPU stand-in for the CUDA kernel: the GPU is the seam
+    lib.impl("rms_grad", lambda x, w, eps=1e-6: rms_ref(x, w, eps), "CPU")
+    x, w = torch.randn(4, 64, requires_grad=True), torch.randn(64)
+    y = op(x, w)  # the forward works with inputs that require grad (inference without no_grad)
+    with pytest.raises(RuntimeError, match="Op 'ttatest::rms_grad' is not differentiable.*torch.no_grad"):
+        y.sum().backward()
+    with torch.no_grad():
+        assert op(x, w).shape == (4, 64)
+
+
+def test_opcheck_passes_and_the_op_is_tagged_pt2_compliant():
+    op = tta.custom_op("ttatest::rms_opcheck", impl=make_rmsnorm())
+    assert torch.Tag.pt2_compliant_tag in op.tags
+    lib = torch.library.Library("ttatest", "FRAGMENT")  # a CPU stand-in for the CUDA kernel: the GPU is the seam
+    lib.impl("rms_opcheck", lambda x, w, eps=1e-6: rms_ref(x, w, eps), "CPU")
+    x, w = torch.randn(4, 64), torch.randn(64)
+    for args in ((x, w, 1e-5), (x, w)):
+        result = torch.library.opcheck(op, args)
+        assert set(result.values()) == {"SUCCESS"}, result

@@ -70,6 +70,11 @@ class Backend(ABC):
         source and the source of every kernel (and kernel helper) it can reach. It must be identical across
         processes and machines for the same sources, so it may hold no addresses, ids or versions."""
 
+    def kernel_key(self, plan: LaunchPlan) -> str:
+        """Extra text for the artifact cache key: what the toolchain itself knows decides the compiled kernel beyond
+        the recorded plan (Triton: the kernel's cache key, covering called jit functions and constexpr globals)."""
+        return ""
+
     @abstractmethod
     def record(self, spec: KernelSpec, config: Config, tensors: Sequence[Any], attrs: Sequence[Any]) -> LaunchPlan:
         """Call `spec.launch_fn(*tensors, *attrs, **config)` with symbolic proxies (`tensors` holds the input then

@@ -291,7 +291,8 @@ class CudaBackend(_HandleBackend):
         handle: CudaKernel = plan.kernel
         defines = _defines(config, attributes, input_dtypes, output_dtypes)
         expression = _name_expression(handle, config, attributes)
-        text, lowered = nvrtc_compile(handle.source, expression, target.arch, defines, handle.options)
+        text, lowered = nvrtc_compile(handle.source, expression, f"{target.arch}{target.suffix}", defines,
+                                      handle.options)  # compute_90a for 'sm_90a': the suffix reaches NVRTC
         return self.finish(plan, text, lowered, kernel_name, target, self.toolchain_version())
 
 
@@ -334,7 +335,7 @@ def cuda_include_dir() -> str | None:
 
 
 @functools.lru_cache(maxsize=256)
-def _nvrtc_cached(source: str, expression: str, arch: int, defines: tuple, options: tuple) -> tuple[str, str]:
+def _nvrtc_cached(source: str, expression: str, arch: "int | str", defines: tuple, options: tuple) -> tuple[str, str]:
     from cuda.bindings import nvrtc
 
     def check(result, what):

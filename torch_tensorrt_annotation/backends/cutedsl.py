@@ -36,7 +36,7 @@ from .. import ptx_parsing as P
 from .. import recording as R
 from .. import symbolic as S
 from ..errors import CompileError, RecordingError, context
-from ..sources import referenced, source_of
+from ..sources import global_values, referenced, source_of
 from ..spec import CONSTANT, EXTRA, INPUT, OUTPUT, KernelArg, LaunchPlan
 from .base import CompiledKernel
 from .cuda import KernelHandle, _HandleBackend
@@ -97,6 +97,9 @@ class CuteKernel(KernelHandle):
                           and str(getattr(inspect.unwrap(o), "__module__", "")).split(".")[0]
                           not in ("cutlass", "builtins", "torch", "math", "torch_tensorrt_annotation"))
         parts += [source_of(o) for o in user]
+        parts += global_values(fn)  # module-level values (Constexpr tables, block sizes) the host function reads
+        for o in user:
+            parts += global_values(o)
         return "\n----\n".join(parts)
 
     def launch_eagerly(self, grid, block, shared, args, kwargs) -> None:
@@ -233,7 +236,7 @@ class CuteDslBackend(_HandleBackend):
         isa = _MAX_PTX if target.ptx_isa is None else min(_MAX_PTX, target.ptx_isa[0] * 10 + target.ptx_isa[1])
         if isa < 87:
             raise CompileError(f"CuTe DSL emits PTX ISA 8.7 or newer; the target allows {target.ptx_isa}.")
-        arch = f"sm_{target.arch}a" if target.arch >= 90 else f"sm_{target.arch}"
+        arch = target.sm if target.suffix else f"sm_{target.arch}a" if target.arch >= 90 else f"sm_{target.arch}"
         dump = tempfile.mkdtemp(prefix="tta_cute_")
         options = (GPUArch(arch), KeepPTX(True), DumpDir(dump), ExtraCompilerOpts(f"ptx-version=+ptx{isa}"))
         try:
@@ -313,7 +316,7 @@ class CuteDslBackend(_HandleBackend):
         isa = _MAX_PTX if target.ptx_isa is None else min(_MAX_PTX, target.ptx_isa[0] * 10 + target.ptx_isa[1])
         if isa < 87:
             raise CompileError(f"CuTe DSL emits PTX ISA 8.7 or newer; the target allows {target.ptx_isa}.")
-        arch = f"sm_{target.arch}a" if target.arch >= 90 else f"sm_{target.arch}"
+        arch = target.sm if target.suffix else f"sm_{target.arch}a" if target.arch >= 90 else f"sm_{target.arch}"
         dump = tempfile.mkdtemp(prefix="tta_cute_")
         options = (GPUArch(arch), KeepPTX(True), DumpDir(dump), ExtraCompilerOpts(f"ptx-version=+ptx{isa}"))
         try:

@@ -36,7 +36,7 @@ import tempfile
 from .. import ptx_parsing as P
 from .. import symbolic as S
 from ..errors import BackendUnavailableError, CompileError
-from ..sources import source_of
+from ..sources import global_values, source_of
 from ..spec import CONSTANT, EXTRA, INPUT, OUTPUT, KernelArg
 from .base import CompiledKernel
 from .cuda import KernelHandle, _HandleBackend
@@ -61,7 +61,8 @@ class TileKernel(KernelHandle):
         return super().__getitem__((grid, 1, 0))  # cuTile chooses the block itself (its .reqntid)
 
     def fingerprint(self) -> str:
-        return source_of(getattr(self.kernel, "_pyfunc", self.kernel))
+        fn = getattr(self.kernel, "_pyfunc", self.kernel)
+        return "\n----\n".join([source_of(fn), *global_values(fn)])  # with the module-level values it reads
 
     def parameters(self) -> list[str]:
         return list(inspect.signature(getattr(self.kernel, "_pyfunc", self.kernel)).parameters)
@@ -179,7 +180,7 @@ class CuTileBackend(_HandleBackend):
         with tempfile.TemporaryDirectory(prefix="tta_cutile_") as tmp:
             path = os.path.join(tmp, "kernel.cubin")
             try:
-                export_kernel(handle.kernel, [signature], path, gpu_code=target.sm, output_format="cubin")
+                export_kernel(handle.kernel, [signature], path, gpu_code=f"sm_{target.arch}", output_format="cubin")
             except Exception as exc:  # the toolchain raises many types; name the kernel and the reason
                 raise CompileError(f"cuTile failed to compile '{handle.name}' for {target.sm}: "
                                    f"{type(exc).__name__}: {str(exc).strip()[:2000]}") from exc

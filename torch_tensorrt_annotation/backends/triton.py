@@ -141,8 +141,19 @@ class TritonBackend(Backend):
             seen.add(id(kernel))
             fn = _python_fn(kernel)
             parts.append(source_of(fn))
+            parts.extend(_kernel_globals(kernel))
             queue.extend(referenced(fn, _is_user_kernel))  # @triton.jit helpers the kernel calls
         return "\n----\n".join(parts)
+
+    def kernel_key(self, plan: LaunchPlan) -> str:
+        """Triton's own cache key of the kernel: its source, every jit function it calls and the constexpr globals
+        they read, as Triton itself sees them."""
+        kernel = plan.kernel
+        try:
+            return str(kernel.cache_key)
+        except Exception as exc:  # noqa: BLE001 - Triton refuses some globals; compiling will say so
+            log.debug("no Triton cache key for %s: %s", plan.kernel_name, exc)
+            return ""
 
     # --- recording -------------------------------------------------------------------------------------------
     def record(self, spec: KernelSpec, config: Config, tensors: Sequence[Any], attrs: Sequence[Any]) -> LaunchPlan:
@@ -196,6 +207,15 @@ class TritonBackend(Backend):
         if target.ptx_isa is not None:  # a ceiling: never above what this Triton's ptxas can assemble
             requested = target.ptx_isa[0] * 10 + target.ptx_isa[1]
             options["ptx_version"] = min(requested, _toolchain_ptx_version(target.arch) or requested)
+            # Triton emits arch-specific code (sm_90a, sm_100a, ...) from sm_90 on; an ISA too old for it would
+            # abort the process inside LLVM, so it is refused here
+            needed = target.min_ptx_isa("a" if target.arch >= 90 else "")
+            if options["ptx_version"] < needed[0] * 10 + needed[1]:
+                raise CompileError(
+                    f"Triton compiles kernel '{plan.kernel_name}' for sm_{target.arch}"
+                    f"{'a' if target.arch >= 90 else ''}, which needs PTX ISA {needed[0]}.{needed[1]} or newer, but "
+                    f"the ceiling is {options['ptx_version'] // 10}.{options['ptx_version'] % 10} (ptx_isa="
+                    f"{target.ptx_isa}, this Triton's ptxas). Fix: raise ptx_isa (the deployment driver's newest).")
         class NamedSource(ASTSource):
             # Triton's compile cache keys on the kernel source, not on the entry name set through _repr: without
             # the name in the key, a cached kernel could come back under another plugin's or tactic's name.
@@ -246,6 +266,30 @@ def _toolchain_ptx_version(arch: int) -> int | None:
     except Exception as exc:  # noqa: BLE001 - an older/newer Triton layout: let Triton decide
         log.debug("could not read Triton's ptxas version: %s", exc)
         return None
+
+
+def _kernel_globals(kernel) -> list[str]:
+    """`module.name=value` of the globals a user kernel reads (tl.constexpr globals, for the most part), as Triton's
+    own dependency finder sees them, restricted to the user's modules (Triton's own belong to its version)."""
+    from ..sources import _plain_repr, global_values
+
+    jit = kernel
+    while not _is_jit(jit) and hasattr(jit, "fn"):
+        jit = jit.fn
+    try:
+        jit.cache_key  # noqa: B018 - computing it fills used_global_vals
+        used = dict(getattr(jit, "used_global_vals", {}) or {})
+    except Exception as exc:  # noqa: BLE001 - Triton refuses some globals; compiling will say so
+        log.debug("Triton's dependency finder failed on %s (%s); reading globals from the code", jit, exc)
+        return global_values(_python_fn(kernel))
+    out = []
+    for (name, _), (value, scope) in used.items():
+        owner = str(scope.get("__name__", "")) if isinstance(scope, dict) else ""
+        if owner.split(".")[0] in ("triton",):
+            continue
+        text = _plain_repr(value)
+        out.append(f"{owner}.{name}={text if text is not None else type(value).__qualname__}")
+    return sorted(out)
 
 
 def _python_fn(kernel) -> Any:
