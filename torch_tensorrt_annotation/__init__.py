@@ -23,9 +23,11 @@ from .errors import (
     CompileError,
     RecordingError,
     RegistrationError,
+    ResourceLimitError,
     SpecError,
     TensorRTUnavailableError,
     TTAError,
+    TTAWarning,
 )
 from .spec import Artifact, Config, KernelSpec, LaunchParams, Param, Tactic, Target
 
@@ -43,6 +45,8 @@ __all__ = [
     "LaunchParams",
     "Param",
     "RecordingError",
+    "ResourceLimitError",
+    "TTAWarning",
     "RegistrationError",
     "SpecError",
     "TTAError",

@@ -31,6 +31,11 @@ class CompileError(TTAError):
     """A kernel could not be compiled into a TensorRT-ready artifact."""
 
 
+class ResourceLimitError(CompileError):
+    """A compiled kernel needs more of a thread block (shared memory, threads, registers) than its target arch has.
+    The message names the kernel, tactic, config and the numbers."""
+
+
 class RegistrationError(TTAError):
     """An op or plugin could not be registered (name clash, missing dependency, unsupported version)."""
 
@@ -41,6 +46,10 @@ class TensorRTUnavailableError(RegistrationError):
 
 class BackendUnavailableError(TTAError, ImportError):
     """A backend's toolchain is not installed. The message names the pip extra that installs it."""
+
+
+class TTAWarning(UserWarning):
+    """Warned (warnings.warn) where the user lost something without an exception: a tactic that was dropped."""
 
 
 def context(*, op: str | None = None, kernel: str | None = None, config=None, arg: str | None = None) -> str:

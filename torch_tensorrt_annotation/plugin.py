@@ -185,7 +185,7 @@ class CustomPlugin:
         artifacts, failures = [], []
         for tactic, result in zip(self.tactics, results):
             if isinstance(result, CompileError):
-                log.warning("%s: dropping %s: %s", self.op_name, tactic.describe(), result.message)
+                warn_dropped(self.op_name, tactic, result)
                 failures.append(f"{tactic.describe()}: {result.message}")
             else:
                 artifacts.append(result)
@@ -277,6 +277,17 @@ class CustomPlugin:
     def kernel_name(self, tactic: Tactic, key) -> str:
         digest = hashlib.sha256(f"{self.op_name}|{key!r}".encode()).hexdigest()[:8]
         return f"tta_{self.name}_t{tactic.number}_{digest}"
+
+
+def warn_dropped(op_name: str, tactic: Tactic, error: CompileError, when: str = "") -> None:
+    """A tactic left out because it did not compile: logged, and warned (TTAWarning), since the user lost it."""
+    import warnings
+
+    from .errors import TTAWarning
+
+    message = f"{op_name}: dropping {tactic.describe()}{when}: {error.message}"
+    log.warning("%s", message)
+    warnings.warn(message, TTAWarning, stacklevel=3)
 
 
 def _freeze(constants: dict) -> tuple:

@@ -25,7 +25,7 @@ import threading
 from . import launcher
 from . import symbolic as S
 from .errors import CompileError, SpecError
-from .plugin import CustomPlugin, resolve_target
+from .plugin import CustomPlugin, resolve_target, warn_dropped
 from .spec import Artifact
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ class EagerOp:
         return self._targets[device.index]
 
     def artifacts(self, device, shapes, in_dtypes, out_dtypes, attrs) -> list[Artifact]:
-        """Every tactic that compiles for this signature (failures logged once and skipped)."""
+        """Every tactic that compiles for this signature (failures warned about and skipped)."""
         out, failures = [], []
         for tactic in self.plugin.tactics:
             try:
@@ -127,6 +127,7 @@ class EagerOp:
                     in_ranks=[len(s) for s in shapes.inputs], out_ranks=[len(s) for s in shapes.outputs],
                     attrs=attrs, shapes=shapes, specialize_divisibility=True))
             except CompileError as exc:
+                warn_dropped(self.op_name, tactic, exc)
                 failures.append(f"{tactic.describe()}: {exc.message}")
         if not out:
             raise CompileError(f"No tactic of op '{self.op_name}' compiled:\n  " + "\n  ".join(failures))

@@ -32,7 +32,7 @@ from typing import Any
 
 from . import symbolic as S
 from .errors import CompileError, RegistrationError, SpecError, TensorRTUnavailableError
-from .plugin import CustomPlugin, resolve_target
+from .plugin import CustomPlugin, resolve_target, warn_dropped
 from .spec import INT32_MAX, Artifact, Target
 
 log = logging.getLogger(__name__)
@@ -299,7 +299,7 @@ class QdpBinding:
                 self.artifact(tactic.number, tensors, outputs, attrs)
                 compiled.append(tactic.number)
             except CompileError as exc:
-                log.warning("%s: dropping %s from autotune: %s", self.op_name, tactic.describe(), exc.message)
+                warn_dropped(self.op_name, tactic, exc, " from autotune")
                 failures.append(f"{tactic.describe()}: {exc.message}")
         if not compiled:
             raise CompileError(f"No tactic of op '{self.op_name}' compiled for {self.target().sm}:\n  "

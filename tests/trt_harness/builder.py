@@ -89,17 +89,17 @@ def build(trt, plugin, in_shapes, in_types, dynamic=frozenset(), profile=None):
 
     bounds = [(profile or {}).get(j, (s, s)) for j, s in enumerate(shapes)]
 
-    def descs(type_of, format_of=lambda j: trt.TensorFormat.LINEAR):
-        return [trt.DynamicPluginTensorDesc(trt.PluginTensorDesc(r, type_of(j), format_of(j)), min=lo, opt=s, max=hi)
-                for j, (r, s, (lo, hi)) in enumerate(zip(runtime, shapes, bounds))]
+    def descs(io_types, io_formats):
+        return [trt.DynamicPluginTensorDesc(trt.PluginTensorDesc(r, t, f), min=lo, opt=s, max=hi)
+                for r, s, (lo, hi), t, f in zip(runtime, shapes, bounds, io_types, io_formats)]
 
-    in_out = descs(lambda j: types[j])
+    in_out = descs(types, [trt.TensorFormat.LINEAR] * len(types))
     flat = plugin.get_supported_format_combinations(in_out, n_in)
     n_io = len(shapes)
     combos = [flat[i:i + n_io] for i in range(0, len(flat), n_io)]
     results = []
     for combo in combos:
-        ios = descs(lambda j: combo[j].type, lambda j: combo[j].format)
+        ios = descs([d.type for d in combo], [d.format for d in combo])
         plugin.configure_plugin(ios[:n_in], ios[n_in:])
         for tactic in plugin.get_valid_tactics():
             plugin.set_tactic(tactic)
