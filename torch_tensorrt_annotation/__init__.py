@@ -21,6 +21,7 @@ from .declarative import elementwise, meta_like, meta_reduced, reduction
 from .errors import (
     BackendUnavailableError,
     CompileError,
+    DtypeError,
     RecordingError,
     RegistrationError,
     ResourceLimitError,
@@ -40,6 +41,7 @@ __all__ = [
     "check",
     "BackendUnavailableError",
     "CompileError",
+    "DtypeError",
     "Config",
     "KernelSpec",
     "LaunchParams",

@@ -17,7 +17,7 @@ from . import symbolic as S
 from ._version import __version__
 from .aot import build_artifact
 from .backends.base import get_backend
-from .errors import CompileError, RecordingError, SpecError
+from .errors import CompileError, DtypeError, RecordingError, SpecError
 from .sources import source_of
 from .spec import CONSTANT, EXTRA, INPUT, OUTPUT, Artifact, KernelSpec, LaunchPlan, Tactic, Target
 
@@ -182,17 +182,33 @@ class CustomPlugin:
         signature = dict(in_dtypes=in_dtypes, out_dtypes=out_dtypes, attrs=attrs, shapes=shapes,
                          in_ranks=[len(x) for x in in_shapes], out_ranks=[len(x) for x in out_shapes])
         results = compile_many(self, list(self.tactics), target, signature, workers)
-        artifacts, failures = [], []
-        for tactic, result in zip(self.tactics, results):
-            if isinstance(result, CompileError):
-                warn_dropped(self.op_name, tactic, result)
+        return self.keep_compiled(self.tactics, results, f" for {target.sm}")
+
+    def keep_compiled(self, tactics, results, where: str = "", when: str = "") -> list[Artifact]:
+        """The artifacts among `results` (one per tactic). A tactic that failed to compile is warned about and left
+        out; one whose kernel does not take these dtypes (DtypeError) is left out quietly while another takes
+        them. None left raises: DtypeError when no kernel takes the dtypes, else CompileError listing each."""
+        artifacts, failures, wrong_dtype = [], [], []
+        for tactic, result in zip(tactics, results):
+            if isinstance(result, DtypeError):
+                log.info("%s: %s does not take these dtypes: %s", self.op_name, tactic.describe(), result.message)
+                wrong_dtype.append((tactic, result))
+            elif isinstance(result, CompileError):
+                warn_dropped(self.op_name, tactic, result, when)
                 failures.append(f"{tactic.describe()}: {result.message}")
             else:
                 artifacts.append(result)
         if not artifacts:
-            raise CompileError(
-                f"No tactic of op '{self.op_name}' compiled for {target.sm}:\n  " + "\n  ".join(failures)
-            )
+            if wrong_dtype and not failures:
+                first_tactic, first = wrong_dtype[0]
+                same = [t for t, e in wrong_dtype[1:]
+                        if e.message.replace(t.describe(), "") == first.message.replace(first_tactic.describe(), "")]
+                rest = [e.message for t, e in wrong_dtype[1:] if t not in same]
+                text = first.message + (f" (The same for tactic(s) {', '.join(str(t.number) for t in same)}.)"
+                                        if same else "")
+                raise DtypeError("\n".join([text, *rest]), first.role, first.index)
+            failures += [e.message for _, e in wrong_dtype]
+            raise CompileError(f"No tactic of op '{self.op_name}' compiled{where}:\n  " + "\n  ".join(failures))
         return artifacts
 
     def cached_artifact(self, tactic: Tactic, target: Target, **signature) -> Artifact | None:
@@ -217,10 +233,16 @@ class CustomPlugin:
         tactic, target, plan, constants, guards, divisible, key, in_dtypes, out_dtypes, ranks, attrs = spec
         kernel_name = self.kernel_name(tactic, key)
         backend = get_backend(tactic.spec.backend)
-        compiled = backend.compile(plan, kernel_name=kernel_name, target=target, input_dtypes=in_dtypes,
-                                   output_dtypes=out_dtypes, constants=constants, divisible=divisible,
-                                   config=tactic.config,
-                                   attributes=dict(zip((a.name for a in self.schema.attrs), attrs)))
+        try:
+            compiled = backend.compile(plan, kernel_name=kernel_name, target=target, input_dtypes=in_dtypes,
+                                       output_dtypes=out_dtypes, constants=constants, divisible=divisible,
+                                       config=tactic.config,
+                                       attributes=dict(zip((a.name for a in self.schema.attrs), attrs)))
+        except DtypeError as exc:
+            tensor = (f"input '{self.schema.inputs[exc.index]}'" if exc.role == INPUT
+                      else f"output {exc.index}" if exc.role == OUTPUT else "a tensor")
+            raise DtypeError(f"Op '{self.op_name}', {tactic.describe()}, {tensor}: {exc.message}", exc.role,
+                             exc.index) from None
         artifact = build_artifact(tactic=tactic.number, backend=tactic.spec.backend, config=tactic.config,
                                   plan=plan, compiled=compiled, target=target, input_dtypes=in_dtypes,
                                   output_dtypes=out_dtypes, input_ranks=ranks[0], constants=constants,
@@ -287,7 +309,7 @@ def warn_dropped(op_name: str, tactic: Tactic, error: CompileError, when: str = 
 
     message = f"{op_name}: dropping {tactic.describe()}{when}: {error.message}"
     log.warning("%s", message)
-    warnings.warn(message, TTAWarning, stacklevel=3)
+    warnings.warn(message, TTAWarning, stacklevel=4)
 
 
 def _freeze(constants: dict) -> tuple:

@@ -25,7 +25,7 @@ import threading
 from . import launcher
 from . import symbolic as S
 from .errors import CompileError, SpecError
-from .plugin import CustomPlugin, resolve_target, warn_dropped
+from .plugin import CustomPlugin, resolve_target
 from .spec import Artifact
 
 log = logging.getLogger(__name__)
@@ -119,19 +119,16 @@ class EagerOp:
 
     def artifacts(self, device, shapes, in_dtypes, out_dtypes, attrs) -> list[Artifact]:
         """Every tactic that compiles for this signature (failures warned about and skipped)."""
-        out, failures = [], []
+        results: list = []
         for tactic in self.plugin.tactics:
             try:
-                out.append(self.plugin.compile_tactic(
+                results.append(self.plugin.compile_tactic(
                     tactic, self.target(device), in_dtypes=in_dtypes, out_dtypes=out_dtypes,
                     in_ranks=[len(s) for s in shapes.inputs], out_ranks=[len(s) for s in shapes.outputs],
                     attrs=attrs, shapes=shapes, specialize_divisibility=True))
             except CompileError as exc:
-                warn_dropped(self.op_name, tactic, exc)
-                failures.append(f"{tactic.describe()}: {exc.message}")
-        if not out:
-            raise CompileError(f"No tactic of op '{self.op_name}' compiled:\n  " + "\n  ".join(failures))
-        return out
+                results.append(exc)
+        return self.plugin.keep_compiled(self.plugin.tactics, results)
 
     def _choose(self, device, shapes, in_dtypes, out_dtypes, attrs, inputs) -> Artifact:
         import torch

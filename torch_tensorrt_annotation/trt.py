@@ -32,7 +32,7 @@ from typing import Any
 
 from . import symbolic as S
 from .errors import CompileError, RegistrationError, SpecError, TensorRTUnavailableError
-from .plugin import CustomPlugin, resolve_target, warn_dropped
+from .plugin import CustomPlugin, resolve_target
 from .spec import INT32_MAX, Artifact, Target
 
 log = logging.getLogger(__name__)
@@ -293,19 +293,20 @@ class QdpBinding:
         return outs[0] if len(outs) == 1 else tuple(outs)
 
     def autotune(self, trtp, tensors, outputs, attrs):
-        compiled, failures = [], []
+        results: list = []
         for tactic in self.plugin.tactics:
             try:
-                self.artifact(tactic.number, tensors, outputs, attrs)
-                compiled.append(tactic.number)
+                results.append(self.artifact(tactic.number, tensors, outputs, attrs))
             except CompileError as exc:
-                warn_dropped(self.op_name, tactic, exc, " from autotune")
-                failures.append(f"{tactic.describe()}: {exc.message}")
-        if not compiled:
-            raise CompileError(f"No tactic of op '{self.op_name}' compiled for {self.target().sm}:\n  "
-                               + "\n  ".join(failures))
+                results.append(exc)
+        try:  # only the tactics whose kernels take these dtypes are offered
+            compiled = self.plugin.keep_compiled(self.plugin.tactics, results, f" for {self.target().sm}",
+                                                 " from autotune")
+        except CompileError as exc:
+            log.error("%s", exc.message)  # TensorRT swallows exceptions raised from plugin callbacks
+            raise
         types = ", ".join(_autotune_type(t.dtype) for t in list(tensors) + list(outputs))
-        return [trtp.AutoTuneCombination(types, "LINEAR", compiled)]
+        return [trtp.AutoTuneCombination(types, "LINEAR", [a.tactic for a in compiled])]
 
     def aot_impl(self, trtp, tensors, outputs, attrs, tactic: int):
         artifact = self.artifact(tactic, tensors, outputs, attrs)
