@@ -312,3 +312,23 @@ def test_dynamic_extra_is_checked_against_the_profile_bounds(trt, trtp):
     _, _, results = builder.build(trt, created, [(5000,), (5000,)], [trt.float32] * 2, dynamic=dynamic,
                                   profile=profile)
     assert [r.extras for r in results] == [(5000,)]
+
+
+# --- element types of CUDA kernels --------------------------------------------------------------------------------
+def test_autotune_offers_only_the_tactics_whose_kernels_take_the_network_dtypes(trt, trtp, caplog):
+    import logging
+
+    pytest.importorskip("cuda.bindings.nvrtc")
+    from ..unit.test_kernel_dtypes import mixed_plugin  # tactic 1: a float kernel, tactic 2: a __half kernel
+
+    op_name = register("dtype_mixed", mixed_plugin())
+    for trt_type, tactic in ((trt.float32, 1), (trt.float16, 2)):
+        created = builder.create(trt, trtp, op_name, {}, 2)
+        _, _, results = builder.build(trt, created, [(1000,), (1000,)], [trt_type] * 2)
+        assert [(r.tactic, r.types) for r in results] == [(tactic, (trt_type.name,) * 3)]
+    # no kernel takes bfloat16: refused at autotune, with the reason logged (TensorRT swallows the exception)
+    created = builder.create(trt, trtp, op_name, {}, 2)
+    with caplog.at_level(logging.ERROR, logger="torch_tensorrt_annotation"), \
+            pytest.raises(tta.DtypeError, match=r"input 'x': Kernel 'add_f32' takes float32 .* is bfloat16"):
+        builder.build(trt, created, [(1000,), (1000,)], [trt.bfloat16] * 2)
+    assert any("is bfloat16" in r.getMessage() for r in caplog.records)
