@@ -120,7 +120,9 @@ def demangle(name: str) -> str | None:
 
 
 def _split_top_level(text: str) -> list[str]:
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in text:
         if ch in "(<[":
             depth += 1

@@ -261,17 +261,18 @@ def check_pointer_dtypes(handle: CudaKernel, args: Sequence[KernelArg], entry: s
     for k, i in enumerate(pointer_args):
         arg = args[i]
         dtype = T.dtype_name((input_dtypes if arg.kind == INPUT else output_dtypes)[arg.index])
-        declared = T.pointer_element(params[i])[1] if params is not None else T.ANY
+        declaration = params[i] if params is not None else ""
+        declared = T.pointer_element(declaration)[1] if params is not None else T.ANY
         given = explicit[k] if isinstance(explicit, tuple) else explicit
         if given is not None and declared not in (T.ANY, T.UNKNOWN) and not given <= declared:
             raise SpecError(
                 f"dtypes= says {T.describe(given)} for pointer parameter {k} of kernel '{handle.name}', but the "
-                f"kernel declares `{params[i]}` ({T.describe(declared)}), read from {origin}. Fix: make dtypes= "
+                f"kernel declares `{declaration}` ({T.describe(declared)}), read from {origin}. Fix: make dtypes= "
                 "agree with the declaration, or leave that entry None."
             )
         accepted = given if given is not None else (None if declared == T.UNKNOWN else declared)
         if accepted is not None and dtype not in accepted:
-            said = f"`{params[i]}`, read from {origin}" if given is None else "the spec's dtypes="
+            said = f"`{declaration}`, read from {origin}" if given is None else "the spec's dtypes="
             raise DtypeError(
                 f"Kernel '{handle.name}' takes {T.describe(accepted)} at kernel parameter {i} ({said}), but the "
                 f"{arg.kind} tensor passed there is {dtype}. A CUDA kernel reads its buffers with the element "
