@@ -184,17 +184,19 @@ class CustomPlugin:
         results = compile_many(self, list(self.tactics), target, signature, workers)
         return self.keep_compiled(self.tactics, results, f" for {target.sm}")
 
-    def keep_compiled(self, tactics, results, where: str = "", when: str = "") -> list[Artifact]:
+    def keep_compiled(self, tactics, results, where: str = "", when: str = "",
+                      op_name: str | None = None) -> list[Artifact]:
         """The artifacts among `results` (one per tactic). A tactic that failed to compile is warned about and left
         out; one whose kernel does not take these dtypes (DtypeError) is left out quietly while another takes
         them. None left raises: DtypeError when no kernel takes the dtypes, else CompileError listing each."""
+        op_name = op_name or self.op_name
         artifacts, failures, wrong_dtype = [], [], []
         for tactic, result in zip(tactics, results):
             if isinstance(result, DtypeError):
-                log.info("%s: %s does not take these dtypes: %s", self.op_name, tactic.describe(), result.message)
+                log.info("%s: %s does not take these dtypes: %s", op_name, tactic.describe(), result.message)
                 wrong_dtype.append((tactic, result))
             elif isinstance(result, CompileError):
-                warn_dropped(self.op_name, tactic, result, when)
+                warn_dropped(op_name, tactic, result, when)
                 failures.append(f"{tactic.describe()}: {result.message}")
             else:
                 artifacts.append(result)
@@ -208,7 +210,7 @@ class CustomPlugin:
                                         if same else "")
                 raise DtypeError("\n".join([text, *rest]), first.role, first.index)
             failures += [e.message for _, e in wrong_dtype]
-            raise CompileError(f"No tactic of op '{self.op_name}' compiled{where}:\n  " + "\n  ".join(failures))
+            raise CompileError(f"No tactic of op '{op_name}' compiled{where}:\n  " + "\n  ".join(failures))
         return artifacts
 
     def cached_artifact(self, tactic: Tactic, target: Target, **signature) -> Artifact | None:

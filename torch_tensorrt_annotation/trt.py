@@ -301,7 +301,7 @@ class QdpBinding:
                 results.append(exc)
         try:  # only the tactics whose kernels take these dtypes are offered
             compiled = self.plugin.keep_compiled(self.plugin.tactics, results, f" for {self.target().sm}",
-                                                 " from autotune")
+                                                 " from autotune", op_name=self.op_name)
         except CompileError as exc:
             log.error("%s", exc.message)  # TensorRT swallows exceptions raised from plugin callbacks
             raise
