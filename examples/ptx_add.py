@@ -12,7 +12,8 @@ from torch_tensorrt_annotation.examples.cuda_examples import ADD_SOURCE, add_lau
 
 if __name__ == "__main__":
     ptx_text, entry = nvrtc_compile(ADD_SOURCE, "add_f32", 90, {}, ())
-    plugin = tta.custom_plugin(tta.ptx(ptx_text, entry, add_launch, configs=[{"BLOCK": 256}]),
+    plugin = tta.custom_plugin(tta.ptx(ptx_text, entry, add_launch, configs=[{"BLOCK": 256}],
+                                       dtypes=torch.float32),  # extern "C" PTX pointers state no element type
                                meta_impl=lambda x, y: torch.empty_like(x))
     meta = torch.empty(1000, device="meta")
     (art,) = plugin.compile(meta, meta, arch="sm_90", ptx_isa=(9, 0))

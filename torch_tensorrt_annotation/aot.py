@@ -16,6 +16,7 @@ from . import ptx_parsing as P
 from . import symbolic as S
 from .backends.base import CompiledKernel
 from .errors import CompileError
+from .limits import check_block_limits, static_shared_bytes
 from .spec import EXTRA, INPUT, OUTPUT, Artifact, Config, LaunchPlan, Param, Target
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,11 @@ def build_artifact(*, tactic: int, backend: str, config: Config, plan: LaunchPla
                 f"The PTX of {where} requires {entry.reqntid} threads per block (.reqntid), but the launch uses "
                 f"block {compiled.block}. TensorRT would fail to launch it."
             )
+    dynamic_shared = S.as_expr(compiled.shared_mem)
+    check_block_limits(
+        arch=target.arch, sm=target.sm, where=where, threads=threads, static_shared=static_shared_bytes(ptx_text),
+        dynamic_shared=dynamic_shared.value if isinstance(dynamic_shared, S.Const) else None,
+        registers_per_thread=compiled.metadata.get("n_regs"))
     return Artifact(
         tactic=tactic,
         backend=backend,

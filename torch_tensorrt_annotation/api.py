@@ -39,29 +39,53 @@ def triton(launch_fn: Callable | None = None, *, configs: Sequence[Mapping] | No
 
 
 def cuda(source: str, kernel_name: str, launch_fn: Callable | None = None, *,
-         configs: Sequence[Mapping] | None = None, name: str | None = None, options: Sequence[str] = ()):
+         configs: Sequence[Mapping] | None = None, name: str | None = None, options: Sequence[str] = (),
+         dtypes=None):
     """A CUDA C++ spec compiled with NVRTC. `launch_fn(kernel, *inputs, *outputs, *attrs, **config)` launches
     `kernel[grid, block(, shared_mem)](*args)` once; or pass a declarative launch (`tta.elementwise(...)`,
     `tta.reduction(...)`) for kernels that take (inputs..., extras..., outputs...). Config entries and op
     attributes are compiler macros (TTA_<name>); `kernel_name` may be a name expression like "scale<{BLOCK}>".
     Decorator form:
-    `@tta.cuda(SOURCE, "name", configs=[...])`."""
+    `@tta.cuda(SOURCE, "name", configs=[...])`.
+
+    Element types: each pointer parameter's dtype is read from the kernel's signature (its mangled name, template
+    arguments instantiated, or its `extern "C"` declaration; `TTA_IN0_T`-style types take any dtype). A tensor of
+    another dtype raises DtypeError (a CompileError) before anything runs, and TensorRT is offered only the tactics
+    that take its dtypes. `dtypes=` states them where the signature does not (a typedef or struct pointer): one
+    dtype for every pointer parameter, or one entry per pointer parameter in the kernel's order (a dtype, a tuple
+    of dtypes, or None for any); SpecError if it contradicts the declaration."""
     from .backends.cuda import CudaKernel
 
-    handle = CudaKernel(source, kernel_name, options=options)
+    handle = CudaKernel(source, kernel_name, options=options, dtypes=dtypes)
     if launch_fn is None:
         return lambda fn: _make_spec("cuda", fn, configs, name or kernel_name.split("<")[0], handle)
     return _make_spec("cuda", launch_fn, configs, name or kernel_name.split("<")[0], handle)
 
 
 def ptx(ptx_text: str, kernel_name: str, launch_fn: Callable | None = None, *,
-        configs: Sequence[Mapping] | None = None, name: str | None = None):
+        configs: Sequence[Mapping] | None = None, name: str | None = None, dtypes=None):
     """A spec for PTX produced elsewhere. Its entry's parameter list is checked against the recorded launch (one
     pointer per tensor, int32 per extra), its `.version` against the target ISA, and its `.target` against the
-    GPU; nothing is recompiled."""
-    from .backends.cuda import CudaKernel
+    GPU; nothing is recompiled.
 
-    handle = CudaKernel(None, kernel_name, ptx=ptx_text)
+    PTX pointers (`.u64`) carry no element type. A name-mangled entry (`_Z...`) states them in its name; for an
+    `extern "C"` entry pass `dtypes=` (one dtype for every pointer parameter, or one entry per pointer parameter in
+    the kernel's order: a dtype, a tuple of dtypes, or None for any). Other dtypes then raise DtypeError. Without
+    either, tta cannot refuse a wrong dtype and warns (TTAWarning) when the spec is made."""
+    from .backends.cuda import CudaKernel
+    from .kernel_types import demangle
+
+    handle = CudaKernel(None, kernel_name, ptx=ptx_text, dtypes=dtypes)
+    if handle.dtypes is None and "{" not in kernel_name and demangle(kernel_name) is None:
+        import warnings
+
+        from .errors import TTAWarning
+
+        warnings.warn(
+            f"tta.ptx kernel '{kernel_name}': its PTX pointer parameters (.u64) state no element type and the entry "
+            "name is not mangled, so tta cannot refuse a tensor of the wrong dtype (the kernel would read it as "
+            "its own type). Fix: pass dtypes=, e.g. dtypes=torch.float32 or one entry per pointer parameter.",
+            TTAWarning, stacklevel=2)
     if launch_fn is None:
         return lambda fn: _make_spec("ptx", fn, configs, name or kernel_name, handle)
     return _make_spec("ptx", launch_fn, configs, name or kernel_name, handle)

@@ -31,6 +31,23 @@ class CompileError(TTAError):
     """A kernel could not be compiled into a TensorRT-ready artifact."""
 
 
+class DtypeError(CompileError, TypeError):
+    """A tensor's dtype is not one the kernel's pointer parameter takes (a `const float*` kernel called with float16,
+    say). `role` / `index` name the tensor ('input' or 'output', its position) where known."""
+
+    def __init__(self, message: str, role: str = "", index: int = -1):
+        super().__init__(message)
+        self.role, self.index = role, index
+
+    def __reduce__(self):
+        return (type(self), (self.message, self.role, self.index))
+
+
+class ResourceLimitError(CompileError):
+    """A compiled kernel needs more of a thread block (shared memory, threads, registers) than its target arch has.
+    The message names the kernel, tactic, config and the numbers."""
+
+
 class RegistrationError(TTAError):
     """An op or plugin could not be registered (name clash, missing dependency, unsupported version)."""
 

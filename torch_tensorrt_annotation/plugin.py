@@ -18,13 +18,14 @@ from . import symbolic as S
 from ._version import __version__
 from .aot import build_artifact
 from .backends.base import get_backend
-from .errors import CompileError, CompileResult, RecordingError, SpecError, warn
+from .errors import CompileError, CompileResult, DtypeError, RecordingError, SpecError, warn
 from .sources import global_values, source_of
 from .spec import CONSTANT, EXTRA, INPUT, OUTPUT, Artifact, KernelSpec, LaunchPlan, Tactic, Target
 
 log = logging.getLogger(__name__)
 
 HASH_LENGTH = 12
+DROPPED = "were dropped (see the returned list's .dropped)"
 
 
 class CustomPlugin:
@@ -191,21 +192,41 @@ class CustomPlugin:
         signature = dict(in_dtypes=in_dtypes, out_dtypes=out_dtypes, attrs=attrs, shapes=shapes,
                          in_ranks=[len(x) for x in in_shapes], out_ranks=[len(x) for x in out_shapes])
         results = compile_many(self, list(self.tactics), target, signature, workers)
-        artifacts, failures, dropped = [], [], {}
-        for tactic, result in zip(self.tactics, results):
-            if isinstance(result, CompileError):
-                log.info("%s: dropping %s: %s", self.op_name, tactic.describe(), result.message)
+        return self.keep_compiled(self.tactics, results, f" for {target.sm}")
+
+    def keep_compiled(self, tactics, results, where: str = "", fate: str = DROPPED,
+                      op_name: str | None = None) -> CompileResult:
+        """The artifacts among `results` (one per tactic), with `.dropped` = {tactic: reason}. Tactics that failed
+        to compile are left out and warned about once (TTAWarning), saying `fate`; one whose kernel does not take
+        these dtypes (DtypeError) is left out quietly while another takes them. None left raises: DtypeError when
+        no kernel takes the dtypes, else CompileError listing each failure."""
+        op_name = op_name or self.op_name
+        artifacts, failures, wrong_dtype, dropped = [], [], [], {}
+        for tactic, result in zip(tactics, results):
+            if isinstance(result, DtypeError):
+                log.info("%s: %s does not take these dtypes: %s", op_name, tactic.describe(), result.message)
+                wrong_dtype.append((tactic, result))
+            elif isinstance(result, CompileError):
+                log.info("%s: dropping %s: %s", op_name, tactic.describe(), result.message)
                 failures.append(f"{tactic.describe()}: {result.message}")
                 dropped[tactic.number] = result.message
             else:
                 artifacts.append(result)
         if not artifacts:
-            raise CompileError(
-                f"No tactic of op '{self.op_name}' compiled for {target.sm}:\n  " + "\n  ".join(failures)
-            )
+            if wrong_dtype and not failures:
+                first_tactic, first = wrong_dtype[0]
+                same = [t for t, e in wrong_dtype[1:]
+                        if e.message.replace(t.describe(), "") == first.message.replace(first_tactic.describe(), "")]
+                rest = [e.message for t, e in wrong_dtype[1:] if t not in same]
+                text = first.message + (f" (The same for tactic(s) {', '.join(str(t.number) for t in same)}.)"
+                                        if same else "")
+                raise DtypeError("\n".join([text, *rest]), first.role, first.index)
+            failures += [e.message for _, e in wrong_dtype]
+            raise CompileError(f"No tactic of op '{op_name}' compiled{where}:\n  " + "\n  ".join(failures))
         if dropped:
-            warn(f"op '{self.op_name}': {len(dropped)} of {len(self.tactics)} tactic(s) did not compile for "
-                 f"{target.sm} and were dropped (see the returned list's .dropped):\n  " + "\n  ".join(failures))
+            count = f"{len(dropped)} of {len(tactics)}" if fate == DROPPED else str(len(dropped))
+            warn(f"op '{op_name}': {count} tactic(s) did not compile{where} and {fate}:\n  " + "\n  ".join(failures),
+                 stacklevel=3)
         return CompileResult(artifacts, dropped)
 
     def cached_artifact(self, tactic: Tactic, target: Target, **signature) -> Artifact | None:
@@ -230,10 +251,16 @@ class CustomPlugin:
         tactic, target, plan, constants, guards, divisible, key, in_dtypes, out_dtypes, ranks, attrs = spec
         kernel_name = self.kernel_name(tactic, key)
         backend = get_backend(tactic.spec.backend)
-        compiled = backend.compile(plan, kernel_name=kernel_name, target=target, input_dtypes=in_dtypes,
-                                   output_dtypes=out_dtypes, constants=constants, divisible=divisible,
-                                   config=tactic.config,
-                                   attributes=dict(zip((a.name for a in self.schema.attrs), attrs)))
+        try:
+            compiled = backend.compile(plan, kernel_name=kernel_name, target=target, input_dtypes=in_dtypes,
+                                       output_dtypes=out_dtypes, constants=constants, divisible=divisible,
+                                       config=tactic.config,
+                                       attributes=dict(zip((a.name for a in self.schema.attrs), attrs)))
+        except DtypeError as exc:
+            tensor = (f"input '{self.schema.inputs[exc.index]}'" if exc.role == INPUT
+                      else f"output {exc.index}" if exc.role == OUTPUT else "a tensor")
+            raise DtypeError(f"Op '{self.op_name}', {tactic.describe()}, {tensor}: {exc.message}", exc.role,
+                             exc.index) from None
         artifact = build_artifact(tactic=tactic.number, backend=tactic.spec.backend, config=tactic.config,
                                   plan=plan, compiled=compiled, target=target, input_dtypes=in_dtypes,
                                   output_dtypes=out_dtypes, input_ranks=ranks[0], constants=constants,

@@ -24,7 +24,7 @@ import threading
 
 from . import launcher
 from . import symbolic as S
-from .errors import CompileError, SpecError, warn
+from .errors import CompileError, SpecError
 from .plugin import CustomPlugin, resolve_target
 from .spec import Artifact
 
@@ -121,22 +121,18 @@ class EagerOp:
         return self._targets[device.index]
 
     def artifacts(self, device, shapes, in_dtypes, out_dtypes, attrs) -> list[Artifact]:
-        """Every tactic that compiles for this signature (failures logged once and skipped)."""
-        out, failures = [], []
+        """Every tactic that compiles for this signature (failures warned about and skipped)."""
+        results: list = []
         for tactic in self.plugin.tactics:
             try:
-                out.append(self.plugin.compile_tactic(
+                results.append(self.plugin.compile_tactic(
                     tactic, self.target(device), in_dtypes=in_dtypes, out_dtypes=out_dtypes,
                     in_ranks=[len(s) for s in shapes.inputs], out_ranks=[len(s) for s in shapes.outputs],
                     attrs=attrs, shapes=shapes, specialize_divisibility=True))
             except CompileError as exc:
-                failures.append(f"{tactic.describe()}: {exc.message}")
-        if not out:
-            raise CompileError(f"No tactic of op '{self.op_name}' compiled:\n  " + "\n  ".join(failures))
-        if failures:
-            warn(f"op '{self.op_name}': {len(failures)} tactic(s) did not compile for {self.target(device).sm} and "
-                 "are left out of the eager autotuning:\n  " + "\n  ".join(failures))
-        return out
+                results.append(exc)
+        return self.plugin.keep_compiled(self.plugin.tactics, results, f" for {self.target(device).sm}",
+                                         "are left out of the eager autotuning", op_name=self.op_name)
 
     def _choose(self, device, shapes, in_dtypes, out_dtypes, attrs, inputs) -> Artifact:
         import torch

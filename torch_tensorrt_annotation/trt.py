@@ -31,9 +31,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import symbolic as S
-from .errors import CompileError, RegistrationError, SpecError, TensorRTUnavailableError, warn
+from .errors import CompileError, RegistrationError, SpecError, TensorRTUnavailableError
 from .plugin import CustomPlugin, resolve_target
-from .spec import Artifact, Target
+from .spec import INT32_MAX, Artifact, Target
 
 log = logging.getLogger(__name__)
 
@@ -305,22 +305,20 @@ class QdpBinding:
         return outs[0] if len(outs) == 1 else tuple(outs)
 
     def autotune(self, trtp, tensors, outputs, attrs):
-        compiled, failures = [], []
+        results: list = []
         for tactic in self.plugin.tactics:
             try:
-                self.artifact(tactic.number, tensors, outputs, attrs)
-                compiled.append(tactic.number)
+                results.append(self.artifact(tactic.number, tensors, outputs, attrs))
             except CompileError as exc:
-                log.warning("%s: dropping %s from autotune: %s", self.op_name, tactic.describe(), exc.message)
-                failures.append(f"{tactic.describe()}: {exc.message}")
-        if compiled and failures:
-            warn(f"op '{self.op_name}': {len(failures)} tactic(s) did not compile for {self.target().sm} and are not "
-                 "offered to TensorRT:\n  " + "\n  ".join(failures))
-        if not compiled:
-            raise CompileError(f"No tactic of op '{self.op_name}' compiled for {self.target().sm}:\n  "
-                               + "\n  ".join(failures))
+                results.append(exc)
+        try:  # only the tactics whose kernels take these dtypes are offered
+            compiled = self.plugin.keep_compiled(self.plugin.tactics, results, f" for {self.target().sm}",
+                                                 "are not offered to TensorRT", op_name=self.op_name)
+        except CompileError as exc:
+            log.error("%s", exc.message)  # TensorRT swallows exceptions raised from plugin callbacks
+            raise
         types = ", ".join(_autotune_type(t.dtype) for t in list(tensors) + list(outputs))
-        return [trtp.AutoTuneCombination(types, "LINEAR", compiled)]
+        return [trtp.AutoTuneCombination(types, "LINEAR", [a.tactic for a in compiled])]
 
     def aot_impl(self, trtp, tensors, outputs, attrs, tactic: int):
         artifact = self.artifact(tactic, tensors, outputs, attrs)
@@ -330,9 +328,44 @@ class QdpBinding:
         params.block_x, params.block_y, params.block_z = (lowering.lower(b) for b in artifact.block)
         params.shared_mem = lowering.lower(artifact.shared_mem)
         extras = trtp.SymIntExprs(len(artifact.extras))
-        for i, expr in enumerate(artifact.extras):
-            extras[i] = trtp.SymInt32(lowering.lower(expr))  # must be SymInt32 exactly: wrap every result
+        lowered = [lowering.lower(expr) for expr in artifact.extras]
+        self._check_extras_fit_int32(artifact, lowered, tensors, outputs, tactic)
+        for i, value in enumerate(lowered):
+            extras[i] = trtp.SymInt32(value)  # must be SymInt32 exactly: wrap every result
         return artifact.kernel_name, artifact.ptx, params, extras
+
+    def _check_extras_fit_int32(self, artifact: Artifact, lowered: list, tensors, outputs, tactic: int) -> None:
+        """Refuse, at engine build, an extra that cannot fit the int32 TensorRT passes: a build-time constant out
+        of range, or, for dynamic dims, a value out of range at the optimization profile's min or max shapes (the
+        engine never runs outside its profile). Eager launches check every call (Artifact.launch_params)."""
+        problems = []
+        for expr, value in zip(artifact.extras, lowered):
+            constant = _constant_of(value)
+            if constant is not None and not -(2**31) <= constant <= INT32_MAX:
+                problems.append(f"{expr} = {constant}")
+        if not problems:
+            bounds = {bound: _profile_shapes(tensors, outputs, bound) for bound in ("min", "max")}
+            for bound, shapes in bounds.items():
+                if shapes is None or (bound == "max" and shapes == bounds["min"]):
+                    continue
+                try:
+                    values = S.evaluate_all(artifact.extras, shapes)
+                except Exception:  # noqa: BLE001 - an expression the bounds cannot evaluate: nothing to check
+                    continue
+                where = (f"at the optimization profile's {bound} input shapes {shapes.inputs}"
+                         if bounds["max"] != bounds["min"] else f"for input shapes {shapes.inputs}")
+                problems += [f"{expr} = {v} {where}"
+                             for expr, v in zip(artifact.extras, values) if not -(2**31) <= v <= INT32_MAX]
+        if problems:
+            error = CompileError(
+                f"Op '{self.op_name}', tactic {tactic} (kernel {artifact.kernel_name}, config "
+                f"{dict(artifact.config)}): extra argument(s) {'; '.join(problems)} do not fit in int32, the only "
+                "integer type TensorRT passes to an AOT kernel, so the kernel would read a wrapped value. Fix: "
+                "keep every extra (e.g. numel) below 2**31 (split the tensor, or lower the profile's max shapes), "
+                "or compute 64-bit offsets inside the kernel from smaller extras."
+            )
+            log.error("%s", error.message)  # TensorRT swallows exceptions raised from plugin callbacks
+            raise error
 
     def jit_impl(self, tensors, outputs, attrs, stream: int, tactic: int):
         import torch
@@ -347,6 +380,36 @@ class QdpBinding:
             in_ranks=[t.dim() for t in inputs], out_ranks=[o.dim() for o in outs], attrs=attrs,
             shapes=S.Shapes(tuple(tuple(t.shape) for t in inputs), tuple(tuple(o.shape) for o in outs)))
         launcher.launch(artifact, inputs, outs, stream=stream)
+
+
+def _constant_of(value) -> int | None:
+    """The value of a lowered extra if it is a build-time constant (a folded int or a constant trtp expression)."""
+    if isinstance(value, int):
+        return value
+    try:
+        if getattr(value, "is_fake", False) or not value.is_constant:
+            return None
+        return int(value.constant_value())
+    except Exception:  # noqa: BLE001 - fake or opaque expressions have no constant value
+        return None
+
+
+def _profile_shapes(tensors, outputs, bound: str) -> S.Shapes | None:
+    """Concrete shapes of the I/O descriptors, a dynamic dim (-1) replaced by the profile's `bound` ('min' or
+    'max'); None where TensorRT gave no shapes."""
+    result = []
+    try:
+        for desc in list(tensors) + list(outputs):
+            shape = desc.shape
+            dims = tuple(int(d) for d in shape)
+            if any(d < 0 for d in dims):
+                limit = tuple(int(d) for d in getattr(shape, bound))
+                dims = tuple(lim if d < 0 else d for d, lim in zip(dims, limit))
+            result.append(dims)
+    except Exception:  # noqa: BLE001 - no shape information in this phase
+        return None
+    n = len(tensors)
+    return S.Shapes(tuple(result[:n]), tuple(result[n:]))
 
 
 def _first_is_fake(desc) -> bool:

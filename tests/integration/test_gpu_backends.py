@@ -97,3 +97,31 @@ def test_precompiled_ptx_rmsnorm_matches_across_shapes(dtype):
     for shape in ((1, 8), (4, 8, 1000), (3, 4097)):
         x, w = torch.randn(shape, device="cuda", dtype=dtype), torch.randn(shape[-1], device="cuda", dtype=dtype)
         torch.testing.assert_close(op(x, w, 1e-5), rms_ref(x, w, 1e-5), rtol=TOL[dtype], atol=TOL[dtype])
+
+
+def test_float_kernel_refuses_float16_tensors_and_a_half_kernel_runs_them():
+    """bughunt case03: a `const float*` kernel called with float16 used to read fp16 buffers as fp32 (NaN, writes
+    out of bounds). Now the call is refused before any launch; a __half kernel computes float16 correctly."""
+    from ..unit.test_kernel_dtypes import HALF_ADD, mixed_plugin
+
+    float_op = tta.custom_op("ttagpucuda::dtype_float_add", impl=cx.plugins()["cuda_add"], tensorrt=False)
+    x, y = torch.randn(5000, device="cuda"), torch.randn(5000, device="cuda")
+    torch.testing.assert_close(float_op(x, y), x + y)
+    with pytest.raises(tta.DtypeError, match=r"input 'x': Kernel 'add_f32' takes float32 .* is float16"):
+        float_op(x.half(), y.half())
+    half = tta.custom_plugin(tta.cuda(HALF_ADD, "add_f16", cx.add_launch, configs=[{"BLOCK": 256}]),
+                             meta_impl=lambda x, y: torch.empty_like(x))
+    half_op = tta.custom_op("ttagpucuda::dtype_half_add", impl=half, tensorrt=False)
+    torch.testing.assert_close(half_op(x.half(), y.half()), x.half() + y.half())
+    with pytest.raises(tta.DtypeError, match=r"takes float16 .* is float32"):
+        half_op(x, y)
+    # one op with both kernels: each dtype runs the kernel written for it
+    both = tta.custom_op("ttagpucuda::dtype_mixed_add", impl=mixed_plugin(), tensorrt=False)
+    torch.testing.assert_close(both(x, y), x + y)
+    torch.testing.assert_close(both(x.half(), y.half()), x.half() + y.half())
+    # the backend's own launcher (tta.check's reference) refuses it too
+    with pytest.raises(tta.DtypeError):
+        from torch_tensorrt_annotation.backends.cuda import launch_with_specialization
+
+        spec = cx.plugins()["cuda_add"].specs[0]
+        launch_with_specialization(spec, {"BLOCK": 128}, {}, [x.half(), y.half(), torch.empty_like(x.half())])

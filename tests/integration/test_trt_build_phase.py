@@ -277,3 +277,60 @@ def test_mixed_backend_plugin_offers_every_tactic_to_tensorrt(trt, trtp):
         assert (r.kernel, r.ptx) == (art.kernel_name, art.ptx.encode())
         lp = art.launch_params(S.Shapes(((6, 300), (300,)), tuple(out_shapes)))
         assert (r.grid, r.block, r.extras) == (lp.grid, lp.block, lp.extras)
+
+
+# --- extras must fit int32 at build time --------------------------------------------------------------------------
+def _numel_plugin():
+    return tta.custom_plugin(tta.triton(ex.add_launch, configs=[{"BLOCK": 1024}]),
+                             meta_impl=lambda x, y: torch.empty_like(x))
+
+
+BIG = 2**31 + 64  # numel over int32 (never allocated: the build phase only sees shapes)
+
+
+def test_static_extra_over_int32_is_refused_at_build_and_logged(trt, trtp, caplog):
+    import logging
+
+    op_name = register("big_static", _numel_plugin())
+    created = builder.create(trt, trtp, op_name, {}, 2)
+    with caplog.at_level(logging.ERROR, logger="torch_tensorrt_annotation"), \
+            pytest.raises(tta.CompileError, match=r"in0.numel\(\) = 2147483712 do not fit in int32") as info:
+        builder.build(trt, created, [(BIG,), (BIG,)], [trt.float16] * 2)
+    assert "tactic 1" in info.value.message and "ttatrt::big_static" in info.value.message
+    assert any("do not fit in int32" in r.getMessage() for r in caplog.records)  # TensorRT swallows the exception
+
+
+def test_dynamic_extra_is_checked_against_the_profile_bounds(trt, trtp):
+    op_name = register("big_dynamic", _numel_plugin())
+    dynamic = {(0, 0), (1, 0)}
+    # the dim is 5000 when building, but the profile lets it reach 2**31 + 64: refused at build
+    created = builder.create(trt, trtp, op_name, {}, 2)
+    profile = {0: ((1,), (BIG,)), 1: ((1,), (BIG,)), 2: ((1,), (BIG,))}
+    with pytest.raises(tta.CompileError, match=r"2147483712 at the optimization profile's max input shapes"):
+        builder.build(trt, created, [(5000,), (5000,)], [trt.float32] * 2, dynamic=dynamic, profile=profile)
+    # a profile whose max fits builds
+    created = builder.create(trt, trtp, op_name, {}, 2)
+    profile = {0: ((1,), (2**31 - 1,)), 1: ((1,), (2**31 - 1,)), 2: ((1,), (2**31 - 1,))}
+    _, _, results = builder.build(trt, created, [(5000,), (5000,)], [trt.float32] * 2, dynamic=dynamic,
+                                  profile=profile)
+    assert [r.extras for r in results] == [(5000,)]
+
+
+# --- element types of CUDA kernels --------------------------------------------------------------------------------
+def test_autotune_offers_only_the_tactics_whose_kernels_take_the_network_dtypes(trt, trtp, caplog):
+    import logging
+
+    pytest.importorskip("cuda.bindings.nvrtc")
+    from ..unit.test_kernel_dtypes import mixed_plugin  # tactic 1: a float kernel, tactic 2: a __half kernel
+
+    op_name = register("dtype_mixed", mixed_plugin())
+    for trt_type, tactic in ((trt.float32, 1), (trt.float16, 2)):
+        created = builder.create(trt, trtp, op_name, {}, 2)
+        _, _, results = builder.build(trt, created, [(1000,), (1000,)], [trt_type] * 2)
+        assert [(r.tactic, r.types) for r in results] == [(tactic, (trt_type.name,) * 3)]
+    # no kernel takes bfloat16: refused at autotune, with the reason logged (TensorRT swallows the exception)
+    created = builder.create(trt, trtp, op_name, {}, 2)
+    with caplog.at_level(logging.ERROR, logger="torch_tensorrt_annotation"), \
+            pytest.raises(tta.DtypeError, match=r"input 'x': Kernel 'add_f32' takes float32 .* is bfloat16"):
+        builder.build(trt, created, [(1000,), (1000,)], [trt.bfloat16] * 2)
+    assert any("is bfloat16" in r.getMessage() for r in caplog.records)

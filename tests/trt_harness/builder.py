@@ -71,8 +71,9 @@ def enqueue_jit(trt, plugin, in_shapes, in_types, input_ptrs, output_ptrs, strea
                    strides[n_in:], stream)
 
 
-def build(trt, plugin, in_shapes, in_types, dynamic=frozenset()):
-    """Run the build phase for concrete input shapes; `dynamic` = {(input, axis)} imitates non-constant dims."""
+def build(trt, plugin, in_shapes, in_types, dynamic=frozenset(), profile=None):
+    """Run the build phase for concrete input shapes; `dynamic` = {(input, axis)} imitates non-constant dims, and
+    `profile` = {input: (min shape, max shape)} the optimization profile's bounds (default: the shape itself)."""
     eb = trt.IExprBuilder()
     n_in = len(in_shapes)
     out_types = plugin.get_output_data_types(list(in_types), [len(s) for s in in_shapes])
@@ -81,13 +82,24 @@ def build(trt, plugin, in_shapes, in_types, dynamic=frozenset()):
     out_exprs = plugin.get_output_shapes(in_exprs, [], eb)
     out_shapes = [tuple(trt.value_of(e) for e in de) for de in out_exprs]
     shapes, types = list(in_shapes) + out_shapes, list(in_types) + list(out_types)
-    in_out = [trt.DynamicPluginTensorDesc(trt.PluginTensorDesc(s, t)) for s, t in zip(shapes, types)]
+    # TensorRT's descriptors have -1 for a dynamic dim, and the profile's bounds in min / opt / max (here all equal
+    # to the value the dim is evaluated at)
+    runtime = [tuple(-1 if (i, a) in dynamic else d for a, d in enumerate(s)) for i, s in enumerate(in_shapes)]
+    runtime += [tuple(d if e.is_constant() else -1 for d, e in zip(s, de)) for s, de in zip(out_shapes, out_exprs)]
+
+    bounds = [(profile or {}).get(j, (s, s)) for j, s in enumerate(shapes)]
+
+    def descs(io_types, io_formats):
+        return [trt.DynamicPluginTensorDesc(trt.PluginTensorDesc(r, t, f), min=lo, opt=s, max=hi)
+                for r, s, (lo, hi), t, f in zip(runtime, shapes, bounds, io_types, io_formats)]
+
+    in_out = descs(types, [trt.TensorFormat.LINEAR] * len(types))
     flat = plugin.get_supported_format_combinations(in_out, n_in)
     n_io = len(shapes)
     combos = [flat[i:i + n_io] for i in range(0, len(flat), n_io)]
     results = []
     for combo in combos:
-        ios = [trt.DynamicPluginTensorDesc(trt.PluginTensorDesc(s, d.type, d.format)) for s, d in zip(shapes, combo)]
+        ios = descs([d.type for d in combo], [d.format for d in combo])
         plugin.configure_plugin(ios[:n_in], ios[n_in:])
         for tactic in plugin.get_valid_tactics():
             plugin.set_tactic(tactic)

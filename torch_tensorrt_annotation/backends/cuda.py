@@ -26,10 +26,11 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from .. import kernel_types as T
 from .. import ptx_parsing as P
 from .. import recording as R
 from .. import symbolic as S
-from ..errors import CompileError, RecordingError, SpecError, context
+from ..errors import CompileError, DtypeError, RecordingError, SpecError, context
 from ..spec import CONSTANT, EXTRA, INPUT, OUTPUT, Config, KernelArg, KernelSpec, LaunchPlan, Target
 from .base import Backend, CompiledKernel, check_config_keys
 
@@ -79,18 +80,20 @@ class CudaKernel(KernelHandle):
     """A CUDA C++ kernel (source + name) or a precompiled PTX kernel (ptx= + name)."""
 
     def __init__(self, source: str | None = None, name: str = "", *, ptx: str | None = None,
-                 options: Sequence[str] = ()):
+                 options: Sequence[str] = (), dtypes=None):
         if (source is None) == (ptx is None):
             raise SpecError("CudaKernel takes CUDA C++ source or ptx=, exactly one of them.")
         if not name:
             raise SpecError("CudaKernel needs the kernel's name (a C++ name expression, e.g. 'add' or 'k<{BLOCK}>').")
         self.source, self.ptx, self.name, self.options = source, ptx, name, tuple(options)
+        self.dtypes = T.normalize_dtypes(dtypes, f"dtypes= of kernel '{name}'")
 
     def __repr__(self):
         return f"CudaKernel({self.name!r}, {'ptx' if self.ptx else 'cuda'})"
 
     def fingerprint(self) -> str:
-        return f"{self.name}|{self.options}|{self.source if self.source is not None else self.ptx}"
+        dtypes = "" if self.dtypes is None else f"|dtypes={_dtypes_text(self.dtypes)}"
+        return f"{self.name}|{self.options}{dtypes}|{self.source if self.source is not None else self.ptx}"
 
     def launch_eagerly(self, grid, block, shared, args, kwargs) -> None:
         _launch_eagerly(self, grid, block, shared, args)
@@ -128,6 +131,7 @@ class _HandleBackend(Backend):
                 f"{[lnc.location for lnc in recorder.launches] or 'none'}."
             )
         (launch,) = launches
+        _check_dtypes_count(handle, launch.args)
         grid, block, shared = launch.grid
         args, seen = [], {}
         for position, value in enumerate(launch.args):
@@ -220,6 +224,65 @@ class _HandleBackend(Backend):
                               shared_mem=opts["shared_mem"], toolchain=toolchain)
 
 
+def _dtypes_text(dtypes) -> str:
+    if isinstance(dtypes, frozenset):
+        return ",".join(sorted(dtypes))
+    return repr([None if d is None else sorted(d) for d in dtypes])
+
+
+def _check_dtypes_count(handle: KernelHandle, args) -> None:
+    """dtypes= with one entry per pointer parameter must have as many entries as the launch passes tensors."""
+    explicit = getattr(handle, "dtypes", None)
+    tensors = sum(isinstance(a, R.SymTensor) for a in args)
+    if isinstance(explicit, tuple) and len(explicit) != tensors:
+        raise SpecError(
+            f"dtypes= of kernel '{handle.name}' has {len(explicit)} entries, but the launch passes {tensors} "
+            "tensors (pointer parameters). Fix: one entry per pointer parameter, in the kernel's parameter order "
+            "(a dtype, a tuple of dtypes, or None for any)."
+        )
+
+
+def check_pointer_dtypes(handle: CudaKernel, args: Sequence[KernelArg], entry: str, input_dtypes,
+                         output_dtypes) -> None:
+    """Refuse a tensor whose dtype the kernel's pointer parameter does not take (DtypeError). The accepted dtypes
+    come from the kernel's signature (mangled name or source declaration) and from the spec's dtypes=."""
+    stated = T.pointer_types(entry=entry, source=handle.source)
+    params, origin = stated if stated is not None else (None, "")
+    if params is not None and len(params) != len(args):
+        params = None  # a declaration tta misread: the PTX parameter check has already passed, trust dtypes= only
+    explicit = handle.dtypes
+    pointer_args = [i for i, a in enumerate(args) if a.kind in (INPUT, OUTPUT)]
+    if isinstance(explicit, tuple) and len(explicit) != len(pointer_args):
+        raise SpecError(
+            f"dtypes= of kernel '{handle.name}' has {len(explicit)} entries, but the launch passes "
+            f"{len(pointer_args)} pointer arguments. Fix: one entry per pointer parameter, in the kernel's parameter "
+            "order (a dtype, a tuple of dtypes, or None for any)."
+        )
+    for k, i in enumerate(pointer_args):
+        arg = args[i]
+        dtype = T.dtype_name((input_dtypes if arg.kind == INPUT else output_dtypes)[arg.index])
+        declaration = params[i] if params is not None else ""
+        declared = T.pointer_element(declaration)[1] if params is not None else T.ANY
+        given = explicit[k] if isinstance(explicit, tuple) else explicit
+        if given is not None and declared not in (T.ANY, T.UNKNOWN) and not given <= declared:
+            raise SpecError(
+                f"dtypes= says {T.describe(given)} for pointer parameter {k} of kernel '{handle.name}', but the "
+                f"kernel declares `{declaration}` ({T.describe(declared)}), read from {origin}. Fix: make dtypes= "
+                "agree with the declaration, or leave that entry None."
+            )
+        accepted = given if given is not None else (None if declared == T.UNKNOWN else declared)
+        if accepted is not None and dtype not in accepted:
+            said = f"`{declaration}`, read from {origin}" if given is None else "the spec's dtypes="
+            raise DtypeError(
+                f"Kernel '{handle.name}' takes {T.describe(accepted)} at kernel parameter {i} ({said}), but the "
+                f"{arg.kind} tensor passed there is {dtype}. A CUDA kernel reads its buffers with the element "
+                f"type it declares, so it would compute garbage and write out of bounds. Fix: call the op with "
+                f"{T.describe(accepted)} tensors (e.g. x.to(torch.{sorted(accepted)[0]})), or add a tactic "
+                "whose kernel takes this dtype (a template over TTA_IN0_T, or a second tta.cuda spec).",
+                arg.kind, arg.index,
+            )
+
+
 def spec_handle(spec: KernelSpec) -> KernelHandle:
     if not isinstance(spec.kernel, KernelHandle):
         raise SpecError(f"Spec '{spec.name}' has no kernel handle; make it with tta.cuda(...) or tta.ptx(...).")
@@ -293,7 +356,9 @@ class CudaBackend(_HandleBackend):
         expression = _name_expression(handle, config, attributes)
         text, lowered = nvrtc_compile(handle.source, expression, f"{target.arch}{target.suffix}", defines,
                                       handle.options)  # compute_90a for 'sm_90a': the suffix reaches NVRTC
-        return self.finish(plan, text, lowered, kernel_name, target, self.toolchain_version())
+        compiled = self.finish(plan, text, lowered, kernel_name, target, self.toolchain_version())
+        check_pointer_dtypes(handle, compiled.args, lowered, input_dtypes, output_dtypes)
+        return compiled
 
 
 class PtxBackend(_HandleBackend):
@@ -307,8 +372,10 @@ class PtxBackend(_HandleBackend):
     def compile(self, plan, *, kernel_name, target, input_dtypes, output_dtypes, constants, divisible=frozenset(),
                 config=None, attributes=None) -> CompiledKernel:
         handle: CudaKernel = plan.kernel
-        return self.finish(plan, handle.ptx or "", _name_expression(handle, config, attributes), kernel_name, target,
-                           "precompiled PTX")
+        entry = _name_expression(handle, config, attributes)
+        compiled = self.finish(plan, handle.ptx or "", entry, kernel_name, target, "precompiled PTX")
+        check_pointer_dtypes(handle, compiled.args, entry, input_dtypes, output_dtypes)
+        return compiled
 
 
 @functools.lru_cache(maxsize=1)
@@ -390,6 +457,11 @@ def _launch_eagerly(handle: CudaKernel, grid, block, shared, args) -> None:
     else:
         defines = _defines(config, attributes, [t.dtype for t in tensors], [])
         text, entry = nvrtc_compile(handle.source, expression, major * 10 + minor, defines, handle.options)
+    if isinstance(handle, CudaKernel):  # the same element-type check as for the artifacts
+        positions = [i for i, a in enumerate(args) if isinstance(a, torch.Tensor)]
+        kernel_args = [KernelArg(f"arg{i}", INPUT, index=positions.index(i)) if i in positions
+                       else KernelArg(f"arg{i}", EXTRA) for i in range(len(args))]
+        check_pointer_dtypes(handle, kernel_args, entry, [t.dtype for t in tensors], [])
     device_index = device.index if device.index is not None else torch.cuda.current_device()
     function = launcher.load_ptx(entry, text, device_index, int(shared))
     formats = "".join("Q" if isinstance(a, torch.Tensor) else "f" if isinstance(a, float) else "i" for a in args)
