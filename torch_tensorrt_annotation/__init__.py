@@ -26,6 +26,7 @@ from .errors import (
     SpecError,
     TensorRTUnavailableError,
     TTAError,
+    TTAWarning,
 )
 from .spec import Artifact, Config, KernelSpec, LaunchParams, Param, Tactic, Target
 
@@ -46,6 +47,7 @@ __all__ = [
     "RegistrationError",
     "SpecError",
     "TTAError",
+    "TTAWarning",
     "TensorRTUnavailableError",
     "Tactic",
     "Target",

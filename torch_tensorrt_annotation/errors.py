@@ -43,6 +43,10 @@ class BackendUnavailableError(TTAError, ImportError):
     """A backend's toolchain is not installed. The message names the pip extra that installs it."""
 
 
+class TTAWarning(UserWarning):
+    """Something the user may lose (speed, a tactic) that does not stop the op: many recompiles, dropped tactics."""
+
+
 def context(*, op: str | None = None, kernel: str | None = None, config=None, arg: str | None = None) -> str:
     """Render 'op X, kernel Y, config Z, argument A' for whichever parts are known."""
     parts = []
