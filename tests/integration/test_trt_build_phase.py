@@ -275,3 +275,37 @@ def test_mixed_backend_plugin_offers_every_tactic_to_tensorrt(trt, trtp):
         assert (r.kernel, r.ptx) == (art.kernel_name, art.ptx.encode())
         lp = art.launch_params(S.Shapes(((6, 300), (300,)), tuple(out_shapes)))
         assert (r.grid, r.block, r.extras) == (lp.grid, lp.block, lp.extras)
+
+
+def _library_plugin():
+    from ..unit import shape_helpers
+
+    return tta.custom_plugin(tta.triton(shape_helpers.library_launch, configs=[{}]),
+                             meta_impl=shape_helpers.meta_impl, name="library_rows")
+
+
+def test_dynamic_batch_with_static_hidden_dim_builds_and_decides_on_the_static_dim(trt, trtp):
+    """A helper computes BLOCK (a tl.constexpr) and num_warps from the hidden dim: static, so TensorRT's build takes
+    them; the batch dim is dynamic (-1 with min/max, as TensorRT describes it) and stays symbolic."""
+    plugin = _library_plugin()
+    op_name = register("library_rows", plugin)
+    created = builder.create(trt, trtp, op_name, {}, 1)
+    _, _, results = builder.build(trt, created, [(8, 1000)], [trt.float16], dynamic={(0, 0)},
+                                  ranges={(0, 0): (1, 64)})
+    (result,) = results
+    assert result.grid == (8, 1, 1) and result.extras == (1000,)
+    art = plugin.compile_tactic(plugin.tactics[0], tta.Target.parse(**TARGET), in_dtypes=[torch.float16],
+                                out_dtypes=[torch.float16], in_ranks=[2], out_ranks=[2], attrs=[],
+                                profile=S.Profile((((1, 64), (1000, 1000)),), (((1, 64), (1000, 1000)),)))
+    assert result.kernel == art.kernel_name and dict(art.constants)["BLOCK"] == 1024
+
+
+def test_dynamic_hidden_dim_decision_is_refused_and_logged(trt, trtp, caplog):
+    plugin = _library_plugin()
+    op_name = register("library_rows_dyn", plugin)
+    created = builder.create(trt, trtp, op_name, {}, 1)
+    with pytest.raises(tta.CompileError, match=r"dim 1 of input 'x' \(in0.shape\[1\], profile range \[256, 4096\]\)"):
+        builder.build(trt, created, [(8, 1000)], [trt.float16], dynamic={(0, 0), (0, 1)},
+                      ranges={(0, 0): (1, 64), (0, 1): (256, 4096)})
+    assert any("make that dim static in the profile" in r.getMessage() for r in caplog.records
+               if r.levelname == "ERROR")

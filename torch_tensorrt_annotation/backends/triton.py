@@ -338,6 +338,8 @@ def _classify(spec: KernelSpec, config: Config, launch: R.RecordedLaunch) -> Lau
         arg_where = context(kernel=name, config=config, arg=param.name)
         if isinstance(value, constexpr):
             value = value.value
+        if isinstance(value, R.SymBool):  # a comparison of dims passed as a flag: taken and guarded
+            value = bool(R.decide(value.expr, f"passed to '{param.name}' of kernel '{name}' the flag", launch.location))
         if isinstance(value, R.SymTensor):
             if param.is_constexpr:
                 raise RecordingError(f"Tensor passed to tl.constexpr parameter ({arg_where}). Fix: drop tl.constexpr.")
