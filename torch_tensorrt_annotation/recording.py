@@ -1,13 +1,27 @@
-"""Recording a user's launch function with symbolic proxies.
+"""Recording a user's launch function with symbolic proxies, guarded specialization style.
 
 The launch function is ordinary host code: `N = x.shape[-1]; kernel[(triton.cdiv(N, BLOCK),)](x, out, N, ...)`.
 To turn it into an ahead-of-time launch, we call it once with proxies instead of tensors:
 
 - a `SymTensor` answers `.shape`, `.size()`, `.numel()`, `.stride()`, `.dtype` with symbolic values;
 - a `SymInt` wraps a `symbolic.Expr` and supports `+ - * // %` with ints on either side, plus `min`, `max`,
-  `triton.cdiv` and `triton.next_power_of_2`;
-- anything that would need a concrete dim (`if N > 1024`, `int(N)`, `range(N)`) raises a RecordingError that names
-  the rule, the line in the user's code and the fix.
+  `triton.cdiv` and `triton.next_power_of_2` (also when a helper in another module calls them), and bit operations;
+- anything that needs a Python value of a dim (`if N > 1024`, `int(N)`, `range(N)`, a value for a `tl.constexpr`,
+  `num_warps` computed from dims) asks the active `ShapeContext`, which takes the value for the recording's dims and
+  records a **guard**, the model `torch.compile(dynamic=True)` uses. The plan (and the artifact compiled from it) is
+  valid for exactly the shapes where every guard still holds; other shapes record again.
+
+Design note: why our own expressions rather than torch's `SymInt`/`ShapeEnv` (which `meta_shapes.py` does use for
+`meta_impl`). (1) Launch geometry must lower one-to-one to TensorRT's shape expressions (+ - * // cdiv min max);
+ShapeEnv canonicalises into sympy forms (FloorDiv of sums for cdiv, PythonMod, bitwise sympy functions for Triton's
+`next_power_of_2`) that would need a lossy translation back, and messages and artifacts would no longer read like
+the user's code (`cdiv(in0.numel(), 256)`). (2) A TensorRT build needs a third mode besides "symbolic" and
+"guarded": decisions on static dims taken, decisions on dynamic dims decided by the profile's min/max or refused
+with the dim and the line; here that is `symbolic.bounds` (interval arithmetic over a small closed set of
+operations), with no global ShapeEnv state to reset between tactics. (3) Cost: recording a cached plugin stays in
+the millisecond range, with no sympy simplification per operation. Duck sizing and 0/1 specialization, torch's two
+surprises, do not arise: every dim is its own symbol (tensor, axis) whatever its example value, and a dim of 0 or 1
+is specialized only if the launch code decides on it, and then guarded like any other decision.
 
 The backend intercepts the kernel launch itself and reports it to the active `Recorder`.
 """

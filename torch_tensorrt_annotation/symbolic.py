@@ -338,20 +338,23 @@ def bounds(expr: Expr, profile: Profile) -> tuple[int, int] | None:
         dims = profile.of(expr.role, expr.index)
         start = 0 if isinstance(expr, Numel) else _normalize_axis(expr.axis, len(dims), str(expr)) + 1
         lo = hi = 1
-        for a, b in dims[start:]:
-            lo, hi = lo * a, hi * b
+        for dim_lo, dim_hi in dims[start:]:
+            lo, hi = lo * dim_lo, hi * dim_hi
         return (lo, hi)
     if isinstance(expr, NextPow2):
         arg = bounds(expr.arg, profile)
         return None if arg is None else (_next_pow2(arg[0]), _next_pow2(arg[1]))
     if not isinstance(expr, (BinOp, PyOp)):
         return None
-    a, b = bounds(expr.lhs, profile), bounds(expr.rhs, profile)
-    if a is None or b is None:
+    lhs, rhs = bounds(expr.lhs, profile), bounds(expr.rhs, profile)
+    if lhs is None or rhs is None:
         return None
-    (alo, ahi), (blo, bhi) = a, b
+    (alo, ahi), (blo, bhi) = lhs, rhs
     op = expr.op
-    corners = lambda f: [f(x, y) for x in (alo, ahi) for y in (blo, bhi)]  # noqa: E731 - f monotone in each
+
+    def corners(f: Callable[[int, int], int]) -> list[int]:  # f is monotone in each argument over the box
+        return [f(x, y) for x in (alo, ahi) for y in (blo, bhi)]
+
     if op == "add":
         return (alo + blo, ahi + bhi)
     if op == "sub":
