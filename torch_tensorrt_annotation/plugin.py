@@ -317,14 +317,27 @@ class CustomPlugin:
                 continue
             if arg.expr is None:
                 constants[arg.name] = arg.value
-            else:  # a shape-dependent compile-time value recorded without a ShapeContext: bake it in, and guard it
-                if shapes is None:
+            else:  # a shape-dependent compile-time value (a backend's static dim): bake it in, and guard it
+                if profile is not None:
+                    span = S.bounds(arg.expr, profile)
+                    if span is None or span[0] != span[1]:
+                        raise CompileError(
+                            f"{tactic.describe()} of op '{self.op_name}' bakes `{arg.expr}` into kernel argument "
+                            f"'{arg.name}' (a compile-time value), but it depends on the dynamic dim(s) "
+                            f"{', '.join(S.dynamic_dims(arg.expr, profile))} of this TensorRT build, over which it "
+                            f"takes values in {list(span) if span else 'an unknown range'}. Fix: make those dims "
+                            "static in the optimization profile, or pass the value as a runtime argument (for "
+                            "cute.Tensor kernels: list the dim in dynamic_dims)."
+                        )
+                    value = span[0]
+                elif shapes is None:
                     raise CompileError(
                         f"{tactic.describe()} of op '{self.op_name}' bakes `{arg.expr}` into kernel argument "
-                        f"'{arg.name}' (a tl.constexpr), which needs the dims' values, but no shapes were given. "
-                        "Fix: pass that value as a runtime argument, or compile for example shapes."
+                        f"'{arg.name}' (a compile-time value), which needs the dims' values, but no shapes were "
+                        "given. Fix: pass that value as a runtime argument, or compile for example shapes."
                     )
-                value = arg.expr.evaluate(shapes)
+                else:
+                    value = arg.expr.evaluate(shapes)
                 constants[arg.name] = value
                 guards.append((arg.expr, value))
         ranks = (tuple(in_ranks), tuple(out_ranks))
