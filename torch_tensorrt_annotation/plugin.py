@@ -18,7 +18,7 @@ from . import symbolic as S
 from ._version import __version__
 from .aot import build_artifact
 from .backends.base import get_backend
-from .errors import CompileError, CompileResult, DtypeError, RecordingError, SpecError, warn
+from .errors import CompileError, CompileResult, DtypeError, RecordingError, SpecError, TTAWarning, warn
 from .sources import global_values, source_of
 from .spec import CONSTANT, EXTRA, INPUT, OUTPUT, Artifact, KernelSpec, LaunchPlan, Tactic, Target
 
@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 HASH_LENGTH = 12
 DROPPED = "were dropped (see the returned list's .dropped)"
+RECOMPILE_LIMIT_ENV = "TTA_RECOMPILE_LIMIT"
+DEFAULT_RECOMPILE_LIMIT = 8
 
 
 class CustomPlugin:
@@ -57,6 +59,7 @@ class CustomPlugin:
         self.op_name = f"tta::{self.name}_{self.hash}"
         self._lock = threading.RLock()
         self._plans: dict = {}
+        self._warned_recompiles: set[int] = set()
         self._artifacts: dict = {}
         self._check_meta_impl_returns_tensors()
         self._check_launches()
@@ -124,8 +127,9 @@ class CustomPlugin:
             attrs = [a.placeholder() for a in self.schema.attrs]
             try:
                 get_backend(tactic.spec.backend).record(tactic.spec, tactic.config, tensors, attrs)
-            except R.RankUnknown as exc:
-                log.debug("launch check of %s deferred to compile time: needs ranks (%s)", tactic.describe(), exc)
+            except R.ShapesUnknown as exc:
+                log.debug("launch check of %s deferred to compile time: needs ranks or shapes (%s)",
+                          tactic.describe(), exc)
             except RecordingError as exc:
                 raise type(exc)(f"[{self.name}, {tactic.describe()}] {exc.message}") from None
 
@@ -154,22 +158,75 @@ class CustomPlugin:
             tuple(o.dtype for o in outputs),
         )
 
-    def plan(self, tactic: Tactic, input_dtypes, input_ranks, output_dtypes, output_ranks, attrs) -> LaunchPlan:
-        """The recorded launch of `tactic` for this dtype/rank/attribute signature (cached)."""
-        key = (tactic.number, tuple(input_dtypes), tuple(input_ranks), tuple(output_dtypes), tuple(output_ranks),
-               tuple(attrs))
+    def plan(self, tactic: Tactic, input_dtypes, input_ranks, output_dtypes, output_ranks, attrs,
+             shapes: S.Shapes | None = None, profile: S.Profile | None = None) -> LaunchPlan:
+        """The recorded launch of `tactic` for this dtype/rank/attribute signature, guarded specialization style.
+
+        With `shapes` (concrete dims: eager, `compile`), the first recording whose guards hold for them is reused;
+        on a guard miss the launch is recorded again with these shapes as hints (cached per guard outcome, like
+        torch.compile's recompiles; `TTAWarning` once past TTA_RECOMPILE_LIMIT, default 8, recordings of one
+        signature). With `profile` (a TensorRT build), one recording per profile: static dims concrete, dynamic
+        dims symbolic. With neither, a launch that decides on a dim raises RecordingError.
+        """
+        base = (tactic.number, tuple(input_dtypes), tuple(input_ranks), tuple(output_dtypes), tuple(output_ranks),
+                tuple(attrs))
         with self._lock:
-            if key not in self._plans:
-                tensors = [R.SymTensor(INPUT, i, n, d, r)
-                           for i, (n, d, r) in enumerate(zip(self.schema.inputs, input_dtypes, input_ranks))]
-                tensors += [R.SymTensor(OUTPUT, j, f"out{j}", d, r)
-                            for j, (d, r) in enumerate(zip(output_dtypes, output_ranks))]
-                backend = get_backend(tactic.spec.backend)
-                try:
-                    self._plans[key] = backend.record(tactic.spec, tactic.config, tensors, list(attrs))
-                except RecordingError as exc:
-                    raise type(exc)(f"[{self.name}, {tactic.describe()}] {exc.message}") from None
-            return self._plans[key]
+            if profile is not None:
+                key = base + (profile,)
+                if key not in self._plans:
+                    self._plans[key] = [self._record(tactic, input_dtypes, input_ranks, output_dtypes, output_ranks,
+                                                     attrs, R.ShapeContext(profile=profile))]
+                return self._plans[key][0]
+            entries = self._plans.setdefault(base, [])
+            for plan in entries:
+                if plan.holds_for(shapes) if shapes is not None else not plan.guards:
+                    return plan
+            plan = self._record(tactic, input_dtypes, input_ranks, output_dtypes, output_ranks, attrs,
+                                R.ShapeContext(hints=shapes))
+            entries.append(plan)
+            if len(entries) > 1:
+                self._recompiled(tactic, plan, shapes, len(entries))
+            return plan
+
+    def _record(self, tactic, input_dtypes, input_ranks, output_dtypes, output_ranks, attrs,
+                ctx: R.ShapeContext) -> LaunchPlan:
+        tensors = [R.SymTensor(INPUT, i, n, d, r)
+                   for i, (n, d, r) in enumerate(zip(self.schema.inputs, input_dtypes, input_ranks))]
+        tensors += [R.SymTensor(OUTPUT, j, f"out{j}", d, r)
+                    for j, (d, r) in enumerate(zip(output_dtypes, output_ranks))]
+        ctx.names = {t.tta_role: t._name for t in tensors}
+        ctx.where = f"[{self.name}, {tactic.describe()}] "
+        backend = get_backend(tactic.spec.backend)
+        try:
+            with R.shape_context(ctx):
+                plan = backend.record(tactic.spec, tactic.config, tensors, list(attrs))
+        except RecordingError as exc:
+            message = exc.message if exc.message.startswith(ctx.where) else ctx.where + exc.message
+            raise type(exc)(message) from None
+        except R.ShapesUnknown as exc:
+            raise RecordingError(
+                f"{ctx.where}The launch function needs the value of a tensor dim ({exc}), which needs example "
+                "shapes, but none were given. Fix: compile with example inputs (plugin.compile(x, ...)) or pass "
+                "shapes=."
+            ) from None
+        return dataclasses.replace(plan, guards=tuple((g.expr, g.value) for g in ctx.guards))
+
+    def _recompiled(self, tactic: Tactic, plan: LaunchPlan, shapes, count: int) -> None:
+        import os
+        import warnings
+
+        guards = ", ".join(f"{e} == {v}" for e, v in plan.guards) or "none"
+        log.info("%s: %s recorded again for shapes %s (guard miss; new guards: %s)", self.op_name,
+                 tactic.describe(), shapes.inputs if shapes is not None else None, guards)
+        limit = int(os.environ.get(RECOMPILE_LIMIT_ENV, "") or DEFAULT_RECOMPILE_LIMIT)
+        if count > limit and tactic.number not in self._warned_recompiles:
+            self._warned_recompiles.add(tactic.number)
+            warnings.warn(
+                f"Op '{self.op_name}' {tactic.describe()} was recorded and compiled {count} times for one dtype/rank "
+                f"signature: its launch function decides on dims ({guards}) and each new outcome compiles a new "
+                f"kernel. Fix: make the decision a config value, bucket the dims it reads (e.g. "
+                f"triton.next_power_of_2), or raise {RECOMPILE_LIMIT_ENV} if this is expected.",
+                TTAWarning, stacklevel=2)
 
     def compile(self, *example_inputs, arch: "str | int" = "sm_90", ptx_isa=None, workers: int | None = None,
                 **example_kwargs) -> CompileResult:
@@ -234,17 +291,22 @@ class CustomPlugin:
         return self._lookup(*self._specialize(tactic, target, **signature))[0]
 
     def compile_tactic(self, tactic: Tactic, target: Target, *, in_dtypes, out_dtypes, in_ranks, out_ranks, attrs,
-                       shapes: S.Shapes | None = None, specialize_divisibility: bool = False) -> Artifact:
-        """Compile one tactic for a signature (dtypes, ranks, attribute values). `shapes` (concrete dims) is only
-        needed when the launch bakes a dim-dependent value into the kernel; the artifact then guards it.
+                       shapes: S.Shapes | None = None, specialize_divisibility: bool = False,
+                       profile: S.Profile | None = None) -> Artifact:
+        """Compile one tactic for a signature (dtypes, ranks, attribute values) and the dims it is recorded for.
 
-        `specialize_divisibility` (concrete shapes only): tell the compiler which int32 extras are multiples of 16
-        for these shapes, as Triton's own launcher does, which lets it vectorize masked loads. The artifact guards
-        it, so it is only used where the shapes are known exactly (eager launches), never for dynamic dims.
+        `shapes` (concrete dims: eager launches, `compile`): the launch is recorded with these dims as hints, so its
+        decisions on dims (branches, `int()`, values for `tl.constexpr`s, `num_warps`) are taken for them and
+        guarded (`Artifact.guards`); other shapes that satisfy the guards reuse the artifact.
+        `profile` (a TensorRT build): static dims are concrete, dynamic ones symbolic over their min/max; see
+        `plan`. Extras that static dims make constant are known to the compiler (divisibility by 16), as eager's are.
+        `specialize_divisibility` (with `shapes`): tell the compiler which int32 extras are multiples of 16 for these
+        shapes, as Triton's own launcher does, which lets it vectorize masked loads; the artifact guards it.
+        Raises RecordingError for a decision the dims cannot make, CompileError when the toolchain fails.
         """
         spec = self._specialize(tactic, target, in_dtypes=in_dtypes, out_dtypes=out_dtypes, in_ranks=in_ranks,
                                 out_ranks=out_ranks, attrs=attrs, shapes=shapes,
-                                specialize_divisibility=specialize_divisibility)
+                                specialize_divisibility=specialize_divisibility, profile=profile)
         artifact, disk_key = self._lookup(*spec)
         if artifact is not None:
             return artifact
@@ -271,33 +333,58 @@ class CustomPlugin:
             return self._artifacts.setdefault(key, artifact)
 
     def _specialize(self, tactic, target, *, in_dtypes, out_dtypes, in_ranks, out_ranks, attrs, shapes=None,
-                    specialize_divisibility=False):
+                    specialize_divisibility=False, profile=None):
         """Everything that decides the artifact of `tactic` for this signature, and its cache key."""
-        plan = self.plan(tactic, in_dtypes, in_ranks, out_dtypes, out_ranks, attrs)
-        constants, guards = {}, []
-        divisible = frozenset()
+        plan = self.plan(tactic, in_dtypes, in_ranks, out_dtypes, out_ranks, attrs, shapes=shapes, profile=profile)
+        constants: dict = {}
+        guards = list(plan.guards)
+        extras = plan.of_kind(EXTRA)
+        divisible = {a.name for a in extras if isinstance(a.expr, S.Const) and a.expr.value % 16 == 0}
+        if profile is not None:  # an extra that static dims fix: the compiler may know what eager's launcher knows
+            for a in extras:
+                span = S.bounds(a.expr, profile)
+                if a.name not in divisible and span is not None and span[0] == span[1] and span[0] % 16 == 0:
+                    divisible.add(a.name)
+                    guards.append((S.binop("mod", a.expr, 16), 0))
         if specialize_divisibility and shapes is not None:
-            divisible = frozenset(a.name for a in plan.of_kind(EXTRA) if a.expr.evaluate(shapes) % 16 == 0)
-            guards += [(S.binop("mod", a.expr, 16), 0) for a in plan.of_kind(EXTRA) if a.name in divisible]
+            for a in extras:
+                if a.name not in divisible and a.expr.evaluate(shapes) % 16 == 0:
+                    divisible.add(a.name)
+                    guards.append((S.binop("mod", a.expr, 16), 0))
         for arg in plan.args:
             if arg.kind != CONSTANT:
                 continue
             if arg.expr is None:
                 constants[arg.name] = arg.value
-            else:  # a shape-dependent compile-time value: bake it in, and guard it
-                if shapes is None or any(d < 0 for shape in shapes.inputs for d in shape):
+            else:  # a shape-dependent compile-time value (a backend's static dim): bake it in, and guard it
+                if profile is not None:
+                    span = S.bounds(arg.expr, profile)
+                    if span is None or span[0] != span[1]:
+                        raise CompileError(
+                            f"{tactic.describe()} of op '{self.op_name}' bakes `{arg.expr}` into kernel argument "
+                            f"'{arg.name}' (a compile-time value), but it depends on the dynamic dim(s) "
+                            f"{', '.join(S.dynamic_dims(arg.expr, profile))} of this TensorRT build, over which it "
+                            f"takes values in {list(span) if span else 'an unknown range'}. Fix: make those dims "
+                            "static in the optimization profile, or pass the value as a runtime argument (for "
+                            "cute.Tensor kernels: list the dim in dynamic_dims)."
+                        )
+                    value = span[0]
+                elif shapes is None:
                     raise CompileError(
                         f"{tactic.describe()} of op '{self.op_name}' bakes `{arg.expr}` into kernel argument "
-                        f"'{arg.name}' (a tl.constexpr), which needs static input dims, but they are dynamic here. "
-                        "Fix: pass that value as a runtime argument, or make those dims static."
+                        f"'{arg.name}' (a compile-time value), which needs the dims' values, but no shapes were "
+                        "given. Fix: pass that value as a runtime argument, or compile for example shapes."
                     )
-                value = arg.expr.evaluate(shapes)
+                else:
+                    value = arg.expr.evaluate(shapes)
                 constants[arg.name] = value
                 guards.append((arg.expr, value))
         ranks = (tuple(in_ranks), tuple(out_ranks))
+        geometry = (plan.grid, tuple(a.expr for a in plan.args))
         key = (tactic.number, target, tuple(in_dtypes), tuple(out_dtypes), ranks, _freeze(constants), tuple(guards),
-               tuple(sorted(divisible)), tuple(attrs))
-        return tactic, target, plan, constants, guards, divisible, key, in_dtypes, out_dtypes, ranks, attrs
+               tuple(sorted(divisible)), tuple(attrs), geometry)
+        return (tactic, target, plan, constants, guards, frozenset(divisible), key, in_dtypes, out_dtypes, ranks,
+                attrs)
 
     def _lookup(self, tactic, target, plan, constants, guards, divisible, key, *rest):
         """(artifact or None, disk key): memory first, then disk (a disk hit is remembered in memory). The disk key,

@@ -1,13 +1,27 @@
-"""Recording a user's launch function with symbolic proxies.
+"""Recording a user's launch function with symbolic proxies, guarded specialization style.
 
 The launch function is ordinary host code: `N = x.shape[-1]; kernel[(triton.cdiv(N, BLOCK),)](x, out, N, ...)`.
 To turn it into an ahead-of-time launch, we call it once with proxies instead of tensors:
 
 - a `SymTensor` answers `.shape`, `.size()`, `.numel()`, `.stride()`, `.dtype` with symbolic values;
 - a `SymInt` wraps a `symbolic.Expr` and supports `+ - * // %` with ints on either side, plus `min`, `max`,
-  `triton.cdiv` and `triton.next_power_of_2`;
-- anything that would need a concrete dim (`if N > 1024`, `int(N)`, `range(N)`) raises a RecordingError that names
-  the rule, the line in the user's code and the fix.
+  `triton.cdiv` and `triton.next_power_of_2` (also when a helper in another module calls them), and bit operations;
+- anything that needs a Python value of a dim (`if N > 1024`, `int(N)`, `range(N)`, a value for a `tl.constexpr`,
+  `num_warps` computed from dims) asks the active `ShapeContext`, which takes the value for the recording's dims and
+  records a **guard**, the model `torch.compile(dynamic=True)` uses. The plan (and the artifact compiled from it) is
+  valid for exactly the shapes where every guard still holds; other shapes record again.
+
+Design note: why our own expressions rather than torch's `SymInt`/`ShapeEnv` (which `meta_shapes.py` does use for
+`meta_impl`). (1) Launch geometry must lower one-to-one to TensorRT's shape expressions (+ - * // cdiv min max);
+ShapeEnv canonicalises into sympy forms (FloorDiv of sums for cdiv, PythonMod, bitwise sympy functions for Triton's
+`next_power_of_2`) that would need a lossy translation back, and messages and artifacts would no longer read like
+the user's code (`cdiv(in0.numel(), 256)`). (2) A TensorRT build needs a third mode besides "symbolic" and
+"guarded": decisions on static dims taken, decisions on dynamic dims decided by the profile's min/max or refused
+with the dim and the line; here that is `symbolic.bounds` (interval arithmetic over a small closed set of
+operations), with no global ShapeEnv state to reset between tactics. (3) Cost: recording a cached plugin stays in
+the millisecond range, with no sympy simplification per operation. Duck sizing and 0/1 specialization, torch's two
+surprises, do not arise: every dim is its own symbol (tensor, axis) whatever its example value, and a dim of 0 or 1
+is specialized only if the launch code decides on it, and then guarded like any other decision.
 
 The backend intercepts the kernel launch itself and reports it to the active `Recorder`.
 """
@@ -16,6 +30,8 @@ from __future__ import annotations
 
 import builtins
 import linecache
+import math
+import operator
 import os
 import sys
 import threading
@@ -28,6 +44,8 @@ from . import symbolic as S
 from .errors import RecordingError
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+PY_CMP = {"lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge, "eq": operator.eq,
+          "ne": operator.ne}
 
 
 def user_location() -> str:
@@ -43,26 +61,138 @@ def user_location() -> str:
     return "<unknown location>"
 
 
-def _data_dependent(what: str) -> RecordingError:
-    return RecordingError(
-        f"A recorded launch must be the same for every input shape, but the launch function {what} at "
-        f"{user_location()}. Tensor dims are symbolic while the launch is recorded, so they cannot steer Python "
-        "control flow or become Python ints. Fix: compute the value with +, -, *, //, min, max, triton.cdiv or "
-        "triton.next_power_of_2 and pass it to the kernel, move the decision into the kernel, or make it a config "
-        "value (one tactic per choice)."
-    )
+class ShapesUnknown(Exception):
+    """Internal: a recording without example shapes (the structural check at plugin creation) met a decision on a
+    dim. The check stops there; the launch is recorded again, with shapes, when it is compiled."""
+
+
+@dataclass(frozen=True)
+class Guard:
+    """`expr` evaluated to `value` when the launch was recorded; the recording holds for shapes where it still does."""
+
+    expr: S.Expr
+    value: int
+    location: str = ""
+
+
+class ShapeContext:
+    """What one recording knows about the dims, and the guards its decisions recorded.
+
+    - `hints` (eager, `plugin.compile`): example shapes. Dims stay symbolic; a Python decision on a dim (a branch,
+      `int()`, `range()`, a comparison, a value for a `tl.constexpr` or a launch option) takes the value the example
+      shapes give it and records a guard.
+    - `profile` (a TensorRT build): a decision is taken when the profile's min/max decide it for every shape in
+      range, which is always the case for decisions on static dims (min == max); a decision on a dynamic dim that
+      the range does not decide is refused with the dim, the user's line and the fixes. Dims stay symbolic either
+      way, so an int passed to a runtime kernel parameter stays a runtime (extra) argument, as in eager.
+    - neither (the check at plugin creation): a decision stops the check (`ShapesUnknown`).
+    """
+
+    def __init__(self, hints: S.Shapes | None = None, profile: S.Profile | None = None,
+                 names: Mapping[tuple[str, int], str] | None = None, where: str = ""):
+        self.hints, self.profile, self.names, self.where = hints, profile, dict(names or {}), where
+        self.guards: list[Guard] = []
+        self._seen: set = set()
+
+    def _guard(self, expr: S.Expr, value: int, location: str = "") -> None:
+        if isinstance(expr, S.Const) or (expr, value) in self._seen:
+            return
+        self._seen.add((expr, value))
+        self.guards.append(Guard(expr, value, location))
+
+    def decide(self, expr: S.Expr, what: str, location: str | None = None) -> int:
+        """The value of `expr` for this recording, guarded. `what` says what the launch function did with it;
+        `location` is the user's line (default: the innermost frame outside tta and Triton)."""
+        if isinstance(expr, S.Const):
+            return expr.value
+        location = location or user_location()
+        if self.profile is not None:
+            span = S.bounds(expr, self.profile)
+            if span is not None and span[0] == span[1]:
+                self._guard(expr, span[0], location)
+                return span[0]
+            raise self._refusal(expr, what, span, location)
+        if self.hints is not None:
+            value = expr.evaluate(self.hints)
+            self._guard(expr, value, location)
+            return value
+        raise ShapesUnknown(what)
+
+    def _refusal(self, expr: S.Expr, what: str, span, location: str) -> RecordingError:
+        assert self.profile is not None
+        dims = S.dynamic_dims(expr, self.profile)
+        described = []
+        for label in dims:
+            role, index, axis = _parse_label(label)
+            lo, hi = self.profile.range(role, index, axis)
+            name = self.names.get((role, index), label.split(".")[0])
+            kind = "input" if role == S.INPUT else "output"
+            described.append(f"dim {axis} of {kind} '{name}' ({label}, profile range [{lo}, {hi}])")
+        values = f"it takes values in [{span[0]}, {span[1]}] over the profile" if span else "its range is unknown"
+        unknown = " (TensorRT gave no min/max for it)" if any(
+            self.profile.range(*_parse_label(label)) == S.UNKNOWN_RANGE for label in dims) else ""
+        return RecordingError(
+            f"{self.where}At {location}, the launch function {what} `{expr}`, which depends on the dynamic "
+            f"{'; '.join(described) or 'dims'}{unknown}: {values}, so one TensorRT artifact cannot serve every "
+            "shape of the optimization profile. Fix: make that dim static in the profile (min == opt == max), "
+            "narrow the profile so that the decision is the same for all of it, or make the choice a config value "
+            "(one tactic per choice)."
+        )
+
+
+def _parse_label(label: str) -> tuple[str, int, int]:
+    tensor, _, rest = label.partition(".shape[")
+    role = S.INPUT if tensor.startswith("in") else S.OUTPUT
+    return role, int(tensor.lstrip("inout")), int(rest.rstrip("]"))
+
+
+def current_context() -> ShapeContext | None:
+    return getattr(_active, "shapes", None)
+
+
+class shape_context:
+    """`with shape_context(ctx):` makes `ctx` the ShapeContext of recordings on this thread."""
+
+    def __init__(self, ctx: ShapeContext):
+        self.ctx = ctx
+
+    def __enter__(self) -> ShapeContext:
+        self.previous = current_context()
+        _active.shapes = self.ctx
+        return self.ctx
+
+    def __exit__(self, *exc) -> None:
+        _active.shapes = self.previous
+
+
+def decide(expr: S.Expr, what: str, location: str | None = None) -> int:
+    """The value of a dim expression the launch function needs as a Python value (see ShapeContext.decide)."""
+    ctx = current_context()
+    if ctx is None:
+        if isinstance(expr, S.Const):
+            return expr.value
+        raise ShapesUnknown(what)
+    return ctx.decide(expr, what, location)
+
+
+def concrete(value: Any, what: str, location: str | None = None) -> Any:
+    """A SymInt made a Python int (guarded); anything else unchanged."""
+    return decide(value.expr, what, location) if isinstance(value, SymInt) else value
 
 
 class SymBool:
-    """Result of comparing symbolic dims. Its truth value depends on the shape, so using it raises."""
+    """Result of comparing symbolic dims. Its truth value is decided by the recording's ShapeContext (guarded)."""
 
-    __slots__ = ("text",)
+    __slots__ = ("expr",)
 
-    def __init__(self, text: str):
-        self.text = text
+    def __init__(self, expr: S.Expr):
+        self.expr = expr
 
     def __bool__(self):
-        raise _data_dependent(f"branched on `{self.text}`")
+        return bool(decide(self.expr, "branched on"))
+
+    def __repr__(self):
+        return f"SymBool({self.expr})"
 
 
 def _unwrap(value: Any, op: str) -> S.Expr:
@@ -126,40 +256,50 @@ class SymInt:
     def __pos__(self):
         return self
 
-    def _cmp(self, symbol: str, other) -> SymBool:
-        other_text = str(other.expr) if isinstance(other, SymInt) else repr(other)
-        return SymBool(f"{self.expr} {symbol} {other_text}")
+    def _cmp(self, op: str, other) -> "SymBool | bool":
+        if isinstance(other, float) and not isinstance(other, bool):
+            if not math.isfinite(other):
+                return PY_CMP[op](0, other)  # every int compares the same with inf / nan
+            if op in ("eq", "ne"):
+                if not other.is_integer():
+                    return op == "ne"
+                other = int(other)
+            else:  # an int compares with a float as with the float's floor / ceiling
+                other = math.floor(other) if op in ("le", "gt") else math.ceil(other)
+        if not isinstance(other, (SymInt, int)):
+            return NotImplemented
+        return SymBool(S.py_op(op, self.expr, _unwrap(other, op)))
 
     def __lt__(self, o):
-        return self._cmp("<", o)
+        return self._cmp("lt", o)
 
     def __le__(self, o):
-        return self._cmp("<=", o)
+        return self._cmp("le", o)
 
     def __gt__(self, o):
-        return self._cmp(">", o)
+        return self._cmp("gt", o)
 
     def __ge__(self, o):
-        return self._cmp(">=", o)
+        return self._cmp("ge", o)
 
     def __eq__(self, o):
-        return self._cmp("==", o)
+        return self._cmp("eq", o)
 
     def __ne__(self, o):
-        return self._cmp("!=", o)
+        return self._cmp("ne", o)
 
     __hash__ = None  # type: ignore[assignment]  # unhashable, like TensorRT's symbolic ints: equality is symbolic
 
     def __bool__(self):
-        raise _data_dependent(f"tested the truth of `{self.expr}`")
+        return bool(decide(S.py_op("ne", self.expr, 0), "tested the truth of"))
 
     def __index__(self):
-        raise _data_dependent(f"used `{self.expr}` as a Python int (index, range, slice or int())")
+        return decide(self.expr, "used as a Python int (index, range, slice or int())")
 
     __int__ = __index__
 
     def __float__(self):
-        raise _data_dependent(f"converted `{self.expr}` to float")
+        return float(decide(self.expr, "converted to float"))
 
     def __truediv__(self, o):
         raise RecordingError(
@@ -169,14 +309,44 @@ class SymInt:
 
     __rtruediv__ = __truediv__
 
-    def _bits(self, *_):
-        raise RecordingError(
-            f"Bit operations on tensor dims are not supported ({self.expr} at {user_location()}). "
-            "Fix: use triton.next_power_of_2, min, max, // or % instead."
-        )
+    def _bits(self, op: str, other, reverse=False):
+        if not isinstance(other, (SymInt, int)) or isinstance(other, bool):
+            return NotImplemented
+        a, b = (_unwrap(other, op), self.expr) if reverse else (self.expr, _unwrap(other, op))
+        return wrap(S.py_op(op, a, b))
 
-    __and__ = __or__ = __xor__ = __lshift__ = __rshift__ = __invert__ = _bits
-    __rand__ = __ror__ = __rxor__ = __rlshift__ = __rrshift__ = _bits
+    def __and__(self, o):
+        return self._bits("and", o)
+
+    def __rand__(self, o):
+        return self._bits("and", o, True)
+
+    def __or__(self, o):
+        return self._bits("or", o)
+
+    def __ror__(self, o):
+        return self._bits("or", o, True)
+
+    def __xor__(self, o):
+        return self._bits("xor", o)
+
+    def __rxor__(self, o):
+        return self._bits("xor", o, True)
+
+    def __lshift__(self, o):
+        return self._bits("lshift", o)
+
+    def __rlshift__(self, o):
+        return self._bits("lshift", o, True)
+
+    def __rshift__(self, o):
+        return self._bits("rshift", o)
+
+    def __rrshift__(self, o):
+        return self._bits("rshift", o, True)
+
+    def __invert__(self):
+        return wrap(S.binop("sub", -1, self.expr))
 
     def __repr__(self):
         return f"SymInt({self.expr})"
@@ -384,7 +554,7 @@ class _AgnosticShape:
         raise RankUnknown("iterating x.shape")
 
 
-class RankUnknown(Exception):
+class RankUnknown(ShapesUnknown):
     """Internal: a check without example inputs met code that needs a tensor's rank. The check is deferred."""
 
 

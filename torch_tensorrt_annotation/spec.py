@@ -225,6 +225,10 @@ class LaunchPlan:
     grid: tuple[S.Expr, S.Expr, S.Expr]
     args: tuple[KernelArg, ...]
     options: tuple[tuple[str, Any], ...] = ()
+    guards: tuple[tuple[S.Expr, int], ...] = ()  # decisions the recording took: valid where each still holds
+
+    def holds_for(self, shapes: S.Shapes) -> bool:
+        return all(expr.evaluate(shapes) == value for expr, value in self.guards)
 
     def of_kind(self, kind: str) -> tuple[KernelArg, ...]:
         return tuple(a for a in self.args if a.kind == kind)
@@ -297,8 +301,10 @@ class Artifact:
             got = expr.evaluate(shapes)
             if got != expected:
                 raise ValueError(
-                    f"Artifact {self.kernel_name} was compiled with {expr} = {expected} baked in, but these shapes "
-                    f"give {got}. Recompile for these shapes, or make that value a runtime argument."
+                    f"Artifact {self.kernel_name} was compiled under the guard `{expr} == {expected}` (a value baked "
+                    f"in, or a decision the launch function took, for the shapes it was recorded with), but these "
+                    f"shapes give {got}. Fix: compile for these shapes (the eager op does so by itself), or make "
+                    "that value a runtime argument."
                 )
         extras = S.evaluate_all(self.extras, shapes)
         for expr, value in zip(self.extras, extras):

@@ -192,6 +192,53 @@ class NextPow2(Expr):
         return f"next_power_of_2({self.arg})"
 
 
+# Operations that Python code applies to dims but TensorRT's shape expressions cannot express: comparisons (0 or 1)
+# and bit operations. They appear in guards and in values a guard fixes; a Lowering refuses them.
+PY_OPS: dict[str, tuple[Callable[[int, int], int], str]] = {
+    "lt": (lambda a, b: int(a < b), "<"),
+    "le": (lambda a, b: int(a <= b), "<="),
+    "gt": (lambda a, b: int(a > b), ">"),
+    "ge": (lambda a, b: int(a >= b), ">="),
+    "eq": (lambda a, b: int(a == b), "=="),
+    "ne": (lambda a, b: int(a != b), "!="),
+    "and": (lambda a, b: a & b, "&"),
+    "or": (lambda a, b: a | b, "|"),
+    "xor": (lambda a, b: a ^ b, "^"),
+    "lshift": (lambda a, b: a << b, "<<"),
+    "rshift": (lambda a, b: a >> b, ">>"),
+}
+COMPARISONS = frozenset({"lt", "le", "gt", "ge", "eq", "ne"})
+
+
+@dataclass(frozen=True)
+class PyOp(Expr):
+    """A comparison (evaluates to 1 or 0) or a bit operation of dims: Python-only, never lowered to TensorRT."""
+
+    op: str
+    lhs: Expr
+    rhs: Expr
+
+    def __post_init__(self):
+        if self.op not in PY_OPS:
+            raise ValueError(f"unknown Python op {self.op!r}")
+
+    def evaluate(self, shapes: Shapes) -> int:
+        return PY_OPS[self.op][0](self.lhs.evaluate(shapes), self.rhs.evaluate(shapes))
+
+    def children(self):
+        return (self.lhs, self.rhs)
+
+    def __str__(self) -> str:
+        return f"({self.lhs} {PY_OPS[self.op][1]} {self.rhs})"
+
+
+def py_op(op: str, lhs: "Expr | int", rhs: "Expr | int") -> Expr:
+    lhs, rhs = as_expr(lhs), as_expr(rhs)
+    if isinstance(lhs, Const) and isinstance(rhs, Const):
+        return Const(PY_OPS[op][0](lhs.value, rhs.value))
+    return PyOp(op, lhs, rhs)
+
+
 def as_expr(value: "Expr | int") -> Expr:
     if isinstance(value, Expr):
         return value
@@ -215,6 +262,138 @@ def next_pow2(arg: "Expr | int") -> Expr:
 
 def evaluate_all(exprs: Sequence[Expr], shapes: Shapes) -> tuple[int, ...]:
     return tuple(e.evaluate(shapes) for e in exprs)
+
+
+# --- what a TensorRT build knows: static dims and profile ranges ----------------------------------------------------
+INT32_MAX = 2**31 - 1
+UNKNOWN_RANGE = (0, INT32_MAX)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Dims as a TensorRT build sees them: for every tensor and axis, its (min, max) over the optimization profile.
+    min == max is a static dim (TensorRT gives its value); otherwise the dim is dynamic (TensorRT says -1)."""
+
+    inputs: tuple[tuple[tuple[int, int], ...], ...]
+    outputs: tuple[tuple[tuple[int, int], ...], ...] = ()
+
+    def of(self, role: str, index: int) -> tuple[tuple[int, int], ...]:
+        ranges = self.inputs if role == INPUT else self.outputs
+        if index >= len(ranges):
+            raise ValueError(f"no profile given for {role} {index}")
+        return ranges[index]
+
+    def range(self, role: str, index: int, axis: int) -> tuple[int, int]:
+        dims = self.of(role, index)
+        return dims[_normalize_axis(axis, len(dims), f"{_tensor_label(role, index)}.shape[{axis}]")]
+
+    def static(self, role: str, index: int, axis: int) -> int | None:
+        lo, hi = self.range(role, index, axis)
+        return lo if lo == hi else None
+
+    @property
+    def is_static(self) -> bool:
+        return all(lo == hi for dims in self.inputs + self.outputs for lo, hi in dims)
+
+    @staticmethod
+    def exact(shapes: Shapes) -> "Profile":
+        """Every dim static, at the given value."""
+        return Profile(tuple(tuple((d, d) for d in s) for s in shapes.inputs),
+                       tuple(tuple((d, d) for d in s) for s in shapes.outputs))
+
+
+def dynamic_dims(expr: Expr, profile: Profile) -> list[str]:
+    """The dynamic dims `expr` reads, as 'in0.shape[1]' strings."""
+    out: list[str] = []
+
+    def visit(e: Expr) -> None:
+        if isinstance(e, (Dim, Numel, Stride)):
+            dims = profile.of(e.role, e.index)
+            if isinstance(e, Dim):
+                axes: Sequence[int] = [_normalize_axis(e.axis, len(dims), str(e))]
+            elif isinstance(e, Numel):
+                axes = range(len(dims))
+            else:
+                axes = range(_normalize_axis(e.axis, len(dims), str(e)) + 1, len(dims))
+            for a in axes:
+                label = f"{_tensor_label(e.role, e.index)}.shape[{a}]"
+                if dims[a][0] != dims[a][1] and label not in out:
+                    out.append(label)
+        for child in e.children():
+            visit(child)
+
+    visit(expr)
+    return out
+
+
+def bounds(expr: Expr, profile: Profile) -> tuple[int, int] | None:
+    """(min, max) of `expr` over every shape in the profile, by interval arithmetic; None when unknown.
+
+    Sound (the true range is inside), not always tight: a decision is taken only when min == max."""
+    if isinstance(expr, Const):
+        return (expr.value, expr.value)
+    if isinstance(expr, Dim):
+        return profile.range(expr.role, expr.index, expr.axis)
+    if isinstance(expr, (Numel, Stride)):
+        dims = profile.of(expr.role, expr.index)
+        start = 0 if isinstance(expr, Numel) else _normalize_axis(expr.axis, len(dims), str(expr)) + 1
+        lo = hi = 1
+        for dim_lo, dim_hi in dims[start:]:
+            lo, hi = lo * dim_lo, hi * dim_hi
+        return (lo, hi)
+    if isinstance(expr, NextPow2):
+        arg = bounds(expr.arg, profile)
+        return None if arg is None else (_next_pow2(arg[0]), _next_pow2(arg[1]))
+    if not isinstance(expr, (BinOp, PyOp)):
+        return None
+    lhs, rhs = bounds(expr.lhs, profile), bounds(expr.rhs, profile)
+    if lhs is None or rhs is None:
+        return None
+    (alo, ahi), (blo, bhi) = lhs, rhs
+    op = expr.op
+
+    def corners(f: Callable[[int, int], int]) -> list[int]:  # f is monotone in each argument over the box
+        return [f(x, y) for x in (alo, ahi) for y in (blo, bhi)]
+
+    if op == "add":
+        return (alo + blo, ahi + bhi)
+    if op == "sub":
+        return (alo - bhi, ahi - blo)
+    if op in ("mul", "min", "max"):
+        values = corners(BINARY_OPS[op][0])
+        return (min(values), max(values))
+    if op in ("floordiv", "cdiv"):
+        if blo <= 0:
+            return None
+        values = corners(BINARY_OPS[op][0])
+        return (min(values), max(values))
+    if op == "mod":
+        if blo != bhi or blo <= 0:
+            return None if blo <= 0 else ((0, bhi - 1) if alo >= 0 else None)
+        return (alo % blo, ahi % blo) if alo // blo == ahi // blo else (0, blo - 1)
+    if op in COMPARISONS:
+        if alo == ahi and blo == bhi:
+            value = PY_OPS[op][0](alo, blo)
+            return (value, value)
+        decided = {"lt": (ahi < blo, alo >= bhi), "le": (ahi <= blo, alo > bhi), "gt": (alo > bhi, ahi <= blo),
+                   "ge": (alo >= bhi, ahi < blo), "eq": (False, ahi < blo or alo > bhi),
+                   "ne": (ahi < blo or alo > bhi, False)}[op]
+        return (1, 1) if decided[0] else (0, 0) if decided[1] else (0, 1)
+    if alo == ahi and blo == bhi:
+        value = PY_OPS[op][0](alo, blo)
+        return (value, value)
+    if alo < 0 or blo < 0:
+        return None
+    if op == "rshift":
+        return (alo >> bhi, ahi >> blo)
+    if op == "lshift":
+        return (alo << blo, ahi << bhi) if bhi < 64 else None
+    top = _next_pow2(max(ahi, bhi) + 1) - 1
+    if op == "and":
+        return (0, min(ahi, bhi))
+    if op == "or":
+        return (max(alo, blo), top)
+    return (0, top)  # xor
 
 
 class Lowering:

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import symbolic as S
-from .errors import CompileError, RegistrationError, SpecError, TensorRTUnavailableError
+from .errors import CompileError, RecordingError, RegistrationError, SpecError, TensorRTUnavailableError
 from .plugin import CustomPlugin, resolve_target
 from .spec import INT32_MAX, Artifact, Target
 
@@ -219,12 +219,15 @@ class QdpBinding:
             return self._outputs[key]
 
     def artifact(self, tactic_number: int, tensors, outputs, attrs) -> Artifact:
+        """The tactic's artifact for the dims TensorRT's build describes: static dims concrete (the launch code
+        decides on them freely, and extras they fix are known to the compiler), dynamic dims symbolic over the
+        profile's min/max. Autotune and aot_impl see the same descriptors, so they get the same artifact."""
         in_dtypes, in_ranks = self._signature(tensors)
         out_dtypes, out_ranks = self._signature(outputs)
-        shapes = _concrete_shapes(tensors)
+        profile = build_profile(tensors, outputs)
         tactic = self.plugin.tactics[tactic_number - 1]
         return self.plugin.compile_tactic(tactic, self.target(), in_dtypes=in_dtypes, out_dtypes=out_dtypes,
-                                          in_ranks=in_ranks, out_ranks=out_ranks, attrs=attrs, shapes=shapes)
+                                          in_ranks=in_ranks, out_ranks=out_ranks, attrs=attrs, profile=profile)
 
     # -- installation --
     def install(self, trt, trtp) -> None:
@@ -311,6 +314,8 @@ class QdpBinding:
                 results.append(self.artifact(tactic.number, tensors, outputs, attrs))
             except CompileError as exc:
                 results.append(exc)
+            except RecordingError as exc:  # a decision on a dynamic dim: this tactic cannot serve the profile
+                results.append(CompileError(exc.message))
         try:  # only the tactics whose kernels take these dtypes are offered
             compiled = self.plugin.keep_compiled(self.plugin.tactics, results, f" for {self.target().sm}",
                                                  "are not offered to TensorRT", op_name=self.op_name)
@@ -321,17 +326,28 @@ class QdpBinding:
         return [trtp.AutoTuneCombination(types, "LINEAR", [a.tactic for a in compiled])]
 
     def aot_impl(self, trtp, tensors, outputs, attrs, tactic: int):
-        artifact = self.artifact(tactic, tensors, outputs, attrs)
-        lowering = TrtLowering(trtp, tensors, outputs)
-        params = trtp.KernelLaunchParams()
-        params.grid_x, params.grid_y, params.grid_z = (lowering.lower(g) for g in artifact.grid)
-        params.block_x, params.block_y, params.block_z = (lowering.lower(b) for b in artifact.block)
-        params.shared_mem = lowering.lower(artifact.shared_mem)
-        extras = trtp.SymIntExprs(len(artifact.extras))
-        lowered = [lowering.lower(expr) for expr in artifact.extras]
-        self._check_extras_fit_int32(artifact, lowered, tensors, outputs, tactic)
-        for i, value in enumerate(lowered):
-            extras[i] = trtp.SymInt32(value)  # must be SymInt32 exactly: wrap every result
+        try:
+            artifact = self.artifact(tactic, tensors, outputs, attrs)
+            lowering = TrtLowering(trtp, tensors, outputs)
+            params = trtp.KernelLaunchParams()
+            try:
+                params.grid_x, params.grid_y, params.grid_z = (lowering.lower(g) for g in artifact.grid)
+                params.block_x, params.block_y, params.block_z = (lowering.lower(b) for b in artifact.block)
+                params.shared_mem = lowering.lower(artifact.shared_mem)
+                extras = trtp.SymIntExprs(len(artifact.extras))
+                lowered = [lowering.lower(expr) for expr in artifact.extras]
+            except NotImplementedError as exc:
+                raise CompileError(
+                    f"Op '{self.op_name}' tactic {tactic}: a launch parameter uses an operation on dynamic dims "
+                    f"that TensorRT's shape expressions cannot express ({exc}). Fix: make those dims static in the "
+                    "optimization profile, or compute the value with + - * // min max triton.cdiv."
+                ) from None
+            self._check_extras_fit_int32(artifact, lowered, tensors, outputs, tactic)
+            for i, value in enumerate(lowered):
+                extras[i] = trtp.SymInt32(value)  # must be SymInt32 exactly: wrap every result
+        except (CompileError, RecordingError) as exc:
+            log.error("%s", exc.message)  # TensorRT swallows exceptions raised in plugin callbacks
+            raise
         return artifact.kernel_name, artifact.ptx, params, extras
 
     def _check_extras_fit_int32(self, artifact: Artifact, lowered: list, tensors, outputs, tactic: int) -> None:
@@ -364,8 +380,7 @@ class QdpBinding:
                 "keep every extra (e.g. numel) below 2**31 (split the tensor, or lower the profile's max shapes), "
                 "or compute 64-bit offsets inside the kernel from smaller extras."
             )
-            log.error("%s", error.message)  # TensorRT swallows exceptions raised from plugin callbacks
-            raise error
+            raise error  # logged by aot_impl, since TensorRT swallows exceptions raised from plugin callbacks
 
     def jit_impl(self, tensors, outputs, attrs, stream: int, tactic: int):
         import torch
@@ -419,12 +434,28 @@ def _first_is_fake(desc) -> bool:
         return False
 
 
-def _concrete_shapes(tensors) -> S.Shapes | None:
+def _dim_ranges(desc) -> tuple[tuple[int, int], ...]:
+    """(min, max) per axis of a TensorDesc: a static dim is (d, d); a dynamic one (-1 in the build's descriptor)
+    spans its optimization profile, or everything when TensorRT gives no range."""
     try:
-        shapes = tuple(tuple(int(d) for d in t.shape) for t in tensors)
-    except Exception:  # noqa: BLE001 - shapes are not known in every phase
-        return None
-    return S.Shapes(shapes)
+        shape = desc.shape  # concrete dims, -1 where dynamic (autotune, aot_impl)
+        dims = [int(d) for d in shape]
+    except Exception:  # noqa: BLE001 - no concrete shape in this phase: constant shape expressions are static
+        exprs = desc.shape_expr
+        return tuple((int(e.constant_value()),) * 2 if e.is_constant else S.UNKNOWN_RANGE for e in exprs)
+    if all(d >= 0 for d in dims):
+        return tuple((d, d) for d in dims)
+    try:
+        lows, highs = [int(v) for v in shape.min], [int(v) for v in shape.max]
+    except Exception:  # noqa: BLE001 - a descriptor without min/max
+        lows, highs = [S.UNKNOWN_RANGE[0]] * len(dims), [S.UNKNOWN_RANGE[1]] * len(dims)
+    return tuple((d, d) if d >= 0 else (lo, hi) if 0 <= lo <= hi else S.UNKNOWN_RANGE
+                 for d, lo, hi in zip(dims, lows, highs))
+
+
+def build_profile(tensors, outputs) -> S.Profile:
+    """What TensorRT's build says about the dims of the inputs and outputs."""
+    return S.Profile(tuple(_dim_ranges(t) for t in tensors), tuple(_dim_ranges(o) for o in outputs))
 
 
 def _torch_dtype(trt_dtype):

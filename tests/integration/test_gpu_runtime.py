@@ -130,3 +130,22 @@ def test_many_threads_share_one_prepared_launch(ops):
     for t in threads:
         t.join()
     assert not errors, errors
+
+
+def test_library_style_launch_recompiles_on_a_guard_miss_and_matches_torch():
+    """Host code as libraries write it (a settings helper in another module, `if` on dims, num_warps from dims):
+    the eager op records it per guard outcome, and each outcome's kernel is right."""
+    from ..unit import shape_helpers
+
+    plugin = tta.custom_plugin(tta.triton(shape_helpers.library_launch, configs=[{}]),
+                               meta_impl=shape_helpers.meta_impl, name="gpu_library_rows")
+    op = tta.custom_op("ttart::library_rows", impl=plugin)
+    runner = eager_runner("ttart::library_rows")
+    picked = {}
+    for shape in ((4, 1000), (64, 600), (3, 3000), (2, 9000), (5, 1000)):
+        x = torch.randn(shape, device="cuda")
+        torch.testing.assert_close(op(x), x - x.max(dim=-1, keepdim=True).values)
+        picked[shape] = runner._entries[next(k for k in runner._entries if k[0][0][0] == x.shape)].artifact
+    assert picked[(4, 1000)] is picked[(64, 600)] is picked[(5, 1000)]  # same guards: one artifact
+    assert len({id(a) for a in picked.values()}) == 3  # 1024, 4096 and 16384 blocks
+    assert dict(picked[(2, 9000)].metadata)["num_warps"] == 16

@@ -305,14 +305,14 @@ def test_dynamic_extra_is_checked_against_the_profile_bounds(trt, trtp):
     dynamic = {(0, 0), (1, 0)}
     # the dim is 5000 when building, but the profile lets it reach 2**31 + 64: refused at build
     created = builder.create(trt, trtp, op_name, {}, 2)
-    profile = {0: ((1,), (BIG,)), 1: ((1,), (BIG,)), 2: ((1,), (BIG,))}
+    ranges = {(0, 0): (1, BIG), (1, 0): (1, BIG)}
     with pytest.raises(tta.CompileError, match=r"2147483712 at the optimization profile's max input shapes"):
-        builder.build(trt, created, [(5000,), (5000,)], [trt.float32] * 2, dynamic=dynamic, profile=profile)
+        builder.build(trt, created, [(5000,), (5000,)], [trt.float32] * 2, dynamic=dynamic, ranges=ranges)
     # a profile whose max fits builds
     created = builder.create(trt, trtp, op_name, {}, 2)
-    profile = {0: ((1,), (2**31 - 1,)), 1: ((1,), (2**31 - 1,)), 2: ((1,), (2**31 - 1,))}
+    ranges = {(0, 0): (1, 2**31 - 1), (1, 0): (1, 2**31 - 1)}
     _, _, results = builder.build(trt, created, [(5000,), (5000,)], [trt.float32] * 2, dynamic=dynamic,
-                                  profile=profile)
+                                  ranges=ranges)
     assert [r.extras for r in results] == [(5000,)]
 
 
@@ -334,3 +334,37 @@ def test_autotune_offers_only_the_tactics_whose_kernels_take_the_network_dtypes(
             pytest.raises(tta.DtypeError, match=r"input 'x': Kernel 'add_f32' takes float32 .* is bfloat16"):
         builder.build(trt, created, [(1000,), (1000,)], [trt.bfloat16] * 2)
     assert any("is bfloat16" in r.getMessage() for r in caplog.records)
+
+
+def _library_plugin():
+    from ..unit import shape_helpers
+
+    return tta.custom_plugin(tta.triton(shape_helpers.library_launch, configs=[{}]),
+                             meta_impl=shape_helpers.meta_impl, name="library_rows")
+
+
+def test_dynamic_batch_with_static_hidden_dim_builds_and_decides_on_the_static_dim(trt, trtp):
+    """A helper computes BLOCK (a tl.constexpr) and num_warps from the hidden dim: static, so TensorRT's build takes
+    them; the batch dim is dynamic (-1 with min/max, as TensorRT describes it) and stays symbolic."""
+    plugin = _library_plugin()
+    op_name = register("library_rows", plugin)
+    created = builder.create(trt, trtp, op_name, {}, 1)
+    _, _, results = builder.build(trt, created, [(8, 1000)], [trt.float16], dynamic={(0, 0)},
+                                  ranges={(0, 0): (1, 64)})
+    (result,) = results
+    assert result.grid == (8, 1, 1) and result.extras == (1000,)
+    art = plugin.compile_tactic(plugin.tactics[0], tta.Target.parse(**TARGET), in_dtypes=[torch.float16],
+                                out_dtypes=[torch.float16], in_ranks=[2], out_ranks=[2], attrs=[],
+                                profile=S.Profile((((1, 64), (1000, 1000)),), (((1, 64), (1000, 1000)),)))
+    assert result.kernel == art.kernel_name and dict(art.constants)["BLOCK"] == 1024
+
+
+def test_dynamic_hidden_dim_decision_is_refused_and_logged(trt, trtp, caplog):
+    plugin = _library_plugin()
+    op_name = register("library_rows_dyn", plugin)
+    created = builder.create(trt, trtp, op_name, {}, 1)
+    with pytest.raises(tta.CompileError, match=r"dim 1 of input 'x' \(in0.shape\[1\], profile range \[256, 4096\]\)"):
+        builder.build(trt, created, [(8, 1000)], [trt.float16], dynamic={(0, 0), (0, 1)},
+                      ranges={(0, 0): (1, 64), (0, 1): (256, 4096)})
+    assert any("make that dim static in the profile" in r.getMessage() for r in caplog.records
+               if r.levelname == "ERROR")

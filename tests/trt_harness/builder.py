@@ -71,35 +71,51 @@ def enqueue_jit(trt, plugin, in_shapes, in_types, input_ptrs, output_ptrs, strea
                    strides[n_in:], stream)
 
 
-def build(trt, plugin, in_shapes, in_types, dynamic=frozenset(), profile=None):
-    """Run the build phase for concrete input shapes; `dynamic` = {(input, axis)} imitates non-constant dims, and
-    `profile` = {input: (min shape, max shape)} the optimization profile's bounds (default: the shape itself)."""
+def build(trt, plugin, in_shapes, in_types, dynamic=frozenset(), ranges=None):
+    """Run the build phase for concrete input shapes; `dynamic` = {(input, axis)} are non-constant dims.
+
+    As in TensorRT, a dynamic dim is a symbolic shape expression (whose runtime value here is the given one), -1 in
+    the descriptors' dims, and spans its profile's min/max: `ranges` {(input, axis): (min, max)}, default (1, 2*d).
+    An output dim is dynamic where its shape expression is not constant; its min/max are the output shape
+    expressions evaluated at the inputs' min and max.
+    """
     eb = trt.IExprBuilder()
     n_in = len(in_shapes)
+    ranges = {key: (ranges or {}).get(key, (1, 2 * in_shapes[key[0]][key[1]])) for key in dynamic}
     out_types = plugin.get_output_data_types(list(in_types), [len(s) for s in in_shapes])
-    in_exprs = [trt.DimsExprs([eb.symbolic(d) if (i, a) in dynamic else eb.constant(d) for a, d in enumerate(s)])
-                for i, s in enumerate(in_shapes)]
+
+    def exprs(pick):
+        return [trt.DimsExprs([eb.symbolic(pick((i, a), d)) if (i, a) in dynamic else eb.constant(d)
+                               for a, d in enumerate(s)]) for i, s in enumerate(in_shapes)]
+
+    out_min = [tuple(trt.value_of(e) for e in de)
+               for de in plugin.get_output_shapes(exprs(lambda key, d: ranges[key][0]), [], eb)]
+    out_max = [tuple(trt.value_of(e) for e in de)
+               for de in plugin.get_output_shapes(exprs(lambda key, d: ranges[key][1]), [], eb)]
+    in_exprs = exprs(lambda key, d: d)  # last: the plugin keeps the expressions of its latest call
     out_exprs = plugin.get_output_shapes(in_exprs, [], eb)
     out_shapes = [tuple(trt.value_of(e) for e in de) for de in out_exprs]
     shapes, types = list(in_shapes) + out_shapes, list(in_types) + list(out_types)
-    # TensorRT's descriptors have -1 for a dynamic dim, and the profile's bounds in min / opt / max (here all equal
-    # to the value the dim is evaluated at)
-    runtime = [tuple(-1 if (i, a) in dynamic else d for a, d in enumerate(s)) for i, s in enumerate(in_shapes)]
-    runtime += [tuple(d if e.is_constant() else -1 for d, e in zip(s, de)) for s, de in zip(out_shapes, out_exprs)]
+    dims = [tuple(-1 if (i, a) in dynamic else d for a, d in enumerate(s)) for i, s in enumerate(in_shapes)]
+    dims += [tuple(trt.value_of(e) if e.is_constant() else -1 for e in de) for de in out_exprs]
+    mins = [tuple(ranges[i, a][0] if (i, a) in dynamic else d for a, d in enumerate(s))
+            for i, s in enumerate(in_shapes)] + out_min
+    maxs = [tuple(ranges[i, a][1] if (i, a) in dynamic else d for a, d in enumerate(s))
+            for i, s in enumerate(in_shapes)] + out_max
 
-    bounds = [(profile or {}).get(j, (s, s)) for j, s in enumerate(shapes)]
+    def descs(formats=None):
+        return [trt.DynamicPluginTensorDesc(
+            trt.PluginTensorDesc(d, t if formats is None else formats[k].type,
+                                 trt.TensorFormat.LINEAR if formats is None else formats[k].format),
+            lo, opt, hi) for k, (d, t, lo, opt, hi) in enumerate(zip(dims, types, mins, shapes, maxs))]
 
-    def descs(io_types, io_formats):
-        return [trt.DynamicPluginTensorDesc(trt.PluginTensorDesc(r, t, f), min=lo, opt=s, max=hi)
-                for r, s, (lo, hi), t, f in zip(runtime, shapes, bounds, io_types, io_formats)]
-
-    in_out = descs(types, [trt.TensorFormat.LINEAR] * len(types))
+    in_out = descs()
     flat = plugin.get_supported_format_combinations(in_out, n_in)
     n_io = len(shapes)
     combos = [flat[i:i + n_io] for i in range(0, len(flat), n_io)]
     results = []
     for combo in combos:
-        ios = descs([d.type for d in combo], [d.format for d in combo])
+        ios = descs(combo)
         plugin.configure_plugin(ios[:n_in], ios[n_in:])
         for tactic in plugin.get_valid_tactics():
             plugin.set_tactic(tactic)

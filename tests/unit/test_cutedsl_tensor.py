@@ -100,6 +100,19 @@ def test_static_dims_are_baked_and_guarded():
         art.launch_params(S.Shapes(((10, 65),), ((10, 65),)))
 
 
+def test_static_dims_under_a_tensorrt_profile_are_taken_or_refused():
+    spec = tta.cutedsl(k.scale_host, k.scale_launch, configs=[{"SCALE": 0.5}], dynamic_dims={"x": [0], "o": [0]})
+    plugin = tta.custom_plugin(spec, meta_impl=lambda x: torch.empty_like(x), name="cute_scale_profile")
+    common = dict(in_dtypes=[torch.float16], out_dtypes=[torch.float16], in_ranks=[2], out_ranks=[2], attrs=[])
+    target = tta.Target.parse("sm_90", (9, 0))
+    batch = S.Profile((((1, 512), (64, 64)),), (((1, 512), (64, 64)),))  # the dim the kernel bakes in is static
+    art = plugin.compile_tactic(plugin.tactics[0], target, profile=batch, **common)
+    assert art.launch_params(S.Shapes(((300, 64),), ((300, 64),))).extras == (300, 300)
+    hidden = S.Profile((((1, 512), (32, 128)),), (((1, 512), (32, 128)),))
+    with pytest.raises(tta.CompileError, match=r"depends on the dynamic dim\(s\) in0.shape\[1\].*static"):
+        plugin.compile_tactic(plugin.tactics[0], target, profile=hidden, **common)
+
+
 def test_rewritten_ptx_assembles_with_the_dsls_resources(monkeypatch, tmp_path):
     ptxas = _ptxas()
     if ptxas is None:

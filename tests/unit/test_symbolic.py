@@ -115,3 +115,50 @@ def test_expressions_are_hashable_and_structural():
     a = S.binop("cdiv", S.Numel(S.INPUT, 0), 256)
     b = S.binop("cdiv", S.Numel(S.INPUT, 0), 256)
     assert a == b and hash(a) == hash(b) and str(a) == "cdiv(in0.numel(), 256)"
+
+
+def py_exprs(ranks):
+    """Expressions with comparisons and bit operations too (what guards hold)."""
+    ops = sorted(S.BINARY_OPS)
+    return st.recursive(
+        leaves(ranks),
+        lambda inner: st.one_of(
+            st.builds(S.BinOp, st.sampled_from(ops), inner, inner),
+            st.builds(S.PyOp, st.sampled_from(sorted(S.PY_OPS)), inner, inner),
+            st.builds(S.NextPow2, inner),
+        ),
+        max_leaves=6,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), ranges=st.lists(st.lists(st.tuples(st.integers(1, 300), st.integers(0, 300)), min_size=1,
+                                                max_size=3), min_size=1, max_size=2))
+def test_bounds_contain_every_value_over_the_profile(data, ranges):
+    """Interval bounds are sound: every shape in the profile evaluates inside them (so a decided guard holds)."""
+    profile = S.Profile(tuple(tuple((lo, lo + width) for lo, width in t) for t in ranges))
+    expr = data.draw(py_exprs([len(t) for t in ranges]))
+    span = S.bounds(expr, profile)
+    for _ in range(5):
+        shapes = S.Shapes(tuple(tuple(data.draw(st.integers(lo, hi)) for lo, hi in t) for t in profile.inputs))
+        try:
+            value = expr.evaluate(shapes)
+        except (ZeroDivisionError, ValueError):  # a negative shift count, a division by zero
+            continue
+        if span is not None:
+            assert span[0] <= value <= span[1], (str(expr), span, shapes)
+
+
+def test_bounds_decide_comparisons_and_static_dims():
+    profile = S.Profile((((1, 64), (1000, 1000)),))
+    rows, cols = S.Dim(S.INPUT, 0, 0), S.Dim(S.INPUT, 0, -1)
+    assert S.bounds(S.NextPow2(cols), profile) == (1024, 1024)
+    assert S.bounds(S.PyOp("gt", S.Numel(S.INPUT, 0), S.Const(2**31 - 1)), profile) == (0, 0)
+    assert S.bounds(S.PyOp("ge", rows, S.Const(32)), profile) == (0, 1)
+    assert S.dynamic_dims(S.binop("mul", rows, cols), profile) == ["in0.shape[0]"]
+    assert S.dynamic_dims(S.Numel(S.INPUT, 0), profile) == ["in0.shape[0]"]
+
+
+def test_python_only_ops_are_refused_by_lowerings():
+    with pytest.raises(NotImplementedError, match="cannot lower PyOp"):
+        S.IntLowering(S.Shapes(((4,),))).lower(S.PyOp("or", S.Dim(S.INPUT, 0, 0), S.Const(1)))

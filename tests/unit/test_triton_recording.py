@@ -75,7 +75,6 @@ def test_supported_idioms_record_the_right_expressions(meta):
     [
         (bad.no_launch, "launched no Triton kernel"),
         (bad.two_launches, "launched 2 kernels"),
-        (bad.data_dependent, "branched on `in0.numel\\(\\) > 4096`"),
         (bad.captured_tensor, "Unsupported kernel argument .*argument 'y_ptr'.*Tensor"),
         (bad.float_shape_math, "applied 'mul' to a tensor dim and a float"),
         (bad.autotuned, "@triton.autotune"),
@@ -86,11 +85,6 @@ def test_unexpressible_launches_fail_at_plugin_creation(launch_fn, message):
     with pytest.raises(tta.RecordingError, match=message) as info:
         add_plugin(launch_fn)
     assert launch_fn.__name__ in str(info.value)  # names the spec
-
-
-def test_data_dependent_error_points_at_the_user_line():
-    with pytest.raises(tta.RecordingError, match=r"bad_launches.py:\d+: if n > 4096"):
-        add_plugin(bad.data_dependent)
 
 
 def test_unknown_config_key_names_key_and_launch_parameters():

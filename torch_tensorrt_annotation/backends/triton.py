@@ -85,10 +85,17 @@ def _intercept_launches():
             "@triton.autotune and pass its configs to tta.triton(launch_fn, configs=[{...}, ...])."
         )
 
+    import triton
+
     with _patch_lock:
         if _patch_depth == 0:
             _originals["jit"], _originals["autotuner"] = JITFunction.run, Autotuner.run
             JITFunction.run, Autotuner.run = jit_run, autotuner_run
+            # helpers in any module (a library's "settings" function) call triton.cdiv / next_power_of_2 through
+            # the module: they stay symbolic. The stand-ins defer to Triton's own for anything but a symbolic dim.
+            _originals["cdiv"], _originals["next_power_of_2"] = triton.cdiv, triton.next_power_of_2
+            triton.cdiv = _dispatching(R.sym_cdiv, triton.cdiv)
+            triton.next_power_of_2 = _dispatching(R.sym_next_power_of_2, triton.next_power_of_2)
         _patch_depth += 1
     try:
         yield
@@ -97,13 +104,26 @@ def _intercept_launches():
             _patch_depth -= 1
             if _patch_depth == 0:
                 JITFunction.run, Autotuner.run = _originals["jit"], _originals["autotuner"]
+                triton.cdiv, triton.next_power_of_2 = _originals["cdiv"], _originals["next_power_of_2"]
+
+
+def _dispatching(symbolic, original):
+    """`original`, except for symbolic dims, which go to `symbolic` (so another thread's ints see no change)."""
+    def dispatch(*args):
+        if any(isinstance(a, R.SymInt) for a in args):
+            return symbolic(*args)
+        return original(*args)
+
+    dispatch.__name__, dispatch.__doc__, dispatch.__wrapped__ = original.__name__, original.__doc__, original  # type: ignore[attr-defined]
+    return dispatch
 
 
 def _symbolic_overrides() -> dict[int, Any]:
     """Objects in a launch function's globals to replace while recording: Triton's shape helpers."""
     import triton
 
-    overrides = {id(triton.cdiv): R.sym_cdiv, id(triton.next_power_of_2): R.sym_next_power_of_2}
+    cdiv, next_pow2 = (getattr(f, "__wrapped__", f) for f in (triton.cdiv, triton.next_power_of_2))
+    overrides = {id(cdiv): R.sym_cdiv, id(next_pow2): R.sym_next_power_of_2}
     overrides[id(triton)] = _TritonModuleProxy(triton)  # type: ignore[assignment]
     return overrides
 
@@ -362,6 +382,8 @@ def _classify(spec: KernelSpec, config: Config, launch: R.RecordedLaunch) -> Lau
         arg_where = context(kernel=name, config=config, arg=param.name)
         if isinstance(value, constexpr):
             value = value.value
+        if isinstance(value, R.SymBool):  # a comparison of dims passed as a flag: taken and guarded
+            value = bool(R.decide(value.expr, f"passed to '{param.name}' of kernel '{name}' the flag", launch.location))
         if isinstance(value, R.SymTensor):
             if param.is_constexpr:
                 raise RecordingError(f"Tensor passed to tl.constexpr parameter ({arg_where}). Fix: drop tl.constexpr.")
@@ -373,9 +395,17 @@ def _classify(spec: KernelSpec, config: Config, launch: R.RecordedLaunch) -> Lau
                 )
             seen_tensors[role, index] = param.name
             args.append(KernelArg(param.name, role, index=index))
+        elif isinstance(value, R.SymInt) and param.is_constexpr:
+            # a compile-time value computed from dims: taken for the recording's dims and guarded
+            ctx = R.current_context()
+            if ctx is None or (ctx.hints is None and ctx.profile is None):
+                args.append(KernelArg(param.name, CONSTANT, expr=value.expr))
+            else:
+                args.append(KernelArg(param.name, CONSTANT, value=ctx.decide(
+                    value.expr, f"passed to tl.constexpr '{param.name}' of kernel '{name}' the value",
+                    launch.location)))
         elif isinstance(value, R.SymInt):
-            kind = CONSTANT if param.is_constexpr else EXTRA
-            args.append(KernelArg(param.name, kind, expr=value.expr))
+            args.append(KernelArg(param.name, EXTRA, expr=value.expr))
         elif isinstance(value, _CONSTANT_TYPES) or isinstance(value, tl_dtype):
             # literals, config values and op attributes are baked into the kernel: TensorRT cannot pass floats,
             # and a value known at compile time costs nothing at run time.
@@ -394,12 +424,9 @@ def _classify(spec: KernelSpec, config: Config, launch: R.RecordedLaunch) -> Lau
 
 
 def _constant_option(key, value, where, location):
-    if isinstance(value, (R.SymInt, R.SymTensor)):
-        raise RecordingError(
-            f"Launch option {key} ({where}) depends on tensor shapes at {location}; it must be a constant. "
-            "Fix: take it from the config."
-        )
-    return value
+    if isinstance(value, R.SymTensor):
+        raise RecordingError(f"Launch option {key} ({where}) is a tensor at {location}; it must be an int.")
+    return R.concrete(value, f"set launch option {key} to", location)  # computed from dims: taken and guarded
 
 
 def _grid(grid, meta, name, where, location) -> tuple[S.Expr, S.Expr, S.Expr]:
