@@ -115,7 +115,8 @@ class CustomPlugin:
         for tactic in self.tactics:
             tensors = [R.SymTensor(INPUT, i, n, torch.float32, None) for i, n in enumerate(self.schema.inputs)]
             tensors += [R.SymTensor(OUTPUT, j, f"out{j}", torch.float32, None) for j in range(n_out)]
-            attrs = [a.placeholder() for a in self.schema.attrs]
+            attrs = R.attribute_proxies([a.name for a in self.schema.attrs],
+                                        [a.placeholder() for a in self.schema.attrs])
             try:
                 get_backend(tactic.spec.backend).record(tactic.spec, tactic.config, tensors, attrs)
             except R.RankUnknown as exc:
@@ -160,7 +161,8 @@ class CustomPlugin:
                             for j, (d, r) in enumerate(zip(output_dtypes, output_ranks))]
                 backend = get_backend(tactic.spec.backend)
                 try:
-                    self._plans[key] = backend.record(tactic.spec, tactic.config, tensors, list(attrs))
+                    proxies = R.attribute_proxies([a.name for a in self.schema.attrs], attrs)
+                    self._plans[key] = backend.record(tactic.spec, tactic.config, tensors, proxies)
                 except RecordingError as exc:
                     raise type(exc)(f"[{self.name}, {tactic.describe()}] {exc.message}") from None
             return self._plans[key]
@@ -178,7 +180,7 @@ class CustomPlugin:
         tensors, attrs, in_shapes, in_dtypes, out_shapes, out_dtypes = self.example_signature(
             example_inputs, example_kwargs
         )
-        shapes = S.Shapes(in_shapes, out_shapes)
+        shapes = S.Shapes(in_shapes, out_shapes, tuple(attrs))
         signature = dict(in_dtypes=in_dtypes, out_dtypes=out_dtypes, attrs=attrs, shapes=shapes,
                          in_ranks=[len(x) for x in in_shapes], out_ranks=[len(x) for x in out_shapes])
         results = compile_many(self, list(self.tactics), target, signature, workers)
@@ -237,8 +239,9 @@ class CustomPlugin:
         constants, guards = {}, []
         divisible = frozenset()
         if specialize_divisibility and shapes is not None:
-            divisible = frozenset(a.name for a in plan.of_kind(EXTRA) if a.expr.evaluate(shapes) % 16 == 0)
-            guards += [(S.binop("mod", a.expr, 16), 0) for a in plan.of_kind(EXTRA) if a.name in divisible]
+            shape_extras = [a for a in plan.of_kind(EXTRA) if a.dtype is None and a.expr.tensors()]
+            divisible = frozenset(a.name for a in shape_extras if a.expr.evaluate(shapes) % 16 == 0)
+            guards += [(S.binop("mod", a.expr, 16), 0) for a in shape_extras if a.name in divisible]
         for arg in plan.args:
             if arg.kind != CONSTANT:
                 continue
@@ -255,8 +258,11 @@ class CustomPlugin:
                 constants[arg.name] = value
                 guards.append((arg.expr, value))
         ranks = (tuple(in_ranks), tuple(out_ranks))
+        # Attribute values decide the artifact through the recorded plan (constants, grid, options; a runtime scalar
+        # attribute is an extra read at launch); backends that compile them into the source add them to the key.
+        attr_key = tuple(attrs) if get_backend(tactic.spec.backend).compiles_attribute_values else ()
         key = (tactic.number, target, tuple(in_dtypes), tuple(out_dtypes), ranks, _freeze(constants), tuple(guards),
-               tuple(sorted(divisible)), tuple(attrs))
+               tuple(sorted(divisible)), attr_key, _plan_key(plan))
         return tactic, target, plan, constants, guards, divisible, key, in_dtypes, out_dtypes, ranks, attrs
 
     def _lookup(self, tactic, target, plan, constants, guards, divisible, key, *rest):
@@ -277,6 +283,14 @@ class CustomPlugin:
     def kernel_name(self, tactic: Tactic, key) -> str:
         digest = hashlib.sha256(f"{self.op_name}|{key!r}".encode()).hexdigest()[:8]
         return f"tta_{self.name}_t{tactic.number}_{digest}"
+
+
+def _plan_key(plan: LaunchPlan) -> str:
+    """The recorded launch as text (kernel, grid, classified arguments, options), for cache keys."""
+    fn = getattr(plan.kernel, "fn", None)
+    kernel = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', plan.kernel_name)}"
+    args = [(a.name, a.kind, a.index, str(a.expr), repr(a.value), str(a.dtype)) for a in plan.args]
+    return repr((kernel, [str(g) for g in plan.grid], args, plan.options))
 
 
 def _freeze(constants: dict) -> tuple:

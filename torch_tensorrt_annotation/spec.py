@@ -144,6 +144,7 @@ class KernelArg:
     index: int = -1
     expr: S.Expr | None = None
     value: Any = None
+    dtype: Any = None  # tensors: the element type the kernel reads when a view reinterpreted it, else None
 
 
 @dataclass(frozen=True)

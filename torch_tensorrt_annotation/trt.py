@@ -115,8 +115,9 @@ def _decode_attr(raw, attr) -> Any:
 class TrtLowering(S.Lowering):
     """Lowers a symbolic Expr to `trtp` expressions over the descriptors TensorRT passes (ints stay ints)."""
 
-    def __init__(self, trtp, inputs: Sequence, outputs: Sequence = ()):
-        self.trtp, self.inputs, self.outputs = trtp, inputs, outputs
+    def __init__(self, trtp, inputs: Sequence, outputs: Sequence = (), attrs: Sequence = ()):
+        # attribute values: a runtime scalar extra becomes the constant SymInt32 of its 32-bit pattern
+        self.trtp, self.inputs, self.outputs, self.attrs = trtp, inputs, outputs, tuple(attrs)
 
     def _desc(self, role, index):
         return (self.inputs if role == S.INPUT else self.outputs)[index]
@@ -309,7 +310,7 @@ class QdpBinding:
 
     def aot_impl(self, trtp, tensors, outputs, attrs, tactic: int):
         artifact = self.artifact(tactic, tensors, outputs, attrs)
-        lowering = TrtLowering(trtp, tensors, outputs)
+        lowering = TrtLowering(trtp, tensors, outputs, attrs)
         params = trtp.KernelLaunchParams()
         params.grid_x, params.grid_y, params.grid_z = (lowering.lower(g) for g in artifact.grid)
         params.block_x, params.block_y, params.block_z = (lowering.lower(b) for b in artifact.block)
@@ -331,7 +332,7 @@ class QdpBinding:
             tactic_obj, self.target(), in_dtypes=[t.dtype for t in inputs], out_dtypes=[o.dtype for o in outs],
             in_ranks=[t.dim() for t in inputs], out_ranks=[o.dim() for o in outs], attrs=attrs,
             shapes=S.Shapes(tuple(tuple(t.shape) for t in inputs), tuple(tuple(o.shape) for o in outs)))
-        launcher.launch(artifact, inputs, outs, stream=stream)
+        launcher.launch(artifact, inputs, outs, stream=stream, attrs=attrs)
 
 
 def _first_is_fake(desc) -> bool:

@@ -86,7 +86,7 @@ def test_example_plugin_build_phase_matches_the_artifacts(trt, trtp, name, dtype
         assert len({r.kernel for r in results}) == len(results)
         for r in results:
             art = expected_artifact(plugin, r.tactic, in_shapes, out_shapes, dtype, [o.dtype for o in meta_out], attrs)
-            lp = art.launch_params(S.Shapes(tuple(in_shapes), tuple(out_shapes)))
+            lp = art.launch_params(S.Shapes(tuple(in_shapes), tuple(out_shapes), tuple(attrs.values())))
             assert (r.kernel, r.ptx) == (art.kernel_name, art.ptx.encode())
             assert (r.grid, r.block, r.shared_mem, r.extras) == (lp.grid, lp.block, lp.shared_mem, lp.extras)
             assert r.extras_are_int32
@@ -113,8 +113,9 @@ def test_outputs_keep_their_own_dtype_and_shape_and_attributes_arrive_in_order(t
     for r in results:
         art = expected_artifact(plugin, r.tactic, [(6, 50)], [(6,)], torch.float16, [torch.float32], attrs)
         constants = dict(art.constants)
-        assert constants["scale"] == 0.1 * 3 and constants["SQUARE"] is True
-        assert r.grid == (6, 1, 1) and r.extras == (50,)
+        assert constants["SQUARE"] is True and "scale" not in constants
+        # scale * repeat, a float computed in the launch function, is a runtime fp32 parameter: a constant extra
+        assert r.grid == (6, 1, 1) and r.extras == (50, S.float32_bits(0.1 * 3))
         assert art.input_dtypes == ("float16",) and art.output_dtypes == ("float32",)
 
 
@@ -273,5 +274,5 @@ def test_mixed_backend_plugin_offers_every_tactic_to_tensorrt(trt, trtp):
                                 {"eps": 1e-5})
         assert art.backend == plugin.tactics[r.tactic - 1].spec.backend
         assert (r.kernel, r.ptx) == (art.kernel_name, art.ptx.encode())
-        lp = art.launch_params(S.Shapes(((6, 300), (300,)), tuple(out_shapes)))
+        lp = art.launch_params(S.Shapes(((6, 300), (300,)), tuple(out_shapes), (1e-5,)))
         assert (r.grid, r.block, r.extras) == (lp.grid, lp.block, lp.extras)

@@ -45,6 +45,9 @@ class Backend(ABC):
     extra: ClassVar[str]  # the pip extra that installs the toolchain: pip install 'torch-tensorrt-annotation[X]'
     module: ClassVar[str]  # the toolchain's import name
     leading_launch_params: ClassVar[int] = 0  # launch-function parameters before the op's tensors (a kernel handle)
+    # whether `compile` reads the op's attribute values (macros, name expressions); if not, an artifact is keyed
+    # on the recorded plan alone, so a runtime scalar attribute needs one artifact for all its values
+    compiles_attribute_values: ClassVar[bool] = True
 
     def require(self) -> Any:
         """Import and return the toolchain module, or raise BackendUnavailableError saying what to install."""

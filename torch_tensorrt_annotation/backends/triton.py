@@ -103,7 +103,8 @@ def _symbolic_overrides() -> dict[int, Any]:
     """Objects in a launch function's globals to replace while recording: Triton's shape helpers."""
     import triton
 
-    overrides = {id(triton.cdiv): R.sym_cdiv, id(triton.next_power_of_2): R.sym_next_power_of_2}
+    overrides = {id(triton.cdiv): R.sym_cdiv, id(triton.next_power_of_2): R.sym_next_power_of_2,
+                 id(triton.reinterpret): _sym_reinterpret}
     overrides[id(triton)] = _TritonModuleProxy(triton)  # type: ignore[assignment]
     return overrides
 
@@ -115,15 +116,26 @@ class _TritonModuleProxy:
         self._module = module
         self.cdiv = R.sym_cdiv
         self.next_power_of_2 = R.sym_next_power_of_2
+        self.reinterpret = _sym_reinterpret
 
     def __getattr__(self, item):
         return getattr(self._module, item)
+
+
+def _sym_reinterpret(tensor, dtype):
+    """`triton.reinterpret(t, dtype)` while recording: the same op tensor, read by the kernel as `dtype`."""
+    if isinstance(tensor, R.SymTensor):
+        return tensor.tta_reinterpret(dtype)
+    import triton
+
+    return triton.reinterpret(tensor, dtype)
 
 
 class TritonBackend(Backend):
     name = "triton"
     extra = "triton"
     module = "triton"
+    compiles_attribute_values = False  # attributes reach the kernel only through the recorded plan
 
     def toolchain_version(self) -> str:
         return f"triton {self.require().__version__}"
@@ -183,13 +195,16 @@ class TritonBackend(Backend):
                 constexprs[(i,)] = constants[arg.name]
             elif arg.kind in (INPUT, OUTPUT):
                 dtype = (input_dtypes if arg.kind == INPUT else output_dtypes)[arg.index]
-                signature[arg.name] = "*" + _triton_dtype(dtype)
+                signature[arg.name] = "*" + _triton_dtype(dtype if arg.dtype is None else arg.dtype)
                 attrs[(i,)] = BaseBackend.parse_attr("D")  # TensorRT tensors are (at least) 16-byte aligned
                 runtime_args.append(arg)
             else:
-                signature[arg.name] = "i32"  # TensorRT passes extras as int32
-                if arg.name in divisible:  # what Triton's launcher infers from a value % 16 == 0
-                    attrs[(i,)] = BaseBackend.parse_attr("D")
+                # TensorRT passes extras as int32; an fp32 scalar's 32 bits land in an .f32 parameter (both are
+                # 4-byte kernel parameters)
+                signature[arg.name] = "fp32" if arg.dtype == "fp32" else "i32"
+                constant = arg.dtype is None and isinstance(arg.expr, S.Const)
+                if arg.name in divisible or (constant and arg.expr.value % 16 == 0):
+                    attrs[(i,)] = BaseBackend.parse_attr("D")  # what Triton's launcher infers from value % 16 == 0
                 runtime_args.append(arg)
         options = dict(plan.options)
         options.setdefault("enable_fp_fusion", True)  # Triton's default, stated so that it does not warn
@@ -260,8 +275,10 @@ def _kernel_name(kernel) -> str:
 
 def _triton_dtype(dtype) -> str:
     import torch
-    from triton.runtime.jit import mangle_type
+    from triton.runtime.jit import TensorWrapper, mangle_type
 
+    if not isinstance(dtype, torch.dtype):  # a Triton dtype, from triton.reinterpret: specialized as Triton does
+        return mangle_type(TensorWrapper(torch.empty(()), dtype))[1:]
     return mangle_type(torch.empty((), dtype=dtype))[1:]  # '*fp32' -> 'fp32'
 
 
@@ -328,20 +345,31 @@ def _classify(spec: KernelSpec, config: Config, launch: R.RecordedLaunch) -> Lau
                     f" and '{param.name}'). TensorRT passes each tensor pointer exactly once. Fix: pass it once."
                 )
             seen_tensors[role, index] = param.name
-            args.append(KernelArg(param.name, role, index=index))
+            args.append(KernelArg(param.name, role, index=index, dtype=value.tta_reinterpreted_dtype))
         elif isinstance(value, R.SymInt):
             kind = CONSTANT if param.is_constexpr else EXTRA
             args.append(KernelArg(param.name, kind, expr=value.expr))
+        elif not param.is_constexpr and (scalar := R.scalar_extra(
+                value, specialize_one=not getattr(param, "do_not_specialize", False))) is not None:
+            # a number passed to a runtime parameter stays one, typed as Triton's launcher types it (fp32 / i32):
+            # TensorRT passes its 32 bits as an int32 extra. An op attribute is read at launch (one artifact for
+            # every value); a literal or config value is a constant extra.
+            expr, scalar_type = scalar
+            args.append(KernelArg(param.name, EXTRA, expr=expr, dtype=None if scalar_type == "i32" else scalar_type))
         elif isinstance(value, _CONSTANT_TYPES) or isinstance(value, tl_dtype):
-            # literals, config values and op attributes are baked into the kernel: TensorRT cannot pass floats,
-            # and a value known at compile time costs nothing at run time.
-            args.append(KernelArg(param.name, CONSTANT, value=value))
+            # tl.constexpr values, bools, None, strings, the int 1 (Triton specializes it too) and ints beyond int32
+            # (TensorRT passes no 64-bit scalars) are baked into the kernel.
+            args.append(KernelArg(param.name, CONSTANT, value=R.plain(value)))
         else:
             raise RecordingError(
                 f"Unsupported kernel argument ({arg_where}): a {type(value).__name__} ({_short(value)}) at "
                 f"{launch.location}. An AOT kernel receives only the op's input and output tensors, int32 values "
-                "computed from their shapes, and constants. Fix: make a captured tensor an input of the op, and "
-                "pass other values as op attributes or config entries."
+                "computed from their shapes, and constants" + (
+                    ": this tensor is not one of the op's inputs or outputs (captured from outside the op, or "
+                    "allocated in the launch function, but TensorRT passes no workspace). Fix: make it an input "
+                    "or output of the op." if _is_torch_tensor(value) else
+                    ". Fix: make a captured tensor an input of the op, and pass other values as op attributes or "
+                    "config entries.")
             )
     meta = {k: (v.value if isinstance(v, constexpr) else v) for k, v in bound.arguments.items()}
     grid = _grid(launch.grid, meta, name, where, launch.location)
@@ -372,6 +400,12 @@ def _grid(grid, meta, name, where, location) -> tuple[S.Expr, S.Expr, S.Expr]:
         f"Grid dimension {i} of kernel '{name}' ({where}) is a {type(g).__name__} ({_short(g)}) at "
         f"{location}; it must be an int computed from tensor dims and config values. Fix: use // or "
         "triton.cdiv instead of / or math.ceil."))
+
+
+def _is_torch_tensor(value) -> bool:
+    import torch
+
+    return isinstance(value, torch.Tensor)
 
 
 def _short(value) -> str:
