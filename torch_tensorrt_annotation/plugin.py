@@ -42,6 +42,7 @@ class CustomPlugin:
             raise SpecError(
                 f"custom_plugin takes a spec or a list of specs made by tta.triton(...), got {specs!r}."
             )
+        specs = tuple(get_backend(s.backend).expand_configs(s) for s in specs)
         self.specs = specs
         self.meta_impl = meta_impl
         self.name = _identifier(name or specs[0].name)
@@ -121,6 +122,8 @@ class CustomPlugin:
                 get_backend(tactic.spec.backend).record(tactic.spec, tactic.config, tensors, attrs)
             except R.RankUnknown as exc:
                 log.debug("launch check of %s deferred to compile time: needs ranks (%s)", tactic.describe(), exc)
+            except CompileError as exc:  # e.g. pruned by the kernel's prune_configs_by: decided per signature
+                log.debug("launch check of %s: %s", tactic.describe(), exc.message)
             except RecordingError as exc:
                 raise type(exc)(f"[{self.name}, {tactic.describe()}] {exc.message}") from None
 
@@ -162,10 +165,29 @@ class CustomPlugin:
                 backend = get_backend(tactic.spec.backend)
                 try:
                     proxies = R.attribute_proxies([a.name for a in self.schema.attrs], attrs)
-                    self._plans[key] = backend.record(tactic.spec, tactic.config, tensors, proxies)
+                    plan = backend.record(tactic.spec, tactic.config, tensors, proxies)
+                    self._check_zeroed_outputs(plan)
+                    self._plans[key] = plan
                 except RecordingError as exc:
                     raise type(exc)(f"[{self.name}, {tactic.describe()}] {exc.message}") from None
             return self._plans[key]
+
+    def _check_zeroed_outputs(self, plan: LaunchPlan) -> None:
+        """A launch that needs outputs zeroed first (@triton.autotune(reset_to_zero=...)): accepted only where the
+        plugin zeroes those outputs before the launch (`zeroed_outputs`)."""
+        required = dict(plan.options).get("zeroed_outputs", ())
+        zeroed = getattr(self, "zeroed_outputs", None)
+        missing = [i for i in required if zeroed is None or i not in zeroed]
+        if not missing:
+            return
+        fix = (f"pass zeroed_outputs={tuple(missing)} to tta.custom_plugin" if zeroed is not None else
+               "zero the output inside the kernel, or use a kernel that overwrites it; this version of tta does "
+               "not yet zero outputs before a launch")
+        raise RecordingError(
+            f"Kernel '{plan.kernel_name}' accumulates into output(s) {missing} (its @triton.autotune declares "
+            f"reset_to_zero for them): they must start zeroed, but tta allocates outputs uninitialized, so the op "
+            f"would return garbage. Fix: {fix}."
+        )
 
     def compile(self, *example_inputs, arch: "str | int" = "sm_90", ptx_isa=None, workers: int | None = None,
                 **example_kwargs) -> list[Artifact]:

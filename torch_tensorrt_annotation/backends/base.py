@@ -59,6 +59,11 @@ class Backend(ABC):
                 f"Fix: pip install 'torch-tensorrt-annotation[{self.extra}]'."
             ) from exc
 
+    def expand_configs(self, spec: KernelSpec) -> KernelSpec:
+        """The spec with the configs its kernel declares, where the user gave none (`spec.configs_from_kernel`);
+        by default the spec itself."""
+        return spec
+
     def run_reference(self, spec: KernelSpec, config: Config, attributes: dict, args: Sequence[Any]) -> None:
         """Run the launch function for real through the backend's own launcher (tta.check's default reference)."""
         spec.launch_fn(*args, **dict(config))

@@ -115,6 +115,7 @@ def _clean(ptx: str) -> str:
 
 
 class CuTileBackend(_HandleBackend):
+    runtime_float_scalars = False
     name = "cutile"
     extra = "cutile"
     module = "cuda.tile"

@@ -61,34 +61,43 @@ def _is_user_kernel(obj) -> bool:
 
 @contextmanager
 def _intercept_launches():
-    """Route `JITFunction.run` and `Autotuner.run` to the active Recorder of the calling thread.
+    """Route `JITFunction.run`, `Autotuner.run` and `Heuristics.run` to the active Recorder of the calling thread.
 
-    The class attributes are patched while any thread records (refcounted under a lock); threads that are not
-    recording fall through to Triton's own method, so concurrent real launches are unaffected.
+    An autotuned or heuristics-wrapped kernel is recorded as launched (the wrapper), and unwrapped when the launch
+    is classified. The class attributes are patched while any thread records (refcounted under a lock); threads
+    that are not recording fall through to Triton's own method, so concurrent real launches are unaffected.
     """
     global _patch_depth
-    from triton.runtime.autotuner import Autotuner
+    from triton.runtime.autotuner import Autotuner, Heuristics
     from triton.runtime.jit import JITFunction
 
     def jit_run(self, *args, grid, warmup, **kwargs):
         recorder = R.active_recorder()
-        if recorder is None or warmup:
+        if recorder is None:
             return _originals["jit"](self, *args, grid=grid, warmup=warmup, **kwargs)
+        if warmup:
+            raise _warmup_error(self)
         recorder.on_launch(self, grid, args, kwargs)
 
-    def autotuner_run(self, *args, **kwargs):
-        if R.active_recorder() is None:
-            return _originals["autotuner"](self, *args, **kwargs)
-        raise RecordingError(
-            f"Kernel '{self.fn.__name__}' is wrapped in @triton.autotune, which benchmarks on a GPU at launch time "
-            f"(at {R.user_location()}). Each config must be a separate AOT tactic instead. Fix: remove "
-            "@triton.autotune and pass its configs to tta.triton(launch_fn, configs=[{...}, ...])."
-        )
+    def wrapper_run(original):
+        def run(self, *args, **kwargs):
+            recorder = R.active_recorder()
+            if recorder is None:
+                return _originals[original](self, *args, **kwargs)
+            if kwargs.pop("warmup", False):
+                raise _warmup_error(self)
+            grid = kwargs.pop("grid", None)
+            recorder.on_launch(self, grid, args, kwargs)
+
+        return run
 
     with _patch_lock:
         if _patch_depth == 0:
-            _originals["jit"], _originals["autotuner"] = JITFunction.run, Autotuner.run
-            JITFunction.run, Autotuner.run = jit_run, autotuner_run
+            _originals["jit"], _originals["autotuner"], _originals["heuristics"] = (
+                JITFunction.run, Autotuner.run, Heuristics.run)
+            JITFunction.run = jit_run
+            Autotuner.run = wrapper_run("autotuner")  # type: ignore[method-assign]
+            Heuristics.run = wrapper_run("heuristics")  # type: ignore[method-assign]
         _patch_depth += 1
     try:
         yield
@@ -96,7 +105,18 @@ def _intercept_launches():
         with _patch_lock:
             _patch_depth -= 1
             if _patch_depth == 0:
-                JITFunction.run, Autotuner.run = _originals["jit"], _originals["autotuner"]
+                JITFunction.run, Autotuner.run, Heuristics.run = (
+                    _originals["jit"], _originals["autotuner"], _originals["heuristics"])
+
+
+def _warmup_error(kernel) -> RecordingError:
+    return RecordingError(
+        f"The launch function compiles kernel '{_kernel_name(kernel)}' itself (kernel.warmup(...) or "
+        f"run(warmup=True)) at {R.user_location()}, typically to size the grid from the compiled kernel's "
+        "registers or shared memory (n_regs, occupancy). tta compiles the kernel later, once per tactic and target "
+        "GPU, so no compiled kernel exists while the launch is recorded. Fix: compute the grid from tensor dims and "
+        "config values (for a persistent kernel, make the number of programs a config value, e.g. NUM_SMS * 2)."
+    )
 
 
 def _symbolic_overrides() -> dict[int, Any]:
@@ -157,11 +177,51 @@ class TritonBackend(Backend):
         return "\n----\n".join(parts)
 
     # --- recording -------------------------------------------------------------------------------------------
+    def expand_configs(self, spec: KernelSpec) -> KernelSpec:
+        """Without configs on the spec, an autotuned kernel the launch function names brings its triton.Configs."""
+        if not spec.configs_from_kernel:
+            return spec
+        self.require()
+        tuners = [k for k in referenced(spec.launch_fn, _is_kernel_like) if _autotuner_of(k) is not None]
+        if len(tuners) != 1:
+            return spec
+        tuner = _autotuner_of(tuners[0])
+        configs, dropped = [], []
+        for c in tuner.configs:
+            entry = _config_entry(c)
+            if entry.get("num_ctas", 1) != 1 or getattr(c, "ir_override", None) is not None:
+                dropped.append(entry)
+            elif entry not in configs:
+                configs.append(entry)
+        if dropped:
+            log.warning("%s: leaving out %d triton.Config(s) of kernel '%s' that TensorRT cannot launch (clusters, "
+                        "num_ctas > 1, or an IR override): %s", spec.name, len(dropped), _kernel_name(tuners[0]),
+                        dropped)
+        if not configs:
+            raise RecordingError(
+                f"Every triton.Config of autotuned kernel '{_kernel_name(tuners[0])}' needs clusters (num_ctas > 1) "
+                f"or an IR override, which TensorRT cannot launch: {dropped}. Fix: pass configs=[...] with "
+                "num_ctas=1 to tta.triton."
+            )
+        import dataclasses
+
+        return dataclasses.replace(spec, configs=tuple(Config(c) for c in configs))
+
     def record(self, spec: KernelSpec, config: Config, tensors: Sequence[Any], attrs: Sequence[Any]) -> LaunchPlan:
         self.require()
-        check_config_keys(spec, config)
+        accepted = _accepted_keys(spec.launch_fn)
+        unknown = [k for k in config if k not in accepted]
+        if unknown and not spec.configs_from_kernel and not any(
+                _autotuner_of(k) is not None for k in referenced(spec.launch_fn, _is_kernel_like)):
+            check_config_keys(spec, config)  # raises: the keys are for neither the launch function nor an autotuner
+        if spec.configs_from_kernel or unknown:
+            # configs from an autotuned kernel, or keys the launch function does not take: for the kernel launch
+            launch_kwargs = {} if spec.configs_from_kernel else {k: v for k, v in config.items() if k in accepted}
+            kernel_config = {k: v for k, v in config.items() if k not in launch_kwargs}
+        else:
+            launch_kwargs, kernel_config = dict(config), {}
         with _intercept_launches():
-            recorder = R.run_recording(spec.launch_fn, [*tensors, *attrs], dict(config), _symbolic_overrides())
+            recorder = R.run_recording(spec.launch_fn, [*tensors, *attrs], launch_kwargs, _symbolic_overrides())
         where = context(kernel=None, config=config)
         if not recorder.launches:
             raise RecordingError(
@@ -176,7 +236,10 @@ class TritonBackend(Backend):
                 f"{'; '.join(lnc.location for lnc in recorder.launches)}. A TensorRT AOT plugin runs exactly one "
                 "kernel per tactic. Fix: fuse the kernels, or make each one its own plugin."
             )
-        return _classify(spec, config, recorder.launches[0])
+        launch = recorder.launches[0]
+        if kernel_config and _autotuner_of(launch.kernel) is None:
+            check_config_keys(spec, config)  # raises: the keys are for neither the launch function nor an autotuner
+        return _classify(spec, config, launch, kernel_config)
 
     # --- compile ---------------------------------------------------------------------------------------------
     def compile(self, plan: LaunchPlan, *, kernel_name: str, target: Target, input_dtypes, output_dtypes,
@@ -206,7 +269,7 @@ class TritonBackend(Backend):
                 if arg.name in divisible or (constant and arg.expr.value % 16 == 0):
                     attrs[(i,)] = BaseBackend.parse_attr("D")  # what Triton's launcher infers from value % 16 == 0
                 runtime_args.append(arg)
-        options = dict(plan.options)
+        options = {k: v for k, v in plan.options if k != "zeroed_outputs"}
         options.setdefault("enable_fp_fusion", True)  # Triton's default, stated so that it does not warn
         if target.ptx_isa is not None:  # a ceiling: never above what this Triton's ptxas can assemble
             requested = target.ptx_isa[0] * 10 + target.ptx_isa[1]
@@ -285,24 +348,150 @@ def _triton_dtype(dtype) -> str:
 _CONSTANT_TYPES = (int, float, bool, str, type(None))
 
 
-def _classify(spec: KernelSpec, config: Config, launch: R.RecordedLaunch) -> LaunchPlan:
+def _autotuner_of(kernel):
+    """The @triton.autotune wrapper (or a library subclass of Autotuner) in a kernel's wrapper chain, or None."""
+    from triton.runtime.autotuner import Autotuner
+
+    while kernel is not None and not _is_jit(kernel):
+        if isinstance(kernel, Autotuner):
+            return kernel
+        kernel = getattr(kernel, "fn", None)
+    return None
+
+
+def _config_entry(config) -> dict:
+    """A triton.Config as a tta config: its kwargs and launch options (num_warps, num_stages, ...)."""
+    entry = dict(config.kwargs)
+    for key in ("num_warps", "num_stages", "num_ctas", "maxnreg"):
+        value = getattr(config, key, None)
+        if value is not None and not (key == "num_ctas" and value == 1):
+            entry[key] = value
+    return entry
+
+
+def _accepted_keys(launch_fn) -> "set[str] | _All":
+    try:
+        params = inspect.signature(launch_fn).parameters
+    except (TypeError, ValueError):
+        return _All()
+    if any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        return _All()
+    return {n for n, p in params.items() if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+
+
+class _All:
+    def __contains__(self, _item) -> bool:
+        return True
+
+
+def _unwrap(spec: KernelSpec, config: Config, launch: R.RecordedLaunch, kernel_config: dict):
+    """Apply the wrappers of a launched kernel as Triton's own run() would, outermost first: @triton.autotune picks
+    this tactic's config (its kwargs and launch options), @triton.heuristics computes meta-parameters from the
+    (symbolic) arguments. Returns the @triton.jit function, its kwargs and the outputs the launch must find zeroed."""
+    from triton.runtime.autotuner import Autotuner, Heuristics
+
+    kernel, args, kwargs = launch.kernel, launch.args, dict(launch.kwargs)
+    zeroed: list[int] = []
+    where = context(kernel=_kernel_name(kernel), config=config)
+    while not _is_jit(kernel):
+        if isinstance(kernel, Autotuner):
+            _check_hooks(kernel, where, launch.location)
+            if not kernel_config:
+                entries = [_config_entry(c) for c in kernel.configs]
+                fix = (f"pass its configs to tta.triton: configs={entries} (tta finds an autotuned kernel's configs "
+                       "itself only when the launch function names the kernel)" if spec.configs_from_kernel else
+                       "give tta.triton no configs (the kernel's triton.Configs become the tactics), or put the "
+                       f"kernel's config keys ({sorted({k for e in entries for k in e})}) in every spec config")
+                raise RecordingError(
+                    f"Kernel '{_kernel_name(kernel)}' ({where}) is @triton.autotune'd, launched at {launch.location}, "
+                    f"but no config was chosen for it. Fix: {fix}."
+                )
+            clash = sorted(set(kernel_config) & set(kwargs))
+            if clash:
+                raise RecordingError(
+                    f"Kernel '{_kernel_name(kernel)}' ({where}) gets {clash} both from the launch at "
+                    f"{launch.location} and from its autotune config; Triton refuses conflicting meta-parameters. "
+                    "Fix: do not pass the autotuned keys in the launch."
+                )
+            _check_pruned(kernel, args, kwargs, kernel_config, where)
+            nargs = dict(zip(kernel.arg_names, args))
+            for name in getattr(kernel, "reset_to_zero", None) or ():
+                value = nargs.get(name, kwargs.get(name))
+                if isinstance(value, R.SymTensor) and value.tta_role[0] == OUTPUT:
+                    zeroed.append(value.tta_role[1])
+                elif isinstance(value, R.SymTensor):
+                    raise RecordingError(
+                        f"Kernel '{_kernel_name(kernel)}' ({where}) declares reset_to_zero for '{name}', which is "
+                        f"input {value.tta_role[1]} of the op: the kernel accumulates into an input. TensorRT "
+                        "inputs are read-only to a plugin. Fix: make that buffer an output of the op."
+                    )
+            kwargs.update(kernel_config)
+            kernel_config = {}
+        elif isinstance(kernel, Heuristics):
+            for key, heuristic in kernel.values.items():
+                value = R.symbolic_copy(heuristic, _symbolic_overrides())({**dict(zip(kernel.arg_names, args)),
+                                                                          **kwargs})
+                if isinstance(value, R.SymBool):
+                    bool(value)  # a decision on dims: raises the recording error that says so
+                kwargs[key] = value
+        else:
+            raise RecordingError(
+                f"Launch function '{spec.name}' launched '{_kernel_name(kernel)}', a {type(kernel).__name__}, at "
+                f"{launch.location}. tta unwraps @triton.jit kernels under @triton.autotune and @triton.heuristics "
+                "(and their subclasses) only. Fix: launch the @triton.jit function (kernel.fn) directly."
+            )
+        kernel = kernel.fn
+    return kernel, kwargs, tuple(zeroed)
+
+
+def _check_hooks(tuner, where: str, location: str) -> None:
+    hooks = [h for h, user in (("pre_hook", getattr(tuner, "user_defined_pre_hook", False)),
+                               ("post_hook", getattr(tuner, "user_defined_post_hook", False))) if user]
+    hooks += [f"triton.Config(pre_hook=...) {_config_entry(c)}" for c in tuner.configs
+              if getattr(c, "pre_hook", None) is not None]
+    if hooks:
+        raise RecordingError(
+            f"Autotuned kernel '{_kernel_name(tuner)}' ({where}), launched at {location}, has {', '.join(hooks)}: "
+            "Python code that runs around each launch. A TensorRT plugin runs only the kernel, so the hook would "
+            "be silently skipped. Fix: do its work in the kernel, or in separate ops before/after this one."
+        )
+
+
+def _check_pruned(tuner, args, kwargs, kernel_config: dict, where: str) -> None:
+    """Run the kernel's prune_configs_by (early_config_prune) on the recorded arguments, where it can decide
+    without concrete dims; a config it drops is not a tactic for this signature (CompileError: dropped)."""
+    prune = getattr(tuner, "early_config_prune", None)
+    if prune is None:
+        return
+    entries = [_config_entry(c) for c in tuner.configs]
+    if kernel_config not in entries:
+        return  # explicit spec configs: the user chose them
+    try:
+        kept = R.symbolic_copy(prune, _symbolic_overrides())(tuner.configs, dict(zip(tuner.arg_names, args)),
+                                                            **kwargs)
+    except R.RankUnknown:
+        raise
+    except Exception as exc:  # noqa: BLE001 - it needs concrete dims: every config stays a tactic
+        log.info("%s: prune_configs_by of kernel '%s' cannot run on symbolic dims (%s); every config stays a "
+                 "tactic and the build times them all", where, _kernel_name(tuner), exc)
+        return
+    if kernel_config not in [_config_entry(c) for c in kept]:
+        raise CompileError(f"config {kernel_config} of kernel '{_kernel_name(tuner)}' is pruned by its "
+                           "prune_configs_by for this signature")
+
+
+def _classify(spec: KernelSpec, config: Config, launch: R.RecordedLaunch, kernel_config: dict) -> LaunchPlan:
     from triton.backends.nvidia.compiler import CUDAOptions
     from triton.language import constexpr
     from triton.language import dtype as tl_dtype
 
-    kernel = launch.kernel
+    kernel, launch_kwargs, zeroed = _unwrap(spec, config, launch, kernel_config)
     name = _kernel_name(kernel)
-    if not _is_jit(kernel):
-        raise RecordingError(
-            f"Launch function '{spec.name}' launched '{name}', a {type(kernel).__name__}, at {launch.location}. "
-            "Only plain @triton.jit kernels can be compiled ahead of time. Fix: launch the @triton.jit function "
-            "directly and express heuristics as configs."
-        )
     where = context(kernel=name, config=config)
     option_names = set(CUDAOptions.__dataclass_fields__)
     param_names = [p.name for p in kernel.params]
     kernel_kwargs, options = {}, dict(_DEFAULT_OPTIONS)
-    for key, value in launch.kwargs.items():
+    for key, value in launch_kwargs.items():
         if key in param_names:
             kernel_kwargs[key] = value
         elif key in option_names:
@@ -374,6 +563,8 @@ def _classify(spec: KernelSpec, config: Config, launch: R.RecordedLaunch) -> Lau
     meta = {k: (v.value if isinstance(v, constexpr) else v) for k, v in bound.arguments.items()}
     grid = _grid(launch.grid, meta, name, where, launch.location)
     plan_options = tuple(sorted((k, v) for k, v in options.items() if k not in _FIXED_OPTIONS))
+    if zeroed:  # outputs the launch needs zeroed first: the plugin decides (CustomPlugin._check_zeroed_outputs)
+        plan_options += (("zeroed_outputs", tuple(sorted(set(zeroed)))),)
     return LaunchPlan(kernel, name, grid, tuple(args), plan_options)
 
 
