@@ -126,6 +126,7 @@ def _symbolic_overrides() -> dict[int, Any]:
     overrides = {id(triton.cdiv): R.sym_cdiv, id(triton.next_power_of_2): R.sym_next_power_of_2,
                  id(triton.reinterpret): _sym_reinterpret}
     overrides[id(triton)] = _TritonModuleProxy(triton)  # type: ignore[assignment]
+    overrides.update(_tma_overrides())
     return overrides
 
 
@@ -289,15 +290,20 @@ class TritonBackend(Backend):
         except Exception as exc:  # Triton raises many types; name the kernel and the reason
             raise CompileError(
                 f"Triton failed to compile kernel '{plan.kernel_name}' as '{kernel_name}' for {target.sm} with "
-                f"options {options}: {type(exc).__name__}: {str(exc).strip()[:2000]}"
+                f"options {options}{_error_location(plan.kernel, exc)}: {type(exc).__name__}: "
+                f"{str(exc).strip()[:2000]}{_removed_api_hint(exc, triton.__version__)}"
             ) from exc
         md = compiled.metadata
         for field_name in ("global_scratch_size", "profile_scratch_size"):
             if getattr(md, field_name, 0):
+                found = _source_lines(plan.kernel, _DESCRIPTOR_APIS)
+                cause = (f"it creates a tensor descriptor on the device at {found}, which Triton backs with "
+                         "global scratch memory" if found else
+                         "tensor descriptors, device-side allocation or profiling")
                 raise CompileError(
                     f"Kernel '{plan.kernel_name}' needs {getattr(md, field_name)} bytes of Triton {field_name} "
-                    "memory (tensor descriptors, device-side allocation or profiling). TensorRT passes no scratch "
-                    "buffer to an AOT kernel, so it cannot run. Fix: use plain pointer loads instead of "
+                    f"memory: {cause}. TensorRT passes no scratch buffer to an AOT kernel, so it cannot run. Fix: "
+                    "use plain pointer loads (tl.load / tl.store on pointer blocks) instead of "
                     "tl.make_tensor_descriptor / on-device allocation, and disable instrumentation."
                 )
         hidden_params = ("global_scratch", "profile_scratch") if hasattr(md, "profile_scratch_size") else ()
@@ -315,6 +321,101 @@ class TritonBackend(Backend):
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------
+_DESCRIPTOR_APIS = ("make_tensor_descriptor", "experimental_device_tensormap_create", "tensormap_create")
+_REMOVED_API_PATTERNS = ("removed", "deprecated", "has no attribute", "not supported anymore", "no longer")
+
+
+def _kernel_source(kernel) -> tuple[str, int, list[str]] | None:
+    """(file, line number of the `def`, source lines from the `def`) of a @triton.jit function."""
+    fn = _python_fn(kernel)
+    try:
+        lines, start = inspect.getsourcelines(fn)
+    except (OSError, TypeError):
+        return None
+    offset = next((i for i, line in enumerate(lines) if line.lstrip().startswith("def ")), 0)
+    return fn.__code__.co_filename, start + offset, lines[offset:]
+
+
+def _source_lines(kernel, needles) -> str:
+    """'file:line: text' of the first kernel source line that mentions one of `needles`, or ''."""
+    found = _kernel_source(kernel)
+    if found is None:
+        return ""
+    filename, start, lines = found
+    for i, line in enumerate(lines):
+        if any(n in line for n in needles):
+            return f"{filename}:{start + i}: {line.strip()}"
+    return ""
+
+
+def _error_location(kernel, exc) -> str:
+    """' at file:line' for a Triton CompilationError inside the kernel's own source."""
+    node, src = getattr(exc, "node", None), getattr(exc, "src", None)
+    found = _kernel_source(kernel)
+    if found is None or not hasattr(node, "lineno") or src is None:
+        return ""
+    filename, start, lines = found
+    if src.strip().splitlines()[:1] != ["".join(lines).strip().splitlines()[0]]:
+        return ""  # the error is in a @triton.jit helper the kernel calls
+    return f" at {filename}:{start + node.lineno - 1}"
+
+
+def _removed_api_hint(exc, version: str) -> str:
+    text = str(exc)
+    if not any(p in text for p in _REMOVED_API_PATTERNS):
+        return ""
+    return (f"\nThe kernel uses an API that Triton {version}, the compiler installed here, does not have (any more). "
+            "tta compiles the artifact with this Triton, whatever Triton the deployment runs, so the deployment's "
+            "version does not help. Fix: install the Triton version the kernel was written for (pip install "
+            "'triton==X.Y'), or port the kernel to this version's API.")
+
+
+def _tma_error(what: str) -> RecordingError:
+    return RecordingError(
+        f"The launch function builds a host-side TMA tensor descriptor ({what} at {R.user_location()}). A "
+        "descriptor holds the tensor's address and is passed by value (128 bytes); TensorRT passes a plugin "
+        "kernel only pointers and int32 values, and the addresses change per enqueue. Fix: pass the tensor "
+        "itself and use pointer loads in the kernel (or tl.make_tensor_descriptor there, which needs scratch "
+        "memory TensorRT does not provide either)."
+    )
+
+
+class _TensorDescriptorProxy:
+    """triton.tools.tensor_descriptor.TensorDescriptor while recording: refused with the reason."""
+
+    def __call__(self, *args, **kwargs):
+        raise _tma_error("TensorDescriptor(...)")
+
+    @staticmethod
+    def from_tensor(*args, **kwargs):
+        raise _tma_error("TensorDescriptor.from_tensor(...)")
+
+
+def _tma_overrides() -> dict[int, Any]:
+    import importlib
+
+    overrides: dict[int, Any] = {}
+    for module_name, names in (("triton.tools.tensor_descriptor", ("TensorDescriptor",)),
+                               ("triton.tools.experimental_descriptor",
+                                ("create_1d_tma_descriptor", "create_2d_tma_descriptor", "TensorDescriptor"))):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        for name in names:
+            obj = getattr(module, name, None)
+            if obj is None:
+                continue
+            if isinstance(obj, type):
+                overrides[id(obj)] = _TensorDescriptorProxy()
+            else:
+                overrides[id(obj)] = lambda *a, _n=name, **k: (_ for _ in ()).throw(_tma_error(f"{_n}(...)"))
+    return overrides
+
+
+def _is_host_descriptor(value) -> bool:
+    name = type(value).__name__
+    return "TensorDescriptor" in name or "TmaDesc" in name or "TmaDescKernelParam" in name
 def _toolchain_ptx_version(arch: int) -> int | None:
     """Newest PTX ISA (e.g. 87 for 8.7) the ptxas bundled with this Triton accepts."""
     try:
@@ -549,6 +650,8 @@ def _classify(spec: KernelSpec, config: Config, launch: R.RecordedLaunch, kernel
             # tl.constexpr values, bools, None, strings, the int 1 (Triton specializes it too) and ints beyond int32
             # (TensorRT passes no 64-bit scalars) are baked into the kernel.
             args.append(KernelArg(param.name, CONSTANT, value=R.plain(value)))
+        elif _is_host_descriptor(value):
+            raise _tma_error(f"a {type(value).__name__} passed as '{param.name}' of kernel '{name}'")
         else:
             raise RecordingError(
                 f"Unsupported kernel argument ({arg_where}): a {type(value).__name__} ({_short(value)}) at "
