@@ -35,7 +35,8 @@ def user_location() -> str:
     frame: types.FrameType | None = sys._getframe(1)
     while frame is not None:
         filename = os.path.abspath(frame.f_code.co_filename)
-        internal = filename.startswith(_PACKAGE_DIR) or f"{os.sep}triton{os.sep}" in filename
+        internal = (filename.startswith(_PACKAGE_DIR) or f"{os.sep}triton{os.sep}" in filename
+                    or frame.f_code.co_filename.startswith("<"))  # generated code (a dataclass __init__)
         if not internal:
             line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
             return f"{frame.f_code.co_filename}:{frame.f_lineno}: {line}"

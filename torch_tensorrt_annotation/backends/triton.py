@@ -91,6 +91,13 @@ def _intercept_launches():
 
         return run
 
+    descriptor = _descriptor_class()
+
+    def descriptor_post_init(self, *args, **kwargs):
+        if R.active_recorder() is not None:
+            raise _tma_error("TensorDescriptor(...) / TensorDescriptor.from_tensor(...)")
+        return _originals["descriptor"](self, *args, **kwargs)
+
     with _patch_lock:
         if _patch_depth == 0:
             _originals["jit"], _originals["autotuner"], _originals["heuristics"] = (
@@ -98,6 +105,9 @@ def _intercept_launches():
             JITFunction.run = jit_run
             Autotuner.run = wrapper_run("autotuner")  # type: ignore[method-assign]
             Heuristics.run = wrapper_run("heuristics")  # type: ignore[method-assign]
+            if descriptor is not None:
+                _originals["descriptor"] = descriptor.__post_init__
+                descriptor.__post_init__ = descriptor_post_init
         _patch_depth += 1
     try:
         yield
@@ -107,6 +117,17 @@ def _intercept_launches():
             if _patch_depth == 0:
                 JITFunction.run, Autotuner.run, Heuristics.run = (
                     _originals["jit"], _originals["autotuner"], _originals["heuristics"])
+                if descriptor is not None:
+                    descriptor.__post_init__ = _originals["descriptor"]
+
+
+def _descriptor_class():
+    """Triton's host-side TensorDescriptor class (None where this Triton has none)."""
+    try:
+        from triton.tools.tensor_descriptor import TensorDescriptor
+    except ImportError:
+        return None
+    return TensorDescriptor if hasattr(TensorDescriptor, "__post_init__") else None
 
 
 def _warmup_error(kernel) -> RecordingError:
