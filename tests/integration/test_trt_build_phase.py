@@ -276,3 +276,19 @@ def test_mixed_backend_plugin_offers_every_tactic_to_tensorrt(trt, trtp):
         assert (r.kernel, r.ptx) == (art.kernel_name, art.ptx.encode())
         lp = art.launch_params(S.Shapes(((6, 300), (300,)), tuple(out_shapes), (1e-5,)))
         assert (r.grid, r.block, r.extras) == (lp.grid, lp.block, lp.extras)
+
+
+def test_runtime_scalar_attributes_are_int32_bits_and_one_kernel_serves_every_value(trt, trtp):
+    from ..unit import launch_kinds as K
+
+    plugin = K.affine_plugin()
+    op_name = register("affine", plugin)
+    kernels = set()
+    for scale, shift in ((-2.5, 3), (1e-40, -(2**31)), (float("inf"), 2**31 - 1), (float("nan"), 0)):
+        created = builder.create(trt, trtp, op_name, {"scale": scale, "shift": shift}, 1)
+        _, _, results = builder.build(trt, created, [(1000,)], [trt.float32])
+        for r in results:
+            # a constant SymInt32 at build: the fp32 attribute's IEEE-754 bits, the int32 attribute itself
+            assert r.extras_are_int32 and r.extras == (1000, S.float32_bits(scale), shift)
+            kernels.add((r.tactic, r.kernel, r.ptx))
+    assert len(kernels) == len(plugin.tactics)
