@@ -287,8 +287,8 @@ class TritonBackend(Backend):
                 # TensorRT passes extras as int32; an fp32 scalar's 32 bits land in an .f32 parameter (both are
                 # 4-byte kernel parameters)
                 signature[arg.name] = "fp32" if arg.dtype == "fp32" else "i32"
-                constant = arg.dtype is None and isinstance(arg.expr, S.Const)
-                if arg.name in divisible or (constant and arg.expr.value % 16 == 0):
+                constant = arg.expr.value if arg.dtype is None and isinstance(arg.expr, S.Const) else None
+                if arg.name in divisible or (constant is not None and constant % 16 == 0):
                     attrs[(i,)] = BaseBackend.parse_attr("D")  # what Triton's launcher infers from value % 16 == 0
                 runtime_args.append(arg)
         options = {k: v for k, v in plan.options if k != "zeroed_outputs"}
@@ -378,7 +378,7 @@ def _error_location(kernel, exc) -> str:
     filename, start, lines = found
     if src.strip().splitlines()[:1] != ["".join(lines).strip().splitlines()[0]]:
         return ""  # the error is in a @triton.jit helper the kernel calls
-    return f" at {filename}:{start + node.lineno - 1}"
+    return f" at {filename}:{start + getattr(node, 'lineno', 1) - 1}"
 
 
 def _removed_api_hint(exc, version: str) -> str:
@@ -686,7 +686,8 @@ def _classify(spec: KernelSpec, config: Config, launch: R.RecordedLaunch, kernel
             )
     meta = {k: (v.value if isinstance(v, constexpr) else v) for k, v in bound.arguments.items()}
     grid = _grid(launch.grid, meta, name, where, launch.location)
-    plan_options = tuple(sorted((k, v) for k, v in options.items() if k not in _FIXED_OPTIONS))
+    plan_options: tuple[tuple[str, Any], ...] = tuple(sorted((k, v) for k, v in options.items()
+                                                             if k not in _FIXED_OPTIONS))
     if zeroed:  # outputs the launch needs zeroed first: the plugin decides (CustomPlugin._check_zeroed_outputs)
         plan_options += (("zeroed_outputs", tuple(sorted(set(zeroed)))),)
     return LaunchPlan(kernel, name, grid, tuple(args), plan_options)
