@@ -11,6 +11,8 @@ from .spec import Config, KernelSpec
 def _make_spec(backend: str, launch_fn, configs, name, kernel=None) -> KernelSpec:
     if not callable(launch_fn):
         raise SpecError(f"tta.{backend}(...) takes the launch function first, got {type(launch_fn).__name__}.")
+    # no configs, or one empty config: a kernel that declares its own configs (@triton.autotune) brings them
+    from_kernel = configs is None or (isinstance(configs, Sequence) and len(configs) == 1 and configs[0] == {})
     if configs is None:
         configs = [{}]
     if isinstance(configs, Mapping) or not isinstance(configs, Sequence):
@@ -24,6 +26,7 @@ def _make_spec(backend: str, launch_fn, configs, name, kernel=None) -> KernelSpe
         configs=tuple(Config(c) for c in configs),
         name=name or getattr(launch_fn, "__name__", backend),
         kernel=kernel,
+        configs_from_kernel=from_kernel,
     )
 
 
@@ -31,7 +34,9 @@ def triton(launch_fn: Callable | None = None, *, configs: Sequence[Mapping] | No
     """A Triton spec: `launch_fn(*inputs, *outputs, *attrs, **config)` launches one @triton.jit kernel.
 
     Works as a call, `tta.triton(fn, configs=[...])`, or as a decorator, bare or called. Each config becomes one
-    TensorRT tactic. Triton is imported only when the spec is used.
+    TensorRT tactic. Without `configs`, a `@triton.autotune` kernel's `triton.Config`s are the tactics (applied to
+    the kernel launch: kwargs, num_warps, num_stages); config keys the launch function does not take are applied
+    to an autotuned kernel the same way. Triton is imported only when the spec is used.
     """
     if launch_fn is None:
         return lambda fn: _make_spec("triton", fn, configs, name)

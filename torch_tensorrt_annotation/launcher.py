@@ -129,13 +129,14 @@ class PreparedLaunch:
                           f"{cuda_driver.error_name(code)} ({code})", code)
 
 
-def launch(artifact: Artifact, inputs: Sequence, outputs: Sequence, stream: int | None = None) -> None:
+def launch(artifact: Artifact, inputs: Sequence, outputs: Sequence, stream: int | None = None,
+           attrs: Sequence = ()) -> None:
     """Launch `artifact` on contiguous CUDA tensors, in TensorRT's argument order, on `stream` (default: torch's
-    current stream of the tensors' device)."""
+    current stream of the tensors' device). `attrs`: the op's attribute values, which runtime scalar extras read."""
     import torch
 
     index = device_index(inputs[0].device)
-    shapes = S.Shapes(tuple(tuple(t.shape) for t in inputs), tuple(tuple(t.shape) for t in outputs))
+    shapes = S.Shapes(tuple(tuple(t.shape) for t in inputs), tuple(tuple(t.shape) for t in outputs), tuple(attrs))
     values = artifact.launch_params(shapes)
     if 0 in values.grid:
         return  # nothing to do (an empty tensor); the driver rejects empty grids

@@ -46,6 +46,7 @@ class CustomPlugin:
             raise SpecError(
                 f"custom_plugin takes a spec or a list of specs made by tta.triton(...), got {specs!r}."
             )
+        specs = tuple(get_backend(s.backend).expand_configs(s) for s in specs)
         self.specs = specs
         self.meta_impl = meta_impl
         self.name = _identifier(name or specs[0].name)
@@ -124,12 +125,15 @@ class CustomPlugin:
         for tactic in self.tactics:
             tensors = [R.SymTensor(INPUT, i, n, torch.float32, None) for i, n in enumerate(self.schema.inputs)]
             tensors += [R.SymTensor(OUTPUT, j, f"out{j}", torch.float32, None) for j in range(n_out)]
-            attrs = [a.placeholder() for a in self.schema.attrs]
+            attrs = R.attribute_proxies([a.name for a in self.schema.attrs],
+                                        [a.placeholder() for a in self.schema.attrs])
             try:
                 get_backend(tactic.spec.backend).record(tactic.spec, tactic.config, tensors, attrs)
             except R.ShapesUnknown as exc:
                 log.debug("launch check of %s deferred to compile time: needs ranks or shapes (%s)",
                           tactic.describe(), exc)
+            except CompileError as exc:  # e.g. pruned by the kernel's prune_configs_by: decided per signature
+                log.debug("launch check of %s: %s", tactic.describe(), exc.message)
             except RecordingError as exc:
                 raise type(exc)(f"[{self.name}, {tactic.describe()}] {exc.message}") from None
 
@@ -199,7 +203,9 @@ class CustomPlugin:
         backend = get_backend(tactic.spec.backend)
         try:
             with R.shape_context(ctx):
-                plan = backend.record(tactic.spec, tactic.config, tensors, list(attrs))
+                proxies = R.attribute_proxies([a.name for a in self.schema.attrs], attrs)
+                plan = backend.record(tactic.spec, tactic.config, tensors, proxies)
+            self._check_zeroed_outputs(plan)
         except RecordingError as exc:
             message = exc.message if exc.message.startswith(ctx.where) else ctx.where + exc.message
             raise type(exc)(message) from None
@@ -228,6 +234,23 @@ class CustomPlugin:
                 f"triton.next_power_of_2), or raise {RECOMPILE_LIMIT_ENV} if this is expected.",
                 TTAWarning, stacklevel=2)
 
+    def _check_zeroed_outputs(self, plan: LaunchPlan) -> None:
+        """A launch that needs outputs zeroed first (@triton.autotune(reset_to_zero=...)): accepted only where the
+        plugin zeroes those outputs before the launch (`zeroed_outputs`)."""
+        required = dict(plan.options).get("zeroed_outputs", ())
+        zeroed = getattr(self, "zeroed_outputs", None)
+        missing = [i for i in required if zeroed is None or i not in zeroed]
+        if not missing:
+            return
+        fix = (f"pass zeroed_outputs={tuple(missing)} to tta.custom_plugin" if zeroed is not None else
+               "zero the output inside the kernel, or use a kernel that overwrites it; this version of tta does "
+               "not yet zero outputs before a launch")
+        raise RecordingError(
+            f"Kernel '{plan.kernel_name}' accumulates into output(s) {missing} (its @triton.autotune declares "
+            f"reset_to_zero for them): they must start zeroed, but tta allocates outputs uninitialized, so the op "
+            f"would return garbage. Fix: {fix}."
+        )
+
     def compile(self, *example_inputs, arch: "str | int" = "sm_90", ptx_isa=None, workers: int | None = None,
                 **example_kwargs) -> CompileResult:
         """Compile every tactic for `arch` (e.g. "sm_90", "sm_90a", 90) and `ptx_isa` (e.g. (9, 0) or "9.0", the
@@ -245,7 +268,7 @@ class CustomPlugin:
         tensors, attrs, in_shapes, in_dtypes, out_shapes, out_dtypes = self.example_signature(
             example_inputs, example_kwargs
         )
-        shapes = S.Shapes(in_shapes, out_shapes)
+        shapes = S.Shapes(in_shapes, out_shapes, tuple(attrs))
         signature = dict(in_dtypes=in_dtypes, out_dtypes=out_dtypes, attrs=attrs, shapes=shapes,
                          in_ranks=[len(x) for x in in_shapes], out_ranks=[len(x) for x in out_shapes])
         results = compile_many(self, list(self.tactics), target, signature, workers)
@@ -338,17 +361,18 @@ class CustomPlugin:
         plan = self.plan(tactic, in_dtypes, in_ranks, out_dtypes, out_ranks, attrs, shapes=shapes, profile=profile)
         constants: dict = {}
         guards = list(plan.guards)
-        extras = plan.of_kind(EXTRA)
+        extras = [a for a in plan.of_kind(EXTRA) if a.dtype is None]  # int32 extras (not a float scalar's bits)
         divisible = {a.name for a in extras if isinstance(a.expr, S.Const) and a.expr.value % 16 == 0}
         if profile is not None:  # an extra that static dims fix: the compiler may know what eager's launcher knows
             for a in extras:
-                span = S.bounds(a.expr, profile)
+                span = S.bounds(a.expr, profile) if a.expr.tensors() else None
                 if a.name not in divisible and span is not None and span[0] == span[1] and span[0] % 16 == 0:
                     divisible.add(a.name)
                     guards.append((S.binop("mod", a.expr, 16), 0))
         if specialize_divisibility and shapes is not None:
-            for a in extras:
-                if a.name not in divisible and a.expr.evaluate(shapes) % 16 == 0:
+            shape_extras = [a for a in extras if a.name not in divisible and a.expr.tensors()]
+            for a in shape_extras:
+                if a.expr.evaluate(shapes) % 16 == 0:
                     divisible.add(a.name)
                     guards.append((S.binop("mod", a.expr, 16), 0))
         for arg in plan.args:
@@ -380,9 +404,11 @@ class CustomPlugin:
                 constants[arg.name] = value
                 guards.append((arg.expr, value))
         ranks = (tuple(in_ranks), tuple(out_ranks))
-        geometry = (plan.grid, tuple(a.expr for a in plan.args))
+        # Attribute values decide the artifact through the recorded plan (constants, grid, options; a runtime scalar
+        # attribute is an extra read at launch); backends that compile them into the source add them to the key.
+        attr_key = tuple(attrs) if get_backend(tactic.spec.backend).compiles_attribute_values else ()
         key = (tactic.number, target, tuple(in_dtypes), tuple(out_dtypes), ranks, _freeze(constants), tuple(guards),
-               tuple(sorted(divisible)), tuple(attrs), geometry)
+               tuple(sorted(divisible)), attr_key, _plan_key(plan))
         return (tactic, target, plan, constants, guards, frozenset(divisible), key, in_dtypes, out_dtypes, ranks,
                 attrs)
 
@@ -407,6 +433,14 @@ class CustomPlugin:
     def kernel_name(self, tactic: Tactic, key) -> str:
         digest = hashlib.sha256(f"{self.op_name}|{key!r}".encode()).hexdigest()[:8]
         return f"tta_{self.name}_t{tactic.number}_{digest}"
+
+
+def _plan_key(plan: LaunchPlan) -> str:
+    """The recorded launch as text (kernel, grid, classified arguments, options), for cache keys."""
+    fn = getattr(plan.kernel, "fn", None)
+    kernel = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', plan.kernel_name)}"
+    args = [(a.name, a.kind, a.index, str(a.expr), repr(a.value), str(a.dtype)) for a in plan.args]
+    return repr((kernel, [str(g) for g in plan.grid], args, plan.options))
 
 
 def _freeze(constants: dict) -> tuple:

@@ -53,7 +53,8 @@ def user_location() -> str:
     frame: types.FrameType | None = sys._getframe(1)
     while frame is not None:
         filename = os.path.abspath(frame.f_code.co_filename)
-        internal = filename.startswith(_PACKAGE_DIR) or f"{os.sep}triton{os.sep}" in filename
+        internal = (filename.startswith(_PACKAGE_DIR) or f"{os.sep}triton{os.sep}" in filename
+                    or frame.f_code.co_filename.startswith("<"))  # generated code (a dataclass __init__)
         if not internal:
             line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
             return f"{frame.f_code.co_filename}:{frame.f_lineno}: {line}"
@@ -205,7 +206,79 @@ def _unwrap(value: Any, op: str) -> S.Expr:
             "values to an AOT kernel. Fix: keep shape arithmetic in ints; pass float constants as op attributes or "
             "config values."
         )
-    return S.Const(value)
+    return S.Const(int(value))
+
+
+class AttrFloat(float):
+    """A float op attribute while a launch is recorded: a plain float to the launch function, and, passed straight
+    to a runtime (non-constexpr) kernel parameter, a runtime fp32 scalar (`symbolic.Scalar`) rather than a baked
+    constant. Arithmetic on it gives plain floats, which are constants of the recorded launch."""
+
+    tta_attr: tuple[int, str]
+
+    def __new__(cls, value: float, index: int, name: str):
+        obj = super().__new__(cls, value)
+        obj.tta_attr = (index, name)
+        return obj
+
+
+class AttrInt(int):
+    """An int op attribute while a launch is recorded (see AttrFloat): passed straight to a runtime kernel parameter,
+    a runtime int32 scalar."""
+
+    tta_attr: tuple[int, str]
+
+    def __new__(cls, value: int, index: int, name: str):
+        obj = super().__new__(cls, value)
+        obj.tta_attr = (index, name)
+        return obj
+
+
+def attribute_proxies(names: Sequence[str], values: Sequence[Any]) -> list:
+    """The attribute values a launch function is recorded with: floats and ints marked with their schema position
+    (bools stay bools: TensorRT has no 1-byte kernel parameter, they are baked in)."""
+    out: list[Any] = []
+    for i, (name, value) in enumerate(zip(names, values)):
+        if isinstance(value, float):
+            out.append(AttrFloat(value, i, name))
+        elif isinstance(value, int) and not isinstance(value, bool):
+            out.append(AttrInt(value, i, name))
+        else:
+            out.append(value)
+    return out
+
+
+def scalar_extra(value, *, specialize_one: bool = True) -> "tuple[S.Expr, str] | None":
+    """How a Python number passed to a runtime (non-constexpr) kernel parameter is passed by TensorRT, as Triton's
+    own launcher would pass it: (expression of its int32 bits, 'fp32' or 'i32'), or None when it is baked into the
+    kernel instead (bools; ints outside int32, which TensorRT cannot pass; the int 1, which Triton itself
+    specializes unless the parameter is do_not_specialize). An op attribute becomes a `symbolic.Scalar`, so that
+    one artifact serves every attribute value."""
+    attr = getattr(value, "tta_attr", None)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        if attr is not None:
+            return S.Scalar(attr[0], attr[1], "fp32"), "fp32"
+        return S.Const(S.float32_bits(value)), "fp32"
+    if isinstance(value, int):
+        if not -(2**31) <= value < 2**31:
+            return None
+        if attr is not None:
+            return S.Scalar(attr[0], attr[1], "i32"), "i32"
+        if value == 1 and specialize_one:
+            return None
+        return S.Const(int(value)), "i32"
+    return None
+
+
+def plain(value):
+    """An attribute proxy as the plain Python value (for constants baked into a kernel)."""
+    if isinstance(value, AttrFloat):
+        return float(value)
+    if isinstance(value, AttrInt):
+        return int(value)
+    return value
 
 
 class SymInt:
@@ -360,7 +433,7 @@ def launch_dims(values, error) -> tuple[S.Expr, S.Expr, S.Expr]:
         if isinstance(v, SymInt):
             dims.append(v.expr)
         elif isinstance(v, int) and not isinstance(v, bool):
-            dims.append(S.Const(v))
+            dims.append(S.Const(int(v)))
         else:
             raise error(i, v)
     dims += [S.Const(1)] * (3 - len(dims))
@@ -426,15 +499,30 @@ class SymTensor:
 
     `rank=None` means the rank is not known yet (a check at spec creation, before any example input exists);
     negative and positive axes still work, but anything that needs the rank raises `RankUnknown`.
+
+    A view (`view`, `reshape`, `flatten`, `unsqueeze`, `squeeze`, `expand`, `triton.reinterpret`) is a SymTensor
+    of the same op tensor (the same pointer) with its own symbolic `shape`, `strides` and `dtype`.
     """
 
-    def __init__(self, role: str, index: int, name: str, dtype, rank: int | None):
+    def __init__(self, role: str, index: int, name: str, dtype, rank: int | None, *,
+                 shape: "tuple[S.Expr, ...] | None" = None, strides: "tuple[S.Expr, ...] | None" = None,
+                 numel: "S.Expr | None" = None, base_dtype=None):
         self._role, self._index, self._name, self._dtype, self._rank = role, index, name, dtype, rank
+        if shape is not None:
+            self._rank = len(shape)
+        self._shape, self._strides, self._numel = shape, strides, numel
+        self._base_dtype = dtype if base_dtype is None else base_dtype
 
     # identity ------------------------------------------------------------------------------------------------
     @property
     def tta_role(self) -> tuple[str, int]:
         return (self._role, self._index)
+
+    @property
+    def tta_reinterpreted_dtype(self):
+        """The element type the kernel sees when a view changed it (`view(dtype)`, `triton.reinterpret`), else
+        None: the op tensor's own dtype."""
+        return None if self._dtype == self._base_dtype else self._dtype
 
     def __repr__(self):
         return f"SymTensor({self._role} {self._index} '{self._name}', dtype={self._dtype}, rank={self._rank})"
@@ -445,35 +533,62 @@ class SymTensor:
             raise RankUnknown(what)
         return self._rank
 
-    def _check_axis(self, axis) -> int:
+    def _check_axis(self, axis, rank: int | None = None) -> int:
+        rank = self._rank if rank is None else rank
         if isinstance(axis, SymInt) or isinstance(axis, bool) or not isinstance(axis, int):
             raise RecordingError(
                 f"A dim index must be a literal int, got {axis!r} for {self._name} at {user_location()}."
             )
-        if self._rank is not None and not -self._rank <= axis < self._rank:
+        if rank is not None and not -rank <= axis < rank:
             raise RecordingError(
-                f"Dim {axis} is out of range for '{self._name}' of rank {self._rank} at {user_location()}."
+                f"Dim {axis} is out of range for '{self._name}' of rank {rank} at {user_location()}."
             )
         return axis
+
+    def _dims(self, what: str) -> list[S.Expr]:
+        """This tensor's shape as Exprs (the op tensor's Dims, or the view's own)."""
+        if self._shape is not None:
+            return list(self._shape)
+        return [S.Dim(self._role, self._index, a) for a in range(self._need_rank(what))]
+
+    def _stride_exprs(self, what: str) -> list[S.Expr]:
+        if self._strides is not None:
+            return list(self._strides)
+        if self._shape is None:
+            return [S.Stride(self._role, self._index, a) for a in range(self._need_rank(what))]
+        return _contiguous_strides(self._shape)
 
     def size(self, dim: int | None = None):
         if dim is None:
             return self.shape
-        return wrap(S.Dim(self._role, self._index, self._check_axis(dim)))
+        axis = self._check_axis(dim)
+        if self._shape is not None:
+            return wrap(self._shape[axis])
+        return wrap(S.Dim(self._role, self._index, axis))
 
     @property
     def shape(self):
         if self._rank is None:
             return _AgnosticShape(self)
-        return SymShape(self, [wrap(S.Dim(self._role, self._index, a)) for a in range(self._rank)])
+        return SymShape(self, [wrap(e) for e in self._dims("x.shape")])
 
     def stride(self, dim: int | None = None):
         if dim is None:
-            return tuple(self.stride(a) for a in range(self._need_rank("x.stride()")))
-        return wrap(S.Stride(self._role, self._index, self._check_axis(dim)))
+            return tuple(wrap(e) for e in self._stride_exprs("x.stride()"))
+        axis = self._check_axis(dim)
+        if self._shape is None:
+            return wrap(S.Stride(self._role, self._index, axis))
+        return wrap(self._stride_exprs("x.stride(i)")[axis])
+
+    def _numel_expr(self) -> S.Expr:
+        if self._numel is not None:
+            return self._numel
+        if self._shape is None:
+            return S.Numel(self._role, self._index)
+        return _product(self._shape)
 
     def numel(self):
-        return wrap(S.Numel(self._role, self._index))
+        return wrap(self._numel_expr())
 
     def nelement(self):
         return self.numel()
@@ -486,16 +601,14 @@ class SymTensor:
         return self._need_rank("x.ndim")
 
     def __len__(self):
-        return wrap(S.Dim(self._role, self._index, 0))
+        return self.size(0)
 
     @property
     def dtype(self):
         return self._dtype
 
     def element_size(self) -> int:
-        import torch
-
-        return torch.empty((), dtype=self._dtype).element_size()
+        return _element_size(self._dtype)
 
     @property
     def device(self):
@@ -508,10 +621,152 @@ class SymTensor:
         return True
 
     def is_contiguous(self, *args, **kwargs):
-        return True  # AOT kernels see contiguous (LINEAR) tensors; the eager op makes inputs contiguous
+        # AOT kernels see contiguous (LINEAR) tensors; the eager op makes inputs contiguous. Only an expanded view
+        # (a stride 0) is not.
+        return self._strides is None
+
+    # views: the same pointer, a new symbolic shape ---------------------------------------------------------------
+    def _view(self, shape, *, strides=None, numel=None, dtype=None) -> "SymTensor":
+        return SymTensor(self._role, self._index, self._name, self._dtype if dtype is None else dtype, None,
+                         shape=tuple(shape), strides=None if strides is None else tuple(strides),
+                         numel=numel, base_dtype=self._base_dtype)
+
+    def _need_contiguous(self, what: str) -> None:
+        if self._strides is not None:
+            raise _scratch(f"{self._name}.{what} of an expanded (stride 0) view, which copies")
 
     def contiguous(self, *args, **kwargs):
+        self._need_contiguous("contiguous()")
         return self
+
+    def view(self, *shape):
+        if len(shape) == 1 and _is_dtype(shape[0]):
+            return self._dtype_view(shape[0])
+        self._need_contiguous("view()")
+        return self._reshaped(shape, "view")
+
+    def reshape(self, *shape):
+        self._need_contiguous("reshape()")
+        return self._reshaped(shape, "reshape")
+
+    def view_as(self, other):
+        return self.view(*other.shape) if isinstance(other, SymTensor) else self.view(other.shape)
+
+    reshape_as = view_as
+
+    def _reshaped(self, shape, what: str) -> "SymTensor":
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list, _AgnosticShape)):
+            shape = tuple(shape[0])
+        numel = self._numel_expr()
+        exprs: list[S.Expr | None] = []
+        inferred = None
+        for position, size in enumerate(shape):
+            if isinstance(size, int) and not isinstance(size, bool) and size == -1:
+                if inferred is not None:
+                    raise RecordingError(f"{self._name}.{what}{tuple(shape)} infers more than one dim (-1) at "
+                                         f"{user_location()}; at most one can be -1.")
+                inferred = position
+                exprs.append(None)
+            else:
+                exprs.append(_unwrap(size, what))
+        if inferred is not None:
+            known = _product([e for e in exprs if e is not None])
+            exprs[inferred] = numel if known == S.Const(1) else S.binop("floordiv", numel, known)
+        return self._view([e for e in exprs if e is not None], numel=numel)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1):
+        if start_dim == 0 and end_dim == -1:
+            self._need_contiguous("flatten()")
+            return self._view([self._numel_expr()], numel=self._numel_expr())
+        dims = self._dims("x.flatten(start, end)")
+        start = self._check_axis(start_dim) % len(dims)
+        end = self._check_axis(end_dim) % len(dims)
+        self._need_contiguous("flatten()")
+        return self._view(dims[:start] + [_product(dims[start:end + 1])] + dims[end + 1:], numel=self._numel_expr())
+
+    def unsqueeze(self, dim: int):
+        dims = self._dims("x.unsqueeze(d)")
+        axis = self._check_axis(dim, len(dims) + 1) % (len(dims) + 1)
+        strides = None
+        if self._strides is not None:
+            after = S.binop("mul", self._strides[axis], dims[axis]) if axis < len(dims) else S.Const(1)
+            strides = self._strides[:axis] + (after,) + self._strides[axis:]
+        return self._view(dims[:axis] + [S.Const(1)] + dims[axis:], strides=strides, numel=self._numel_expr())
+
+    def squeeze(self, dim: int | None = None):
+        dims = self._dims("x.squeeze()")
+        axes = range(len(dims)) if dim is None else [self._check_axis(dim) % len(dims)]
+        keep = list(range(len(dims)))
+        for axis in axes:
+            if dims[axis] == S.Const(1):
+                keep.remove(axis)
+            elif not isinstance(dims[axis], S.Const):
+                raise RecordingError(
+                    f"{self._name}.squeeze({'' if dim is None else dim}) at {user_location()} depends on whether "
+                    f"`{dims[axis]}` is 1, which the recorded launch cannot know. Fix: use "
+                    f"{self._name}.view(...) / reshape(...) with the shape you expect, or squeeze a dim of "
+                    "literal size 1 (one made by unsqueeze or view)."
+                )
+        strides = None if self._strides is None else tuple(self._strides[a] for a in keep)
+        return self._view([dims[a] for a in keep], strides=strides, numel=self._numel_expr())
+
+    def expand(self, *sizes):
+        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list, _AgnosticShape)):
+            sizes = tuple(sizes[0])
+        dims, strides = self._dims("x.expand(...)"), self._stride_exprs("x.expand(...)")
+        new = len(sizes) - len(dims)
+        if new < 0:
+            raise RecordingError(f"{self._name}.expand{tuple(sizes)} has fewer dims than the tensor's {len(dims)} "
+                                 f"at {user_location()}.")
+        out_dims, out_strides = [], []
+        for position, size in enumerate(sizes):
+            existing = position - new
+            if existing < 0:  # a new leading dim: stride 0
+                if isinstance(size, int) and size == -1:
+                    raise RecordingError(f"{self._name}.expand: -1 is not allowed for a new leading dim at "
+                                         f"{user_location()}.")
+                out_dims.append(_unwrap(size, "expand"))
+                out_strides.append(S.Const(0))
+                continue
+            size_expr = dims[existing] if isinstance(size, int) and size == -1 else _unwrap(size, "expand")
+            if size_expr == dims[existing]:
+                out_dims.append(dims[existing])
+                out_strides.append(strides[existing])
+            elif dims[existing] == S.Const(1):
+                out_dims.append(size_expr)
+                out_strides.append(S.Const(0))
+            else:
+                raise RecordingError(
+                    f"{self._name}.expand{tuple(sizes)} at {user_location()} broadcasts dim {existing} "
+                    f"(`{dims[existing]}`), which is only valid if it is 1; the recorded launch cannot know that. "
+                    f"Fix: view the tensor with a literal 1 there first (e.g. {self._name}.view(1, -1)), or pass -1 "
+                    "to keep the dim."
+                )
+        if all(s != S.Const(0) for s in out_strides) and self._strides is None:
+            return self._view(out_dims, numel=self._numel_expr())
+        return self._view(out_dims, strides=out_strides)
+
+    def expand_as(self, other):
+        return self.expand(*other.shape)
+
+    def _dtype_view(self, dtype) -> "SymTensor":
+        old, new = self.element_size(), _element_size(dtype)
+        if old == new:
+            return self._view(self._dims("x.view(dtype)"), strides=self._strides, numel=self._numel_expr(),
+                              dtype=dtype)
+        self._need_contiguous("view(dtype)")
+        dims = self._dims("x.view(dtype)")
+        if not dims:
+            raise RecordingError(f"{self._name}.view({dtype}) of a 0-d tensor changes the element size at "
+                                 f"{user_location()}.")
+        last = S.binop("floordiv", S.binop("mul", dims[-1], old), new)
+        numel = S.binop("floordiv", S.binop("mul", self._numel_expr(), old), new)
+        return self._view(dims[:-1] + [last], numel=numel, dtype=dtype)
+
+    def tta_reinterpret(self, dtype) -> "SymTensor":
+        """`triton.reinterpret(t, dtype)`: the same pointer and shape, read as another (Triton) element type."""
+        return self._view(self._dims("triton.reinterpret(t, dtype)"), strides=self._strides,
+                          numel=self._numel_expr(), dtype=dtype)
 
     def data_ptr(self):
         raise RecordingError(
@@ -519,11 +774,20 @@ class SymTensor:
             "A recorded launch passes tensors to the kernel directly. Fix: pass the tensor itself."
         )
 
+    def _allocates(self, what: str):
+        def refuse(*_args, **_kwargs):
+            raise _scratch(f"{self._name}.{what}()")
+
+        return refuse
+
     def __getattr__(self, item):
+        if item in _ALLOCATING_METHODS:
+            return self._allocates(item)
         raise RecordingError(
             f"'{item}' is not supported on a tensor while the launch is recorded ({self._name}.{item} at "
             f"{user_location()}). Supported: .shape, .size(i), .numel(), .stride(i), .dtype, .dim(), "
-            ".element_size(). Fix: pass whole tensors to the kernel and derive sizes with those."
+            ".element_size(), and views: .view, .reshape, .flatten, .unsqueeze, .squeeze, .expand, .contiguous. "
+            "Fix: pass whole tensors to the kernel and derive sizes with those."
         )
 
     def _no_math(self, *_):
@@ -534,6 +798,53 @@ class SymTensor:
         )
 
     __add__ = __radd__ = __sub__ = __mul__ = __getitem__ = __truediv__ = _no_math
+
+
+# methods that make a new buffer (a copy or a scratch tensor)
+_ALLOCATING_METHODS = frozenset({
+    "clone", "to", "float", "half", "bfloat16", "double", "int", "long", "new_empty", "new_zeros", "new_ones",
+    "new_full", "new_tensor", "empty_like", "zeros_like", "copy_", "zero_", "fill_", "cpu", "cuda", "type",
+    "repeat", "tile", "permute", "transpose", "t", "T", "mT",
+})
+
+
+def _scratch(what: str) -> RecordingError:
+    return RecordingError(
+        f"The launch function allocates a new tensor ({what} at {user_location()}). A TensorRT AOT plugin runs one "
+        "kernel on the buffers TensorRT passes (the op's inputs and outputs) and gets no workspace, so scratch "
+        "memory, copies and temporaries cannot exist. Fix: make the buffer an output of the op (meta_impl returns "
+        "it), or compute in the kernel without it."
+    )
+
+
+def _product(exprs) -> S.Expr:
+    result: S.Expr = S.Const(1)
+    for e in exprs:
+        result = e if result == S.Const(1) else S.binop("mul", result, e)
+    return result
+
+
+def _contiguous_strides(shape) -> list[S.Expr]:
+    return [_product(shape[a + 1:]) for a in range(len(shape))]
+
+
+def _is_dtype(value) -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return isinstance(value, torch.dtype)
+
+
+def _element_size(dtype) -> int:
+    import torch
+
+    if isinstance(dtype, torch.dtype):
+        return torch.empty((), dtype=dtype).element_size()
+    bits = getattr(dtype, "primitive_bitwidth", None)  # a Triton dtype (triton.reinterpret)
+    if isinstance(bits, int):
+        return max(1, bits // 8)
+    raise RecordingError(f"Unknown element type {dtype!r} at {user_location()}.")
 
 
 class _AgnosticShape:
@@ -613,13 +924,47 @@ def symbolic_copy(fn: Callable, overrides: Mapping[int, Any]) -> Callable:
     return clone
 
 
+_TORCH_ALLOCATORS = frozenset({
+    "empty", "zeros", "ones", "full", "empty_like", "zeros_like", "ones_like", "full_like", "empty_strided",
+    "tensor", "arange", "rand", "randn", "randint", "rand_like", "randn_like", "as_strided",
+})
+
+
+class _TorchModuleProxy:
+    """`torch` as seen by a launch function being recorded: allocating a tensor (scratch memory) is refused with
+    the reason, since a TensorRT plugin gets no workspace. Everything else is torch's own."""
+
+    def __init__(self, module):
+        self._module = module
+
+    def __getattr__(self, item):
+        if item in _TORCH_ALLOCATORS:
+            def refuse(*_args, **_kwargs):
+                raise _scratch(f"torch.{item}(...)")
+
+            return refuse
+        return getattr(self._module, item)
+
+
+def _allocation_overrides() -> dict[int, Any]:
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return {}
+    overrides: dict[int, Any] = {id(torch): _TorchModuleProxy(torch)}
+    for name in _TORCH_ALLOCATORS:  # `from torch import empty`
+        fn = getattr(torch, name, None)
+        if fn is not None:
+            overrides[id(fn)] = getattr(overrides[id(torch)], name)
+    return overrides
+
+
 def run_recording(launch_fn: Callable, args: Sequence, kwargs: Mapping, overrides: Mapping[int, Any]) -> Recorder:
     """Run launch_fn(*args, **kwargs) with a Recorder active on this thread and return it."""
     recorder = Recorder(getattr(launch_fn, "__name__", repr(launch_fn)))
     previous = active_recorder()
     _active.recorder = recorder
     try:
-        symbolic_copy(launch_fn, overrides)(*args, **kwargs)
+        symbolic_copy(launch_fn, {**_allocation_overrides(), **overrides})(*args, **kwargs)
     finally:
         _active.recorder = previous
     return recorder

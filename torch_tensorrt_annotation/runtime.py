@@ -101,7 +101,7 @@ class EagerOp:
                                             for s, d in zip(in_shapes, in_dtypes)], *attrs)
             metas = metas if isinstance(metas, (tuple, list)) else (metas,)
             out_specs = tuple((tuple(m.shape), m.dtype) for m in metas)
-            shapes = S.Shapes(in_shapes, tuple(s for s, _ in out_specs))
+            shapes = S.Shapes(in_shapes, tuple(s for s, _ in out_specs), tuple(attrs))
             artifact = self._choose(device, shapes, in_dtypes, tuple(d for _, d in out_specs), attrs, inputs)
             index = device.index if device.index is not None else torch.cuda.current_device()
             # an output shaped like a contiguous input is allocated with empty_like (measured ~40% cheaper)

@@ -75,6 +75,9 @@ class KernelSpec:
     configs: tuple[Config, ...]
     name: str
     kernel: Any = None  # the kernel handle, for backends whose launch function receives one (cuda, ptx)
+    # configs=None: the backend may take the configs from the kernel itself (a @triton.autotune kernel's Configs);
+    # such configs are applied to the kernel launch, not passed to the launch function
+    configs_from_kernel: bool = False
 
     def __post_init__(self):
         if not self.configs:
@@ -214,6 +217,7 @@ class KernelArg:
     index: int = -1
     expr: S.Expr | None = None
     value: Any = None
+    dtype: Any = None  # tensors: the element type the kernel reads when a view reinterpreted it, else None
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,12 @@ def _tensor_label(role: str, index: int) -> str:
 
 @dataclass(frozen=True)
 class Shapes:
-    """Concrete shapes of an op's inputs and (optionally) outputs, in schema order."""
+    """Concrete shapes of an op's inputs and (optionally) outputs, in schema order, and the op's attribute values
+    (what a `Scalar` extra reads)."""
 
     inputs: tuple[tuple[int, ...], ...]
     outputs: tuple[tuple[int, ...], ...] = ()
+    attrs: tuple = ()
 
     def of(self, role: str, index: int) -> tuple[int, ...]:
         shapes = self.inputs if role == INPUT else self.outputs
@@ -131,6 +133,50 @@ class Stride(Expr):
 
     def __str__(self) -> str:
         return f"{_tensor_label(self.role, self.index)}.stride({self.axis})"
+
+
+def float32_bits(value: float) -> int:
+    """The IEEE-754 binary32 bit pattern of `value` (rounded to nearest, as a C float cast does; a value beyond the
+    fp32 range becomes +-inf), as a signed int32: what TensorRT passes for an fp32 kernel parameter."""
+    import struct
+
+    try:
+        packed = struct.pack("<f", value)
+    except OverflowError:
+        packed = struct.pack("<f", math.copysign(math.inf, value))
+    return struct.unpack("<i", packed)[0]
+
+
+def int32_bits(value: int) -> int:
+    if not -(2**31) <= value < 2**31:
+        raise OverflowError(f"{value} does not fit in int32")
+    return int(value)
+
+
+SCALAR_TYPES = {"fp32": float32_bits, "i32": int32_bits}
+
+
+@dataclass(frozen=True)
+class Scalar(Expr):
+    """A runtime scalar kernel parameter fed by op attribute `attr` (its position in the schema): evaluates to the
+    attribute's 32-bit pattern (`type` "fp32": IEEE-754 bits; "i32": the value), the int32 TensorRT passes. One
+    artifact serves every value of the attribute."""
+
+    attr: int
+    name: str
+    type: str
+
+    def evaluate(self, shapes: Shapes) -> int:
+        if self.attr >= len(shapes.attrs):
+            raise ValueError(f"{self} needs the value of attribute {self.attr} ('{self.name}'), but only "
+                             f"{len(shapes.attrs)} attribute value(s) were given")
+        return self.bits(shapes.attrs[self.attr])
+
+    def bits(self, value) -> int:
+        return SCALAR_TYPES[self.type](value)
+
+    def __str__(self) -> str:
+        return f"{self.type}_bits({self.name})"
 
 
 def _cdiv(a: int, b: int) -> int:
@@ -417,6 +463,11 @@ class Lowering:
             rank = self.rank(expr.role, expr.index)
             start = _normalize_axis(expr.axis, rank, str(expr)) + 1
             return self.product([self.dim(expr.role, expr.index, a) for a in range(start, rank)])
+        if isinstance(expr, Scalar):
+            attrs = getattr(self, "attrs", None)
+            if attrs is None:
+                raise NotImplementedError(f"{type(self).__name__} has no attribute values to lower {expr}")
+            return self.const(expr.evaluate(Shapes((), (), tuple(attrs))))
         if isinstance(expr, BinOp):
             method = getattr(self, expr.op, None)
             if method is None:
@@ -449,6 +500,7 @@ class IntLowering(Lowering):
 
     def __init__(self, shapes: Shapes):
         self.shapes = shapes
+        self.attrs = shapes.attrs
 
     def const(self, value):
         return value

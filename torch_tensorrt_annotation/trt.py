@@ -122,8 +122,9 @@ def _default_attr(attr, op_name: str) -> Any:
 class TrtLowering(S.Lowering):
     """Lowers a symbolic Expr to `trtp` expressions over the descriptors TensorRT passes (ints stay ints)."""
 
-    def __init__(self, trtp, inputs: Sequence, outputs: Sequence = ()):
-        self.trtp, self.inputs, self.outputs = trtp, inputs, outputs
+    def __init__(self, trtp, inputs: Sequence, outputs: Sequence = (), attrs: Sequence = ()):
+        # attribute values: a runtime scalar extra becomes the constant SymInt32 of its 32-bit pattern
+        self.trtp, self.inputs, self.outputs, self.attrs = trtp, inputs, outputs, tuple(attrs)
 
     def _desc(self, role, index):
         return (self.inputs if role == S.INPUT else self.outputs)[index]
@@ -328,7 +329,7 @@ class QdpBinding:
     def aot_impl(self, trtp, tensors, outputs, attrs, tactic: int):
         try:
             artifact = self.artifact(tactic, tensors, outputs, attrs)
-            lowering = TrtLowering(trtp, tensors, outputs)
+            lowering = TrtLowering(trtp, tensors, outputs, attrs)
             params = trtp.KernelLaunchParams()
             try:
                 params.grid_x, params.grid_y, params.grid_z = (lowering.lower(g) for g in artifact.grid)
@@ -394,7 +395,7 @@ class QdpBinding:
             tactic_obj, self.target(), in_dtypes=[t.dtype for t in inputs], out_dtypes=[o.dtype for o in outs],
             in_ranks=[t.dim() for t in inputs], out_ranks=[o.dim() for o in outs], attrs=attrs,
             shapes=S.Shapes(tuple(tuple(t.shape) for t in inputs), tuple(tuple(o.shape) for o in outs)))
-        launcher.launch(artifact, inputs, outs, stream=stream)
+        launcher.launch(artifact, inputs, outs, stream=stream, attrs=attrs)
 
 
 def _constant_of(value) -> int | None:

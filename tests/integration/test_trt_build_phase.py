@@ -86,7 +86,7 @@ def test_example_plugin_build_phase_matches_the_artifacts(trt, trtp, name, dtype
         assert len({r.kernel for r in results}) == len(results)
         for r in results:
             art = expected_artifact(plugin, r.tactic, in_shapes, out_shapes, dtype, [o.dtype for o in meta_out], attrs)
-            lp = art.launch_params(S.Shapes(tuple(in_shapes), tuple(out_shapes)))
+            lp = art.launch_params(S.Shapes(tuple(in_shapes), tuple(out_shapes), tuple(attrs.values())))
             assert (r.kernel, r.ptx) == (art.kernel_name, art.ptx.encode())
             assert (r.grid, r.block, r.shared_mem, r.extras) == (lp.grid, lp.block, lp.shared_mem, lp.extras)
             assert r.extras_are_int32
@@ -113,8 +113,9 @@ def test_outputs_keep_their_own_dtype_and_shape_and_attributes_arrive_in_order(t
     for r in results:
         art = expected_artifact(plugin, r.tactic, [(6, 50)], [(6,)], torch.float16, [torch.float32], attrs)
         constants = dict(art.constants)
-        assert constants["scale"] == 0.1 * 3 and constants["SQUARE"] is True
-        assert r.grid == (6, 1, 1) and r.extras == (50,)
+        assert constants["SQUARE"] is True and "scale" not in constants
+        # scale * repeat, a float computed in the launch function, is a runtime fp32 parameter: a constant extra
+        assert r.grid == (6, 1, 1) and r.extras == (50, S.float32_bits(0.1 * 3))
         assert art.input_dtypes == ("float16",) and art.output_dtypes == ("float32",)
 
 
@@ -275,7 +276,7 @@ def test_mixed_backend_plugin_offers_every_tactic_to_tensorrt(trt, trtp):
                                 {"eps": 1e-5})
         assert art.backend == plugin.tactics[r.tactic - 1].spec.backend
         assert (r.kernel, r.ptx) == (art.kernel_name, art.ptx.encode())
-        lp = art.launch_params(S.Shapes(((6, 300), (300,)), tuple(out_shapes)))
+        lp = art.launch_params(S.Shapes(((6, 300), (300,)), tuple(out_shapes), (1e-5,)))
         assert (r.grid, r.block, r.extras) == (lp.grid, lp.block, lp.extras)
 
 
@@ -368,3 +369,19 @@ def test_dynamic_hidden_dim_decision_is_refused_and_logged(trt, trtp, caplog):
                       ranges={(0, 0): (1, 64), (0, 1): (256, 4096)})
     assert any("make that dim static in the profile" in r.getMessage() for r in caplog.records
                if r.levelname == "ERROR")
+
+
+def test_runtime_scalar_attributes_are_int32_bits_and_one_kernel_serves_every_value(trt, trtp):
+    from ..unit import launch_kinds as K
+
+    plugin = K.affine_plugin()
+    op_name = register("affine", plugin)
+    kernels = set()
+    for scale, shift in ((-2.5, 3), (1e-40, -(2**31)), (float("inf"), 2**31 - 1), (float("nan"), 0)):
+        created = builder.create(trt, trtp, op_name, {"scale": scale, "shift": shift}, 1)
+        _, _, results = builder.build(trt, created, [(1000,)], [trt.float32])
+        for r in results:
+            # a constant SymInt32 at build: the fp32 attribute's IEEE-754 bits, the int32 attribute itself
+            assert r.extras_are_int32 and r.extras == (1000, S.float32_bits(scale), shift)
+            kernels.add((r.tactic, r.kernel, r.ptx))
+    assert len(kernels) == len(plugin.tactics)

@@ -27,8 +27,8 @@ def test_compile_writes_ptx_and_manifest(tmp_path, capsys):
         ptx = (tmp_path / entry["ptx_file"]).read_text()
         assert f".entry {entry['kernel_name']}(" in ptx
         assert tuple(int(v) for v in entry["ptx_version"].split(".")) <= (9, 0)  # a ceiling (Triton 3.6 gives 8.7)
-        assert [p["kind"] for p in entry["params"]] == ["input", "input", "extra", "output"]
-        assert entry["extras"] == ["in0.shape[-1]"] and entry["constants"]["eps"] == 1e-5
+        assert [p["kind"] for p in entry["params"]] == ["input", "input", "extra", "extra", "output"]
+        assert entry["extras"] == ["in0.shape[-1]", "fp32_bits(eps)"] and "eps" not in entry["constants"]
 
 
 def test_compile_from_a_file_path(tmp_path):

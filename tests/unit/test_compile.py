@@ -38,7 +38,9 @@ def test_ptx_entry_has_inputs_then_extras_then_outputs_and_no_scratch(compiled, 
         assert kinds == [INPUT] * n_in + [EXTRA] * n_extra + [OUTPUT] * n_out
         assert [p.index for p in art.params] == list(range(n_in)) + list(range(n_extra)) + list(range(n_out))
         types = [p.ptx_type for p in entry.params]
-        assert types == [".u64"] * n_in + [".u32"] * n_extra + [".u64"] * n_out
+        # an int32 extra is .u32; a float attribute stays an fp32 runtime scalar (.f32, also 4 bytes)
+        extra_types = [".f32" if isinstance(e, S.Scalar) and e.type == "fp32" else ".u32" for e in art.extras]
+        assert types == [".u64"] * n_in + extra_types + [".u64"] * n_out
         assert "scratch" not in " ".join(p.decl for p in entry.params)
         # every declared parameter is one the body reads, or an explicitly unused pointer
         for p in entry.params:
@@ -66,8 +68,11 @@ def test_artifact_launch_params_evaluate_for_shapes_not_divisible_by_block(compi
             assert lp.grid == (-(-n // block), 1, 1)
             assert lp.extras == (n,)
     plugin, artifacts = compiled["rmsnorm"]
-    lp = artifacts[0].launch_params(S.Shapes(((3, 5, 777), (777,)), ((3, 5, 777),)))
-    assert lp.grid == (15, 1, 1) and lp.extras == (777,) and lp.shared_mem == artifacts[0].shared_mem.value
+    lp = artifacts[0].launch_params(S.Shapes(((3, 5, 777), (777,)), ((3, 5, 777),), (-2.5,)))
+    assert lp.grid == (15, 1, 1) and lp.shared_mem == artifacts[0].shared_mem.value
+    assert lp.extras == (777, -1071644672)  # N, then eps's IEEE-754 fp32 bits (0xc0200000) as int32
+    with pytest.raises(ValueError, match="needs the value of attribute 0 .'eps'"):
+        artifacts[0].launch_params(S.Shapes(((3, 5, 777), (777,)), ((3, 5, 777),)))
 
 
 def test_ptx_isa_is_chosen_when_compiling_never_relabelled(meta):

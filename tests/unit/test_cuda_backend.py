@@ -5,6 +5,7 @@ import torch
 
 import torch_tensorrt_annotation as tta
 from torch_tensorrt_annotation import ptx_parsing as P
+from torch_tensorrt_annotation import symbolic as S
 from torch_tensorrt_annotation.examples import cuda_examples as cx
 from torch_tensorrt_annotation.examples import triton_examples as tx
 from torch_tensorrt_annotation.spec import EXTRA, INPUT, OUTPUT
@@ -87,15 +88,46 @@ def cx_ptx():
     return nvrtc_compile(cx.ADD_SOURCE, "add_f32", 90, {}, ())
 
 
-def test_float_runtime_argument_is_refused_with_the_macro_fix():
-    source = r"""extern "C" __global__ void scale(const float* x, float* out, int n, float a) {}"""
+SCALE_SOURCE = r"""extern "C" __global__ void scale(const float* x, float* out, int n, float a, int k) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x; if (i < n) out[i] = x[i] * a + k; }"""
+
+
+def scale_launch(kernel, x, out, alpha, shift, *, BLOCK):
+    kernel[tta.cdiv(x.numel(), BLOCK), BLOCK](x, out, x.numel(), alpha, shift)
+
+
+def scale_meta(x, alpha: float = 1.0, shift: int = 0):
+    return torch.empty_like(x)
+
+
+def test_float_and_int_attributes_are_runtime_parameters_of_a_cuda_kernel():
+    plugin = tta.custom_plugin(tta.cuda(SCALE_SOURCE, "scale", scale_launch, configs=[{"BLOCK": 64}]),
+                               meta_impl=scale_meta)
+    (art,) = plugin.compile(meta(10), -2.5, 7, ptx_isa=(9, 0))
+    assert [(p.kind, p.ptx_type) for p in art.params] == [("input", ".u64"), ("extra", ".u32"), ("extra", ".f32"),
+                                                          ("extra", ".u32"), ("output", ".u64")]
+    assert art.extras[1:] == (S.Scalar(0, "alpha", "fp32"), S.Scalar(1, "shift", "i32"))
+    lp = art.launch_params(S.Shapes(((10,),), ((10,),), (-2.5, 7)))
+    assert lp.extras == (10, S.float32_bits(-2.5), 7)
+
+
+def test_a_64_bit_int_value_is_refused_with_the_macro_fix():
+    plugin = tta.custom_plugin(tta.cuda(SCALE_SOURCE, "scale", scale_launch, configs=[{"BLOCK": 64}]),
+                               meta_impl=scale_meta)
+    with pytest.raises(tta.RecordingError, match=r"does not fit in int32.*no 64-bit scalars.*TTA_"):
+        plugin.compile(meta(10), 1.0, 2**40, ptx_isa=(9, 0))
+
+
+def test_double_parameter_is_refused_with_the_fix():
+    source = r"""extern "C" __global__ void k(const float* x, float* out, double a) {}"""
 
     def launch(kernel, x, out, alpha, *, BLOCK):
-        kernel[1, BLOCK](x, out, x.numel(), alpha)
+        kernel[1, BLOCK](x, out, alpha)
 
-    with pytest.raises(tta.RecordingError, match=r"float runtime argument.*-DTTA_eps|float runtime argument.*TTA_"):
-        tta.custom_plugin(tta.cuda(source, "scale", launch, configs=[{"BLOCK": 64}]),
-                          meta_impl=lambda x, alpha=1.0: torch.empty_like(x))
+    plugin = tta.custom_plugin(tta.cuda(source, "k", launch, configs=[{"BLOCK": 64}]),
+                               meta_impl=lambda x, alpha=1.0: torch.empty_like(x))
+    with pytest.raises(tta.CompileError, match=r"is \.f64 in PTX, but the launch passes a 32-bit float.*TTA_"):
+        plugin.compile(meta(10), 0.5, ptx_isa=(9, 0))
 
 
 def test_64_bit_int_parameter_is_refused():

@@ -43,11 +43,11 @@ def test_2d_tiled_launch_records_strides_and_lambda_grid(meta):
     assert [g.evaluate(shapes) for g in plan.grid] == [2, 3, 1]  # cdiv(100, 64), cdiv(300, 128)
 
 
-def test_reduction_with_float_attribute_bakes_the_attribute_in(meta):
+def test_reduction_with_float_attribute_keeps_it_a_runtime_fp32_scalar(meta):
     plugin = tta.custom_plugin(tta.triton(ex.rmsnorm_launch, configs=ex.RMSNORM_CONFIGS), meta_impl=ex.rmsnorm_meta)
     plan, shapes = plan_of(plugin, meta(4, 8, 1000), meta(1000), 1e-5)
     eps = next(a for a in plan.args if a.name == "eps")
-    assert eps.kind == CONSTANT and eps.value == 1e-5
+    assert eps.kind == EXTRA and eps.dtype == "fp32" and eps.expr == S.Scalar(0, "eps", "fp32")
     assert next(a for a in plan.args if a.name == "N").expr == S.Dim(S.INPUT, 0, -1)  # as written: x.shape[-1]
     assert plan.grid[0].evaluate(shapes) == 32
 

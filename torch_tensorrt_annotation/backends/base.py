@@ -45,6 +45,9 @@ class Backend(ABC):
     extra: ClassVar[str]  # the pip extra that installs the toolchain: pip install 'torch-tensorrt-annotation[X]'
     module: ClassVar[str]  # the toolchain's import name
     leading_launch_params: ClassVar[int] = 0  # launch-function parameters before the op's tensors (a kernel handle)
+    # whether `compile` reads the op's attribute values (macros, name expressions); if not, an artifact is keyed
+    # on the recorded plan alone, so a runtime scalar attribute needs one artifact for all its values
+    compiles_attribute_values: ClassVar[bool] = True
 
     def require(self) -> Any:
         """Import and return the toolchain module, or raise BackendUnavailableError saying what to install."""
@@ -55,6 +58,11 @@ class Backend(ABC):
                 f"The {self.name} backend needs the '{self.module}' package, which failed to import ({exc}). "
                 f"Fix: pip install 'torch-tensorrt-annotation[{self.extra}]'."
             ) from exc
+
+    def expand_configs(self, spec: KernelSpec) -> KernelSpec:
+        """The spec with the configs its kernel declares, where the user gave none (`spec.configs_from_kernel`);
+        by default the spec itself."""
+        return spec
 
     def run_reference(self, spec: KernelSpec, config: Config, attributes: dict, args: Sequence[Any]) -> None:
         """Run the launch function for real through the backend's own launcher (tta.check's default reference)."""

@@ -9,10 +9,12 @@ kernel once:
 
     spec = tta.cuda(SOURCE, "add", launch, configs=[{"BLOCK": 256}])   # or "scale<{BLOCK}>" for a template
 
-TensorRT passes only pointers and int32 values, so float or 64-bit kernel parameters are refused. Compile-time
-values reach the source as macros instead: every config entry and op attribute is defined with a `TTA_` prefix
-(`-DTTA_BLOCK=256`, `-DTTA_eps=1e-05`), and so are the tensor element types (`TTA_IN0_T`, `TTA_OUT0_T`, e.g.
-`float`, `__half`; half types need CUDA's headers, found automatically when installed).
+TensorRT passes only pointers and 32-bit values: an `int` or `float` argument is a runtime parameter (a float's
+IEEE-754 bits travel as an int32 extra; an op attribute passed straight to the kernel is read at launch), and
+64-bit parameters (`double`, `long long`) are refused. Compile-time values reach the source as macros: every
+config entry and op attribute is defined with a `TTA_` prefix (`-DTTA_BLOCK=256`, `-DTTA_eps=1e-05`), and so are
+the tensor element types (`TTA_IN0_T`, `TTA_OUT0_T`, e.g. `float`, `__half`; half types need CUDA's headers, found
+automatically when installed).
 The kernel name may be a C++ name expression with `{config}` / `{attribute}` placeholders; name-mangled and
 `extern "C"` kernels both work. Outside a recording, a handle launches for real (NVRTC + the CUDA driver, the
 kernel's own argument order): that is the backend's own launcher, which `tta.check` uses as its reference.
@@ -40,6 +42,7 @@ _C_TYPES = {"float32": "float", "float16": "__half", "bfloat16": "__nv_bfloat16"
             "int64": "long long", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
 _POINTER_TYPES = {".u64", ".b64", ".s64"}
 _INT32_TYPES = {".u32", ".s32", ".b32"}
+_FLOAT32_TYPES = {".f32", ".b32"}
 _specialization = threading.local()  # (config, attributes) for a handle launched outside a recording
 
 
@@ -110,6 +113,7 @@ def _dims(value, what: str, name: str, location: str) -> tuple[S.Expr, S.Expr, S
 
 class _HandleBackend(Backend):
     leading_launch_params = 1
+    runtime_float_scalars = True  # float arguments become fp32 runtime parameters
 
     def fingerprint(self, spec: KernelSpec) -> str:
         from ..sources import source_of
@@ -145,14 +149,26 @@ class _HandleBackend(Backend):
                 args.append(KernelArg(name, value.tta_role[0], index=value.tta_role[1]))
             elif isinstance(value, R.SymInt):
                 args.append(KernelArg(name, EXTRA, expr=value.expr))
-            elif isinstance(value, int):  # a literal int is still a runtime parameter of a CUDA kernel
+            elif isinstance(value, bool):
                 args.append(KernelArg(name, EXTRA, expr=S.Const(int(value))))
+            elif isinstance(value, (int, float)) and (isinstance(value, int) or self.runtime_float_scalars):
+                # a number is a runtime parameter of a CUDA kernel: TensorRT passes its 32 bits (an fp32's IEEE-754
+                # pattern) as an int32 extra; an op attribute is read at launch, a literal is a constant extra
+                scalar = R.scalar_extra(value, specialize_one=False)
+                if scalar is None:
+                    raise RecordingError(
+                        f"Kernel '{handle.name}' gets the int {int(value)} ({arg_where}) at {launch.location}, which "
+                        "does not fit in int32, and TensorRT passes no 64-bit scalars to an AOT kernel. Fix: read "
+                        "the value from its macro instead (every op attribute and config entry is defined for the "
+                        "compiler, e.g. -DTTA_n=...), or pass it as two int32 halves."
+                    )
+                expr, scalar_type = scalar
+                args.append(KernelArg(name, EXTRA, expr=expr, dtype=None if scalar_type == "i32" else scalar_type))
             elif isinstance(value, float):
                 raise RecordingError(
                     f"Kernel '{handle.name}' takes a float runtime argument ({arg_where}, value {value!r}) at "
-                    f"{launch.location}, but TensorRT passes only pointers and int32 values to an AOT kernel. "
-                    "Fix: remove the parameter and read the value from its macro instead (every op attribute and "
-                    "config entry is defined for the compiler, e.g. -DTTA_eps=1e-05)."
+                    f"{launch.location}, which the {self.name} backend cannot pass. Fix: make it a compile-time "
+                    "constant (a keyword argument of the launch)."
                 )
             else:
                 raise RecordingError(
@@ -196,13 +212,18 @@ class _HandleBackend(Backend):
                 f"passes {len(runtime)} arguments. Fix: pass exactly one argument per kernel parameter."
             )
         for arg, param in zip(runtime, found.params):
-            wanted = _POINTER_TYPES if arg.kind in (INPUT, OUTPUT) else _INT32_TYPES
+            if arg.kind in (INPUT, OUTPUT):
+                wanted, what = _POINTER_TYPES, "a pointer"
+            elif arg.dtype == "fp32":
+                wanted, what = _FLOAT32_TYPES, "a 32-bit float"
+            else:
+                wanted, what = _INT32_TYPES, "a 32-bit int"
             if param.ptx_type not in wanted:
-                what = "a pointer" if arg.kind in (INPUT, OUTPUT) else "a 32-bit int"
                 raise CompileError(
                     f"Parameter {param.name} of kernel '{plan.kernel_name}' is {param.ptx_type} in PTX, but the "
-                    f"launch passes {what} there ({arg.kind} {arg.name}). TensorRT passes 64-bit pointers and int32 "
-                    "extras only. Fix: declare tensor parameters as pointers and scalars as int."
+                    f"launch passes {what} there ({arg.kind} {arg.name}). TensorRT passes 64-bit pointers and "
+                    "32-bit extras only. Fix: declare tensor parameters as pointers, ints as int and floats as "
+                    "float (a double or 64-bit int parameter cannot be passed: read it from its TTA_ macro)."
                 )
         if target.ptx_isa is not None and info.version > target.ptx_isa:
             raise CompileError(

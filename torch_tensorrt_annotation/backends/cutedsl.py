@@ -120,6 +120,8 @@ class CuteKernel(KernelHandle):
                 else:
                     real.append(make_ptr(cutlass_dtype(a.dtype), a.data_ptr(), AddressSpace.gmem,
                                          assumed_align=16))
+            elif isinstance(a, float):
+                real.append(cutlass.Float32(a))
             else:
                 real.append(cutlass.Int32(int(a)))
         stream = self.stream_param()
@@ -207,8 +209,15 @@ class CuteDslBackend(_HandleBackend):
                 for j in range(rank):
                     if j not in dynamic:  # a static dim: baked into the kernel, and guarded
                         args.append(KernelArg(f"{name}.shape[{j}]", CONSTANT, expr=S.Dim(arg.kind, arg.index, j)))
+            elif arg.kind == EXTRA and arg.dtype == "fp32":
+                raise RecordingError(
+                    f"Host parameter '{name}' of kernel '{handle.name}' ({where}) gets a float runtime value; with "
+                    "cute.Tensor parameters tta passes only pointers, tensors and cutlass.Int32 values. Fix: pass "
+                    "it as a cutlass.Constexpr keyword."
+                )
             else:
-                args.append(KernelArg(name, arg.kind, index=arg.index, expr=arg.expr, value=arg.value))
+                args.append(KernelArg(name, arg.kind, index=arg.index, expr=arg.expr, value=arg.value,
+                                      dtype=arg.dtype))
         args += [a for a in plan.args if a.kind == CONSTANT]
         return LaunchPlan(plan.kernel, plan.kernel_name, plan.grid, tuple(args), plan.options)
 
@@ -232,7 +241,7 @@ class CuteDslBackend(_HandleBackend):
                 dtype = (input_dtypes if arg.kind == INPUT else output_dtypes)[arg.index]
                 fakes.append(make_ptr(cutlass_dtype(dtype), 0, AddressSpace.gmem, assumed_align=16))
             elif arg.kind == EXTRA:
-                fakes.append(cutlass.Int32(1))
+                fakes.append(cutlass.Float32(1.0) if arg.dtype == "fp32" else cutlass.Int32(1))
         isa = _MAX_PTX if target.ptx_isa is None else min(_MAX_PTX, target.ptx_isa[0] * 10 + target.ptx_isa[1])
         if isa < 87:
             raise CompileError(f"CuTe DSL emits PTX ISA 8.7 or newer; the target allows {target.ptx_isa}.")

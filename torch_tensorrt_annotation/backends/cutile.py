@@ -116,6 +116,7 @@ def _clean(ptx: str) -> str:
 
 
 class CuTileBackend(_HandleBackend):
+    runtime_float_scalars = False
     name = "cutile"
     extra = "cutile"
     module = "cuda.tile"

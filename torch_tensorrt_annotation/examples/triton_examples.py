@@ -2,7 +2,7 @@
 
 - `add`: elementwise, 1-D grid, the element count as an extra argument.
 - `scale2d`: 2-D tiled with row strides, a 2-D grid from a lambda.
-- `rmsnorm`: a last-dim reduction with a float attribute `eps` (baked into the kernel).
+- `rmsnorm`: a last-dim reduction with a float attribute `eps` (a runtime fp32 parameter: one artifact for all values).
 - `sum_diff`: two outputs.
 
 Each launch function is ordinary Triton host code: it would launch the kernel if called with CUDA tensors.
