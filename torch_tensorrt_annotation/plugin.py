@@ -17,6 +17,7 @@ from . import schema as schema_mod
 from . import symbolic as S
 from ._version import __version__
 from .aot import build_artifact
+from .write_check import check_writes
 from .backends.base import get_backend
 from .errors import CompileError, CompileResult, RecordingError, SpecError, warn
 from .sources import global_values, source_of
@@ -35,7 +36,8 @@ class CustomPlugin:
     - `compile(*example_inputs, arch=..., ptx_isa=...)` returns one TensorRT-ready Artifact per tactic.
     """
 
-    def __init__(self, specs: Sequence[KernelSpec], meta_impl: Callable, name: str | None = None):
+    def __init__(self, specs: Sequence[KernelSpec], meta_impl: Callable, name: str | None = None,
+                 zeroed_outputs: Sequence["int | str"] = ()):
         if isinstance(specs, KernelSpec):
             specs = [specs]
         specs = tuple(specs)
@@ -47,7 +49,10 @@ class CustomPlugin:
         self.meta_impl = meta_impl
         self.name = _identifier(name or specs[0].name)
         where = f"plugin '{self.name}'"
-        self.schema = schema_mod.from_meta_impl(meta_impl, _outputs_from_launch_fns(specs, meta_impl, where), where)
+        inputs, attrs = schema_mod.parse_params(meta_impl, where)
+        self.schema = schema_mod.from_meta_impl(meta_impl, _outputs_from_launch_fns(specs, meta_impl, where), where,
+                                                _probe_aliases(meta_impl, len(inputs), attrs))
+        self.zeroed_outputs = _resolve_zeroed(zeroed_outputs, self.schema, specs, where)
         self.tactics = tuple(
             Tactic(n, spec, config)
             for n, (spec, config) in enumerate(((s, c) for s in specs for c in s.configs), start=1)
@@ -83,6 +88,8 @@ class CustomPlugin:
                 for s in self.specs
             ],
         }
+        if self.zeroed_outputs:
+            payload["zeroed_outputs"] = list(self.zeroed_outputs)
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:HASH_LENGTH]
 
     # --- early checks ----------------------------------------------------------------------------------------
@@ -97,9 +104,10 @@ class CustomPlugin:
         except Exception as exc:  # noqa: BLE001 - the probe shape may not suit; compile will tell
             log.debug("meta_impl probe of %s skipped: %s", self.name, exc)
             return
-        self._outputs_of(result)
+        self._outputs_of(result, probe)
 
-    def _outputs_of(self, result) -> tuple:
+    def _outputs_of(self, result, inputs: Sequence = ()) -> tuple:
+        """meta_impl's outputs, checked: tensors, as many as the schema has, aliasing the inputs it declares."""
         import torch
 
         outputs = result if isinstance(result, (tuple, list)) else (result,)
@@ -110,16 +118,17 @@ class CustomPlugin:
                 f"outputs (shape and dtype), got {type(result).__name__} ({', '.join(bad) or len(outputs)}). "
                 "Fix: return torch.empty_like(x) / x.new_empty(shape, dtype=...) for each output."
             )
+        if inputs:
+            check_aliases(self, outputs, inputs)
         return tuple(outputs)
 
     def _check_launches(self) -> None:
         """Record every tactic once with placeholder tensors, so structural mistakes fail here, not in a build."""
         import torch
 
-        n_out = self.schema.num_outputs
         for tactic in self.tactics:
             tensors = [R.SymTensor(INPUT, i, n, torch.float32, None) for i, n in enumerate(self.schema.inputs)]
-            tensors += [R.SymTensor(OUTPUT, j, f"out{j}", torch.float32, None) for j in range(n_out)]
+            tensors += [R.SymTensor(OUTPUT, j, f"out{j}", torch.float32, None) for j in self.schema.launch_outputs]
             attrs = [a.placeholder() for a in self.schema.attrs]
             try:
                 get_backend(tactic.spec.backend).record(tactic.spec, tactic.config, tensors, attrs)
@@ -139,7 +148,7 @@ class CustomPlugin:
                 raise SpecError(f"Input '{name}' of op '{self.op_name}' must be a tensor, got {type(t).__name__}.")
         meta_in = [torch.empty(t.shape, dtype=t.dtype, device="meta") for t in tensors]
         try:
-            outputs = self._outputs_of(self.meta_impl(*meta_in, *attrs))
+            outputs = self._outputs_of(self.meta_impl(*meta_in, *attrs), meta_in)
         except SpecError:
             raise
         except Exception as exc:
@@ -161,8 +170,8 @@ class CustomPlugin:
             if key not in self._plans:
                 tensors = [R.SymTensor(INPUT, i, n, d, r)
                            for i, (n, d, r) in enumerate(zip(self.schema.inputs, input_dtypes, input_ranks))]
-                tensors += [R.SymTensor(OUTPUT, j, f"out{j}", d, r)
-                            for j, (d, r) in enumerate(zip(output_dtypes, output_ranks))]
+                tensors += [R.SymTensor(OUTPUT, j, f"out{j}", output_dtypes[j], output_ranks[j])
+                            for j in self.schema.launch_outputs]
                 backend = get_backend(tactic.spec.backend)
                 try:
                     self._plans[key] = backend.record(tactic.spec, tactic.config, tensors, list(attrs))
@@ -237,7 +246,8 @@ class CustomPlugin:
         artifact = build_artifact(tactic=tactic.number, backend=tactic.spec.backend, config=tactic.config,
                                   plan=plan, compiled=compiled, target=target, input_dtypes=in_dtypes,
                                   output_dtypes=out_dtypes, input_ranks=ranks[0], constants=constants,
-                                  guards=tuple(guards))
+                                  guards=tuple(guards), aliases=self.schema.aliases)
+        check_writes(self, tactic, plan, artifact)
         if disk_key is not None:
             disk_cache.store(disk_key, artifact)
         with self._lock:
@@ -286,6 +296,7 @@ class CustomPlugin:
                                        backend.toolchain_version(), __version__)
         cached = disk_cache.load(disk_key)
         if cached is not None:
+            check_writes(self, tactic, plan, cached)
             with self._lock:
                 cached = self._artifacts.setdefault(key, cached)
         return cached, disk_key
@@ -293,6 +304,78 @@ class CustomPlugin:
     def kernel_name(self, tactic: Tactic, key) -> str:
         digest = hashlib.sha256(f"{self.op_name}|{key!r}".encode()).hexdigest()[:8]
         return f"tta_{self.name}_t{tactic.number}_{digest}"
+
+
+def _probe_aliases(meta_impl, n_inputs: int, attrs) -> tuple | None:
+    """Which input each output of meta_impl is (None: a new tensor), from calls on small meta tensors of a few ranks;
+    None when no probe call succeeds (then the op is taken to have no in-place outputs, and every later call of
+    meta_impl checks that)."""
+    import torch
+
+    for rank in (2, 1, 3, 4):
+        probe = [torch.empty((8,) * rank, device="meta") for _ in range(n_inputs)]
+        try:
+            result = meta_impl(*probe, *(a.placeholder() for a in attrs))
+        except Exception as exc:  # noqa: BLE001 - this rank may not suit meta_impl; try another
+            log.debug("meta_impl probe with rank %d failed: %s", rank, exc)
+            continue
+        if result is None:
+            return ()
+        outputs = result if isinstance(result, (tuple, list)) else (result,)
+        return tuple(next((i for i, t in enumerate(probe) if o is t), None) for o in outputs)
+    return None
+
+
+def check_aliases(plugin: "CustomPlugin", outputs: Sequence, inputs: Sequence) -> None:
+    """meta_impl must return the same inputs as in-place outputs on every call as when the plugin was created."""
+    schema = plugin.schema
+    for j, out in enumerate(outputs):
+        got = next((i for i, t in enumerate(inputs) if out is t), None)
+        if got != schema.alias_of(j):
+            now = f"input '{schema.inputs[got]}' itself" if got is not None else "a new tensor"
+            then = (f"input '{schema.inputs[schema.alias_of(j)]}'" if schema.alias_of(j) is not None
+                    else "a new tensor")
+            raise SpecError(
+                f"meta_impl of plugin '{plugin.name}' returned {now} as output {j}, but {then} when the plugin was "
+                "created. Whether an output is in place (the input object itself) decides the op's schema, so it "
+                "must not depend on the inputs. Fix: always return the input for an in-place output, or always a "
+                "new tensor."
+            )
+
+
+def _resolve_zeroed(zeroed, schema, specs, where) -> tuple[int, ...]:
+    """Output indices from `zeroed_outputs=` (indices, or the output's name in the launch function / 'out<j>')."""
+    if isinstance(zeroed, (int, str)):
+        zeroed = (zeroed,)
+    names: dict[str, int] = {f"out{j}": j for j in range(schema.num_outputs)}
+    launch_outputs = schema.launch_outputs
+    for spec in specs:
+        try:
+            params = [p for p in inspect.signature(spec.launch_fn).parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        except (TypeError, ValueError):
+            continue
+        first = get_backend(spec.backend).leading_launch_params + len(schema.inputs)
+        for k, p in enumerate(params[first: first + len(launch_outputs)]):
+            names.setdefault(p.name, launch_outputs[k])
+    result = set()
+    for item in zeroed:
+        if isinstance(item, bool) or not isinstance(item, (int, str)):
+            raise SpecError(f"zeroed_outputs of {where} takes output indices or names, got {item!r}.")
+        index = names.get(item) if isinstance(item, str) else item
+        if index is None or not 0 <= index < schema.num_outputs:
+            raise SpecError(
+                f"zeroed_outputs of {where} names {item!r}, which is not an output (outputs: indices "
+                f"0..{schema.num_outputs - 1}, names {sorted(names)}). Fix: use one of those."
+            )
+        if schema.alias_of(index) is not None:
+            raise SpecError(
+                f"zeroed_outputs of {where} names output {index}, which is input "
+                f"'{schema.inputs[schema.alias_of(index)]}' updated in place; zeroing it would erase the input. "
+                "Fix: leave it out of zeroed_outputs."
+            )
+        result.add(index)
+    return tuple(sorted(result))
 
 
 def _freeze(constants: dict) -> tuple:

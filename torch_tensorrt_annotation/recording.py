@@ -350,10 +350,12 @@ class SymTensor:
         )
 
     def __getattr__(self, item):
+        zero = (" To start an output as zeros (a kernel that accumulates with atomics), declare it instead: "
+                "tta.custom_plugin(..., zeroed_outputs=('out',))." if item in ("zero_", "fill_") else "")
         raise RecordingError(
             f"'{item}' is not supported on a tensor while the launch is recorded ({self._name}.{item} at "
             f"{user_location()}). Supported: .shape, .size(i), .numel(), .stride(i), .dtype, .dim(), "
-            ".element_size(). Fix: pass whole tensors to the kernel and derive sizes with those."
+            f".element_size(). Fix: pass whole tensors to the kernel and derive sizes with those.{zero}"
         )
 
     def _no_math(self, *_):
