@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from .errors import SpecError
+from .errors import RegistrationError, SpecError
 from .spec import Config, KernelSpec
 
 
@@ -176,6 +176,18 @@ def custom_op(op_name: str | None = None, impl=None, capability_validator=None, 
     explicit = tensorrt is True or capability_validator is not None or priority is not None \
         or supports_dynamic_shapes or requires_output_allocator
     if tensorrt is False:
+        return op
+    if impl.zeroed_outputs:  # one kernel on uninitialized outputs: TensorRT cannot run it (see trt.py)
+        from .trt import zeroed_outputs_message
+
+        if explicit:
+            raise RegistrationError(zeroed_outputs_message(impl, name))
+        import warnings
+
+        from .errors import TTAWarning
+
+        warnings.warn(f"{name}: registered as a torch op only. {zeroed_outputs_message(impl, name)}", TTAWarning,
+                      stacklevel=2)
         return op
     from .integration import register_with_tensorrt
 
