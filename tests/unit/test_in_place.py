@@ -264,3 +264,67 @@ def test_a_call_makes_the_report_incomplete():
     ptx = PTX.replace("\tret;", "\tcall.uni helper, (%rd1);\n\tret;")
     report = P.memory_writes(ptx, P.parse(ptx).entry("k"))
     assert report.has_calls and not report.complete
+
+
+# --- the eager call, with a stand-in kernel that writes through the pointers it gets (host memory) -----------------
+def _eager(plugin, out_specs, like, kernel):
+    from torch_tensorrt_annotation import runtime
+
+    op = runtime.EagerOp(plugin, "ttatest::eager_in_place")
+    op._stream = lambda device_index: 0
+    entry = runtime._Entry(out_specs, kernel, None, torch.device("cpu"), 0, like)
+    entry.in_place = (plugin.schema.aliases, frozenset(plugin.zeroed_outputs))
+    return op, entry
+
+
+def _floats(ptr, n):
+    import ctypes
+
+    return (ctypes.c_float * n).from_address(ptr)
+
+
+def test_eager_in_place_passes_the_input_buffer_and_writes_a_copied_input_back():
+    plugin = tta.custom_plugin(tta.triton(K.update_and_copy_launch, configs=[{"BLOCK": 256}]),
+                               meta_impl=K.update_and_copy_meta)
+    seen = []
+
+    def kernel(input_ptrs, output_ptrs, stream):  # y = x; x = 2x + 1, through the raw pointers
+        seen.append((list(input_ptrs), list(output_ptrs)))
+        x, y = _floats(output_ptrs[0], 6), _floats(output_ptrs[1], 6)
+        for i in range(6):
+            y[i] = x[i]
+            x[i] = 2 * x[i] + 1
+
+    spec = ((2, 3), torch.float32)
+    op, entry = _eager(plugin, (spec, spec), (0, 0), kernel)
+    base = torch.arange(8.0).reshape(2, 4)
+    x = base[:, 1:]  # not contiguous: the kernel runs on a contiguous copy, which is written back
+    op._entries[(((x.shape, x.dtype, x.get_device()),), ())] = entry
+    updated, copy = op(x)
+    (ins, outs), = seen
+    assert outs[0] == ins[0] != x.data_ptr()  # the in-place output is the (copied) input's buffer
+    assert updated is x
+    assert copy.tolist() == [[1, 2, 3], [5, 6, 7]]
+    assert base.tolist() == [[0, 3, 5, 7], [4, 11, 13, 15]]  # column 0 untouched
+
+    contiguous = torch.ones(2, 3)
+    op._entries[(((contiguous.shape, contiguous.dtype, -1),), ())] = entry
+    ptr = contiguous.data_ptr()
+    assert op(contiguous)[0] is contiguous and seen[-1][1][0] == ptr  # no copy, no allocation
+
+
+def test_eager_zeroed_output_starts_at_zero():
+    plugin = tta.custom_plugin(tta.triton(K.colsum_launch, configs=K.COLSUM_CONFIGS), meta_impl=K.colsum_meta,
+                               zeroed_outputs=("out",))
+
+    def kernel(input_ptrs, output_ptrs, stream):  # accumulates, as atomics do
+        out = _floats(output_ptrs[0], 3)
+        for i in range(3):
+            out[i] += 1.5
+
+    op, entry = _eager(plugin, (((3,), torch.float32),), (None,), kernel)
+    x = torch.empty(4, 3)
+    op._entries[(((x.shape, x.dtype, -1),), ())] = entry
+    for _ in range(3):
+        torch.full((3,), 1e6)  # leave junk around
+        assert op(x).tolist() == [1.5, 1.5, 1.5]
