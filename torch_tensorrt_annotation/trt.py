@@ -402,8 +402,6 @@ def check_registrable(plugin: CustomPlugin, op_name: str) -> None:
             f"'{op_name}' cannot name a TensorRT plugin: the namespace must not be one of "
             f"{sorted(RESERVED_NAMESPACES)} and the name must not contain '.'. Fix: use 'mylib::my_op'."
         )
-    if plugin.zeroed_outputs:
-        raise RegistrationError(zeroed_outputs_message(plugin, op_name))
     clash = [a.name for a in plugin.schema.attrs if a.name in RESERVED_ATTRS]
     if clash:
         raise RegistrationError(
@@ -425,6 +423,8 @@ def zeroed_outputs_message(plugin: CustomPlugin, op_name: str) -> str:
 def register(plugin: CustomPlugin, op_name: str, *, arch=None, ptx_isa=None) -> QdpBinding:
     """Register `plugin` as TensorRT QDP op `op_name` (idempotent, thread-safe)."""
     check_registrable(plugin, op_name)
+    if plugin.zeroed_outputs:
+        raise RegistrationError(zeroed_outputs_message(plugin, op_name))
     binding = _bindings.get(op_name)
     if binding is None:
         trt, trtp = import_trtp()

@@ -97,3 +97,13 @@ def test_artifact_launched_as_tensorrt_does_with_the_output_pointer_equal_to_the
                             params.extras, [x.data_ptr()], [x.data_ptr()], torch.cuda.current_stream().cuda_stream)
         torch.cuda.synchronize()
         torch.testing.assert_close(x, expected)
+
+
+def test_in_place_op_under_torch_compile_updates_the_input():
+    op = inplace_op("scale_compiled_gpu")
+    fn = torch.compile(lambda t: op(t) * 2, fullgraph=True)
+    x = torch.randn(5000, device="cuda")
+    expected = x * 2 + 1
+    out = fn(x)
+    torch.testing.assert_close(x, expected)  # the mutation reaches the caller's tensor
+    torch.testing.assert_close(out, expected * 2)

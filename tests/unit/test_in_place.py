@@ -328,3 +328,48 @@ def test_eager_zeroed_output_starts_at_zero():
     for _ in range(3):
         torch.full((3,), 1e6)  # leave junk around
         assert op(x).tolist() == [1.5, 1.5, 1.5]
+
+
+def test_in_place_op_under_torch_compile_and_run_decompositions_is_functionalized():
+    plugin = tta.custom_plugin(tta.triton(K.inplace_launch, configs=[{"BLOCK": 256}]), meta_impl=lambda x: x)
+    op = tta.custom_op("ttainplace::scale_compiled", impl=plugin, tensorrt=False)
+    functional = torch.ops.ttainplace.scale_compiled_functional.default
+    assert str(functional._schema) == "ttainplace::scale_compiled_functional(Tensor x) -> Tensor"
+
+    def fn(x):
+        return op(x) * 2 + 1
+
+    graphs = []
+
+    def backend(gm, example_inputs):
+        from torch._functorch.aot_autograd import aot_module_simplified
+
+        def compiler(graph, _):
+            graphs.append(graph)
+            return graph.forward
+
+        return aot_module_simplified(gm, example_inputs, fw_compiler=compiler)
+
+    out = torch.compile(fn, fullgraph=True, backend=backend)(torch.empty(3, 5, device="meta"))
+    assert out.shape == (3, 5)
+    targets = [str(n.target) for n in graphs[0].graph.nodes if n.op == "call_function"]
+    assert "ttainplace.scale_compiled_functional.default" in targets
+    assert "ttainplace.scale_compiled.default" not in targets
+
+    class Model(torch.nn.Module):
+        def forward(self, x):
+            return fn(x)
+
+    exported = torch.export.export(Model(), (torch.empty(10, device="meta"),)).run_decompositions()
+    targets = [str(n.target) for n in exported.graph.nodes if n.op == "call_function"]
+    assert "ttainplace.scale_compiled_functional.default" in targets
+    assert exported.graph_signature.user_inputs_to_mutate  # x is updated in place: a mutated input
+
+
+def test_in_place_op_refuses_gradients_clearly():
+    plugin = tta.custom_plugin(tta.triton(K.inplace_launch, configs=[{"BLOCK": 256}]), meta_impl=lambda x: x)
+    op = tta.custom_op("ttainplace::scale_grad", impl=plugin, tensorrt=False)
+    with pytest.raises(RuntimeError, match="not differentiable"):
+        op(torch.empty(4, device="meta", requires_grad=True))
+    x = torch.empty(4, device="meta")
+    assert op(x) is x  # no grad needed: runs
