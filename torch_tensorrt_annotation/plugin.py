@@ -17,11 +17,11 @@ from . import schema as schema_mod
 from . import symbolic as S
 from ._version import __version__
 from .aot import build_artifact
-from .write_check import check_writes
 from .backends.base import get_backend
 from .errors import CompileError, CompileResult, RecordingError, SpecError, warn
 from .sources import global_values, source_of
 from .spec import CONSTANT, EXTRA, INPUT, OUTPUT, Artifact, KernelSpec, LaunchPlan, Tactic, Target
+from .write_check import check_writes
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class CustomPlugin:
     """
 
     def __init__(self, specs: Sequence[KernelSpec], meta_impl: Callable, name: str | None = None,
-                 zeroed_outputs: Sequence["int | str"] = ()):
+                 zeroed_outputs: "Sequence[int | str] | int | str" = ()):
         if isinstance(specs, KernelSpec):
             specs = [specs]
         specs = tuple(specs)
@@ -70,7 +70,7 @@ class CustomPlugin:
 
     # --- identity --------------------------------------------------------------------------------------------
     def _content_hash(self) -> str:
-        payload = {
+        payload: dict = {
             "name": self.name,
             "schema": self.schema.torch_schema(),
             "meta_impl": source_of(self.meta_impl),
@@ -333,8 +333,8 @@ def check_aliases(plugin: "CustomPlugin", outputs: Sequence, inputs: Sequence) -
         got = next((i for i, t in enumerate(inputs) if out is t), None)
         if got != schema.alias_of(j):
             now = f"input '{schema.inputs[got]}' itself" if got is not None else "a new tensor"
-            then = (f"input '{schema.inputs[schema.alias_of(j)]}'" if schema.alias_of(j) is not None
-                    else "a new tensor")
+            declared = schema.alias_of(j)
+            then = f"input '{schema.inputs[declared]}'" if declared is not None else "a new tensor"
             raise SpecError(
                 f"meta_impl of plugin '{plugin.name}' returned {now} as output {j}, but {then} when the plugin was "
                 "created. Whether an output is in place (the input object itself) decides the op's schema, so it "
