@@ -24,7 +24,11 @@ log = logging.getLogger(__name__)
 
 def build_artifact(*, tactic: int, backend: str, config: Config, plan: LaunchPlan, compiled: CompiledKernel,
                    target: Target, input_dtypes: Sequence[Any], output_dtypes: Sequence[Any],
-                   input_ranks: Sequence[int], constants: dict[str, Any], guards: tuple) -> Artifact:
+                   input_ranks: Sequence[int], constants: dict[str, Any], guards: tuple,
+                   aliases: Sequence[int | None] = ()) -> Artifact:
+    """`aliases[j]`: the input that output j aliases (in place). TensorRT still passes that output, with a pointer
+    equal to the input's, so it keeps its slot in the parameter list as an unused pointer: the kernel writes the
+    memory through the input pointer."""
     where = f"kernel '{plan.kernel_name}' (tactic {tactic}, config {dict(config)})"
     try:
         info = P.parse(compiled.ptx)
@@ -64,7 +68,11 @@ def build_artifact(*, tactic: int, backend: str, config: Config, plan: LaunchPla
         for index in range(len(dtypes)):
             found = by_role.get((role, index))
             source = next((a.name for a in compiled.args if a.kind == role and a.index == index), "")
-            if found is None:  # TensorRT passes every tensor; the kernel ignores this one
+            alias = aliases[index] if role == OUTPUT and index < len(aliases) else None
+            if found is None and alias is not None:  # in place: the kernel writes through the input pointer
+                found = P.unused_pointer_param(compiled.entry, f"alias_{role}{index}")
+                source = f"=input{alias}"
+            elif found is None:  # TensorRT passes every tensor; the kernel ignores this one
                 found = P.unused_pointer_param(compiled.entry, f"unused_{role}{index}")
                 log.info("%s does not use %s %d; declaring an unused pointer parameter for it", where, role, index)
             ordered.append(found)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from .errors import SpecError
+from .errors import RegistrationError, SpecError
 from .spec import Config, KernelSpec
 
 
@@ -145,20 +145,31 @@ def next_power_of_2(n):
     return sym_next_power_of_2(n)
 
 
-def custom_plugin(specs=None, *, meta_impl: Callable | None = None, name: str | None = None):
+def custom_plugin(specs=None, *, meta_impl: Callable | None = None, name: str | None = None,
+                  zeroed_outputs: "Sequence[int | str] | int | str" = ()):
     """Combine specs into a plugin whose op name is `tta::<name>_<hash>`.
 
     `meta_impl(*inputs, *attrs)` returns empty tensors shaped like the outputs; its signature defines the schema
-    (tensors first, then int/float/bool attributes). Also usable as a decorator on meta_impl:
+    (tensors first, then int/float/bool attributes). An output that meta_impl returns as an input object itself
+    (`return x`) is in place: the schema marks the input mutated (`Tensor(a!)`), the launch function does not
+    receive that output, and the op returns the (updated) input. Also usable as a decorator on meta_impl:
     `@tta.custom_plugin(spec)`.
+
+    `zeroed_outputs`: outputs (indices, or their names in the launch function) that the kernel accumulates into
+    with atomics, so they must start as zeros. The eager op fills them with zeros before each launch; TensorRT,
+    which runs an AOT plugin as one kernel on uninitialized outputs, cannot, so TensorRT registration is refused.
+
+    Raises SpecError for a malformed meta_impl or zeroed_outputs. Tactics whose kernels write an input that is not
+    in place, never write an output, or only accumulate into an output not in `zeroed_outputs` are refused with a
+    CompileError when compiled.
     """
     from .plugin import CustomPlugin
 
     if specs is None:
         raise SpecError("custom_plugin needs at least one spec, e.g. tta.custom_plugin(tta.triton(launch, ...), ...).")
     if meta_impl is None:
-        return lambda fn: CustomPlugin(specs, fn, name)
-    return CustomPlugin(specs, meta_impl, name)
+        return lambda fn: CustomPlugin(specs, fn, name, zeroed_outputs)
+    return CustomPlugin(specs, meta_impl, name, zeroed_outputs)
 
 
 def custom_op(op_name: str | None = None, impl=None, capability_validator=None, priority=None,
@@ -194,6 +205,18 @@ def custom_op(op_name: str | None = None, impl=None, capability_validator=None, 
     explicit = tensorrt is True or capability_validator is not None or priority is not None \
         or supports_dynamic_shapes or requires_output_allocator
     if tensorrt is False:
+        return op
+    if impl.zeroed_outputs:  # one kernel on uninitialized outputs: TensorRT cannot run it (see trt.py)
+        from .trt import zeroed_outputs_message
+
+        if explicit:
+            raise RegistrationError(zeroed_outputs_message(impl, name))
+        import warnings
+
+        from .errors import TTAWarning
+
+        warnings.warn(f"{name}: registered as a torch op only. {zeroed_outputs_message(impl, name)}", TTAWarning,
+                      stacklevel=2)
         return op
     from .integration import register_with_tensorrt
 

@@ -112,12 +112,12 @@ def check(plugin_or_op, *inputs, reference=None, rtol: float | None = None, atol
             result.status, result.detail = COMPILE_ERROR, exc.message
             continue
         result.kernel = artifact.kernel_name
-        outputs = [torch.full(m.shape, float("nan"), dtype=m.dtype, device=device) if m.dtype.is_floating_point
-                   else torch.zeros(m.shape, dtype=m.dtype, device=device) for m in metas]
+        launched = _fresh_inputs(plugin, tensors)  # an in-place input is updated: each tactic gets a copy
+        outputs = _outputs(plugin, metas, launched, device, fill=float("nan"))
         stream = torch.cuda.current_stream(device).cuda_stream
         try:
             prepared = launcher.PreparedLaunch(artifact, shapes, launcher.device_index(device))
-            prepared([t.data_ptr() for t in tensors], [o.data_ptr() for o in outputs], stream)
+            prepared([t.data_ptr() for t in launched], [o.data_ptr() for o in outputs], stream)
             torch.cuda.synchronize(device)
         except launcher.LaunchError as exc:
             result.status = (LOAD_ERROR if exc.code in _LOAD_CODES else
@@ -128,24 +128,51 @@ def check(plugin_or_op, *inputs, reference=None, rtol: float | None = None, atol
         if not all(_close(o, e, rtol, atol) for o, e in zip(outputs, expected)):
             result.status = MISMATCH
             result.detail = "outputs differ from the reference beyond tolerance"
-        result.median_us = _median_us(prepared, tensors, outputs, stream, reps)
+        result.median_us = _median_us(prepared, launched, outputs, stream, reps)
     return report
+
+
+def _fresh_inputs(plugin, tensors) -> list:
+    """The inputs, with a private copy of each one that an output updates in place."""
+    aliased = {a for a in plugin.schema.aliases if a is not None}
+    return [t.clone() if i in aliased else t for i, t in enumerate(tensors)]
+
+
+def _outputs(plugin, metas, inputs, device, fill=None) -> list:
+    """Output buffers as the op gets them: the input for an in-place output, zeros for a zeroed output, else
+    `fill` (NaN makes an unwritten element visible) or uninitialized memory."""
+    import torch
+
+    out = []
+    for j, m in enumerate(metas):
+        alias = plugin.schema.alias_of(j)
+        if alias is not None:
+            out.append(inputs[alias])
+        elif j in plugin.zeroed_outputs or (fill is not None and not m.dtype.is_floating_point):
+            out.append(torch.zeros(m.shape, dtype=m.dtype, device=device))
+        elif fill is not None:
+            out.append(torch.full(m.shape, fill, dtype=m.dtype, device=device))
+        else:
+            out.append(torch.empty(m.shape, dtype=m.dtype, device=device))
+    return out
 
 
 def _reference(plugin, reference, tensors, attrs, metas, device):
     import torch
 
+    inputs = _fresh_inputs(plugin, tensors)
     if reference is not None:
-        out = reference(*tensors, *attrs)
+        out = reference(*inputs, *attrs)
         return [t.contiguous() for t in (out if isinstance(out, (tuple, list)) else (out,))]
     from .backends.base import get_backend
 
     tactic = plugin.tactics[0]
-    outputs = [torch.empty(m.shape, dtype=m.dtype, device=device) for m in metas]
+    outputs = _outputs(plugin, metas, inputs, device)
+    launch_outputs = [outputs[j] for j in plugin.schema.launch_outputs]
     attributes = dict(zip((a.name for a in plugin.schema.attrs), attrs))
     with torch.cuda.device(device):
         get_backend(tactic.spec.backend).run_reference(tactic.spec, tactic.config, attributes,
-                                                       [*tensors, *outputs, *attrs])
+                                                       [*inputs, *launch_outputs, *attrs])
     torch.cuda.synchronize(device)
     return outputs
 

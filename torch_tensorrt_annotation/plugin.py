@@ -21,6 +21,7 @@ from .backends.base import get_backend
 from .errors import CompileError, CompileResult, DtypeError, RecordingError, SpecError, TTAWarning, warn
 from .sources import global_values, source_of
 from .spec import CONSTANT, EXTRA, INPUT, OUTPUT, Artifact, KernelSpec, LaunchPlan, Tactic, Target
+from .write_check import check_writes
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,8 @@ class CustomPlugin:
     - `compile(*example_inputs, arch=..., ptx_isa=...)` returns one TensorRT-ready Artifact per tactic.
     """
 
-    def __init__(self, specs: Sequence[KernelSpec], meta_impl: Callable, name: str | None = None):
+    def __init__(self, specs: Sequence[KernelSpec], meta_impl: Callable, name: str | None = None,
+                 zeroed_outputs: "Sequence[int | str] | int | str" = ()):
         if isinstance(specs, KernelSpec):
             specs = [specs]
         specs = tuple(specs)
@@ -51,7 +53,10 @@ class CustomPlugin:
         self.meta_impl = meta_impl
         self.name = _identifier(name or specs[0].name)
         where = f"plugin '{self.name}'"
-        self.schema = schema_mod.from_meta_impl(meta_impl, _outputs_from_launch_fns(specs, meta_impl, where), where)
+        inputs, attrs = schema_mod.parse_params(meta_impl, where)
+        self.schema = schema_mod.from_meta_impl(meta_impl, _outputs_from_launch_fns(specs, meta_impl, where), where,
+                                                _probe_aliases(meta_impl, len(inputs), attrs))
+        self.zeroed_outputs = _resolve_zeroed(zeroed_outputs, self.schema, specs, where)
         self.tactics = tuple(
             Tactic(n, spec, config)
             for n, (spec, config) in enumerate(((s, c) for s in specs for c in s.configs), start=1)
@@ -70,7 +75,7 @@ class CustomPlugin:
 
     # --- identity --------------------------------------------------------------------------------------------
     def _content_hash(self) -> str:
-        payload = {
+        payload: dict = {
             "name": self.name,
             "schema": self.schema.torch_schema(),
             "meta_impl": source_of(self.meta_impl),
@@ -88,6 +93,8 @@ class CustomPlugin:
                 for s in self.specs
             ],
         }
+        if self.zeroed_outputs:
+            payload["zeroed_outputs"] = list(self.zeroed_outputs)
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:HASH_LENGTH]
 
     # --- early checks ----------------------------------------------------------------------------------------
@@ -102,9 +109,10 @@ class CustomPlugin:
         except Exception as exc:  # noqa: BLE001 - the probe shape may not suit; compile will tell
             log.debug("meta_impl probe of %s skipped: %s", self.name, exc)
             return
-        self._outputs_of(result)
+        self._outputs_of(result, probe)
 
-    def _outputs_of(self, result) -> tuple:
+    def _outputs_of(self, result, inputs: Sequence = ()) -> tuple:
+        """meta_impl's outputs, checked: tensors, as many as the schema has, aliasing the inputs it declares."""
         import torch
 
         outputs = result if isinstance(result, (tuple, list)) else (result,)
@@ -115,16 +123,17 @@ class CustomPlugin:
                 f"outputs (shape and dtype), got {type(result).__name__} ({', '.join(bad) or len(outputs)}). "
                 "Fix: return torch.empty_like(x) / x.new_empty(shape, dtype=...) for each output."
             )
+        if inputs:
+            check_aliases(self, outputs, inputs)
         return tuple(outputs)
 
     def _check_launches(self) -> None:
         """Record every tactic once with placeholder tensors, so structural mistakes fail here, not in a build."""
         import torch
 
-        n_out = self.schema.num_outputs
         for tactic in self.tactics:
             tensors = [R.SymTensor(INPUT, i, n, torch.float32, None) for i, n in enumerate(self.schema.inputs)]
-            tensors += [R.SymTensor(OUTPUT, j, f"out{j}", torch.float32, None) for j in range(n_out)]
+            tensors += [R.SymTensor(OUTPUT, j, f"out{j}", torch.float32, None) for j in self.schema.launch_outputs]
             attrs = R.attribute_proxies([a.name for a in self.schema.attrs],
                                         [a.placeholder() for a in self.schema.attrs])
             try:
@@ -148,7 +157,7 @@ class CustomPlugin:
                 raise SpecError(f"Input '{name}' of op '{self.op_name}' must be a tensor, got {type(t).__name__}.")
         meta_in = [torch.empty(t.shape, dtype=t.dtype, device="meta") for t in tensors]
         try:
-            outputs = self._outputs_of(self.meta_impl(*meta_in, *attrs))
+            outputs = self._outputs_of(self.meta_impl(*meta_in, *attrs), meta_in)
         except SpecError:
             raise
         except Exception as exc:
@@ -196,8 +205,8 @@ class CustomPlugin:
                 ctx: R.ShapeContext) -> LaunchPlan:
         tensors = [R.SymTensor(INPUT, i, n, d, r)
                    for i, (n, d, r) in enumerate(zip(self.schema.inputs, input_dtypes, input_ranks))]
-        tensors += [R.SymTensor(OUTPUT, j, f"out{j}", d, r)
-                    for j, (d, r) in enumerate(zip(output_dtypes, output_ranks))]
+        tensors += [R.SymTensor(OUTPUT, j, f"out{j}", output_dtypes[j], output_ranks[j])
+                    for j in self.schema.launch_outputs]
         ctx.names = {t.tta_role: t._name for t in tensors}
         ctx.where = f"[{self.name}, {tactic.describe()}] "
         backend = get_backend(tactic.spec.backend)
@@ -238,13 +247,10 @@ class CustomPlugin:
         """A launch that needs outputs zeroed first (@triton.autotune(reset_to_zero=...)): accepted only where the
         plugin zeroes those outputs before the launch (`zeroed_outputs`)."""
         required = dict(plan.options).get("zeroed_outputs", ())
-        zeroed = getattr(self, "zeroed_outputs", None)
-        missing = [i for i in required if zeroed is None or i not in zeroed]
+        missing = [i for i in required if i not in self.zeroed_outputs]
         if not missing:
             return
-        fix = (f"pass zeroed_outputs={tuple(missing)} to tta.custom_plugin" if zeroed is not None else
-               "zero the output inside the kernel, or use a kernel that overwrites it; this version of tta does "
-               "not yet zero outputs before a launch")
+        fix = f"pass zeroed_outputs={tuple(missing)} to tta.custom_plugin"
         raise RecordingError(
             f"Kernel '{plan.kernel_name}' accumulates into output(s) {missing} (its @triton.autotune declares "
             f"reset_to_zero for them): they must start zeroed, but tta allocates outputs uninitialized, so the op "
@@ -349,7 +355,8 @@ class CustomPlugin:
         artifact = build_artifact(tactic=tactic.number, backend=tactic.spec.backend, config=tactic.config,
                                   plan=plan, compiled=compiled, target=target, input_dtypes=in_dtypes,
                                   output_dtypes=out_dtypes, input_ranks=ranks[0], constants=constants,
-                                  guards=tuple(guards))
+                                  guards=tuple(guards), aliases=self.schema.aliases)
+        check_writes(self, tactic, plan, artifact)
         if disk_key is not None:
             disk_cache.store(disk_key, artifact)
         with self._lock:
@@ -426,6 +433,7 @@ class CustomPlugin:
                                        backend.toolchain_version(), __version__)
         cached = disk_cache.load(disk_key)
         if cached is not None:
+            check_writes(self, tactic, plan, cached)
             with self._lock:
                 cached = self._artifacts.setdefault(key, cached)
         return cached, disk_key
@@ -441,6 +449,78 @@ def _plan_key(plan: LaunchPlan) -> str:
     kernel = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', plan.kernel_name)}"
     args = [(a.name, a.kind, a.index, str(a.expr), repr(a.value), str(a.dtype)) for a in plan.args]
     return repr((kernel, [str(g) for g in plan.grid], args, plan.options))
+
+
+def _probe_aliases(meta_impl, n_inputs: int, attrs) -> tuple | None:
+    """Which input each output of meta_impl is (None: a new tensor), from calls on small meta tensors of a few ranks;
+    None when no probe call succeeds (then the op is taken to have no in-place outputs, and every later call of
+    meta_impl checks that)."""
+    import torch
+
+    for rank in (2, 1, 3, 4):
+        probe = [torch.empty((8,) * rank, device="meta") for _ in range(n_inputs)]
+        try:
+            result = meta_impl(*probe, *(a.placeholder() for a in attrs))
+        except Exception as exc:  # noqa: BLE001 - this rank may not suit meta_impl; try another
+            log.debug("meta_impl probe with rank %d failed: %s", rank, exc)
+            continue
+        if result is None:
+            return ()
+        outputs = result if isinstance(result, (tuple, list)) else (result,)
+        return tuple(next((i for i, t in enumerate(probe) if o is t), None) for o in outputs)
+    return None
+
+
+def check_aliases(plugin: "CustomPlugin", outputs: Sequence, inputs: Sequence) -> None:
+    """meta_impl must return the same inputs as in-place outputs on every call as when the plugin was created."""
+    schema = plugin.schema
+    for j, out in enumerate(outputs):
+        got = next((i for i, t in enumerate(inputs) if out is t), None)
+        if got != schema.alias_of(j):
+            now = f"input '{schema.inputs[got]}' itself" if got is not None else "a new tensor"
+            declared = schema.alias_of(j)
+            then = f"input '{schema.inputs[declared]}'" if declared is not None else "a new tensor"
+            raise SpecError(
+                f"meta_impl of plugin '{plugin.name}' returned {now} as output {j}, but {then} when the plugin was "
+                "created. Whether an output is in place (the input object itself) decides the op's schema, so it "
+                "must not depend on the inputs. Fix: always return the input for an in-place output, or always a "
+                "new tensor."
+            )
+
+
+def _resolve_zeroed(zeroed, schema, specs, where) -> tuple[int, ...]:
+    """Output indices from `zeroed_outputs=` (indices, or the output's name in the launch function / 'out<j>')."""
+    if isinstance(zeroed, (int, str)):
+        zeroed = (zeroed,)
+    names: dict[str, int] = {f"out{j}": j for j in range(schema.num_outputs)}
+    launch_outputs = schema.launch_outputs
+    for spec in specs:
+        try:
+            params = [p for p in inspect.signature(spec.launch_fn).parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        except (TypeError, ValueError):
+            continue
+        first = get_backend(spec.backend).leading_launch_params + len(schema.inputs)
+        for k, p in enumerate(params[first: first + len(launch_outputs)]):
+            names.setdefault(p.name, launch_outputs[k])
+    result = set()
+    for item in zeroed:
+        if isinstance(item, bool) or not isinstance(item, (int, str)):
+            raise SpecError(f"zeroed_outputs of {where} takes output indices or names, got {item!r}.")
+        index = names.get(item) if isinstance(item, str) else item
+        if index is None or not 0 <= index < schema.num_outputs:
+            raise SpecError(
+                f"zeroed_outputs of {where} names {item!r}, which is not an output (outputs: indices "
+                f"0..{schema.num_outputs - 1}, names {sorted(names)}). Fix: use one of those."
+            )
+        if schema.alias_of(index) is not None:
+            raise SpecError(
+                f"zeroed_outputs of {where} names output {index}, which is input "
+                f"'{schema.inputs[schema.alias_of(index)]}' updated in place; zeroing it would erase the input. "
+                "Fix: leave it out of zeroed_outputs."
+            )
+        result.add(index)
+    return tuple(sorted(result))
 
 
 def _freeze(constants: dict) -> tuple:

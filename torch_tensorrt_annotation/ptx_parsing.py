@@ -99,3 +99,172 @@ def rename_entry(ptx: str, old: str, new: str) -> str:
         return ptx
     pattern = re.compile(rf"(?<![\w$]){re.escape(old)}(?=_param_\d+\b|(?![\w$]))")
     return pattern.sub(new, ptx)
+
+
+# --- which parameters a kernel writes through ---------------------------------------------------------------------
+STORE, ACCUMULATE = "store", "accumulate"  # a plain write / a read-modify-write (atom, red, cp.reduce)
+
+_COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/|^[ \t]*\.(?:loc|file)\b[^\n]*", re.S | re.M)  # no ';' after .loc
+_REGISTER = re.compile(r"%[A-Za-z_$][\w$]*")
+_IDENT = re.compile(r"(?<![%\w$.])[A-Za-z_$][\w$]*")
+_LABEL = re.compile(r"^[A-Za-z_$][\w$]*:\s*")
+# instructions through which a pointer value flows into another register (address arithmetic)
+_ADDRESS_OPS = {"mov", "cvta", "add", "sub", "mad", "mul", "shl", "shr", "and", "or", "xor", "selp", "slct", "cvt",
+                "min", "max", "neg", "prmt"}
+_NOT_GLOBAL = {"shared", "local", "param", "const"}
+
+
+@dataclass(frozen=True)
+class MemoryWrite:
+    kind: str  # STORE or ACCUMULATE
+    instruction: str  # the PTX instruction, for messages
+
+
+@dataclass(frozen=True)
+class WriteReport:
+    """Global-memory writes of one kernel, by the parameter their address derives from.
+
+    `complete` is False when some write's address derives from no parameter (a pointer loaded from memory, say) or
+    the kernel calls a function: then a parameter without writes may still be written.
+    """
+
+    writes: dict  # parameter name -> tuple[MemoryWrite, ...]
+    unknown: tuple[str, ...]
+    has_calls: bool
+
+    @property
+    def complete(self) -> bool:
+        return not self.unknown and not self.has_calls
+
+    def of(self, param: str) -> tuple[MemoryWrite, ...]:
+        return self.writes.get(param, ())
+
+
+def _entry_body(ptx: str, entry: PtxEntry) -> str:
+    start = ptx.find("{", entry.span[1])
+    if start < 0:
+        return ""
+    depth = 0
+    for i in range(start, len(ptx)):
+        if ptx[i] == "{":
+            depth += 1
+        elif ptx[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return ptx[start + 1: i]
+    return ptx[start + 1:]
+
+
+def _statements(body: str):
+    """(opcode, operand text, instruction text) of each instruction, predicates and labels stripped."""
+    for raw in _COMMENTS.sub("", body).split(";"):
+        text = raw.strip()
+        while True:  # block braces and labels in front of an instruction
+            stripped = _LABEL.sub("", text.lstrip("{} \t\n"))
+            if stripped == text:
+                break
+            text = stripped
+        if not text or text.startswith("."):
+            continue
+        if text.startswith("@"):
+            parts = text.split(None, 1)
+            if len(parts) < 2:
+                continue
+            text = parts[1]
+        parts = text.split(None, 1)
+        yield parts[0], (parts[1] if len(parts) > 1 else ""), " ".join(raw.split())
+
+
+def _first_bracket(operands: str) -> str | None:
+    m = re.search(r"\[([^\]]*)\]", operands)
+    return m.group(1) if m else None
+
+
+def _write_kind(opcode: str) -> str | None:
+    """STORE / ACCUMULATE for an instruction that writes global (or generic) memory, else None."""
+    parts = opcode.split(".")
+    name, spaces = parts[0], {p.split("::")[0] for p in parts[1:]}
+    if name in ("st", "atom", "red"):
+        if spaces & _NOT_GLOBAL:
+            return None
+        if name == "st":
+            return STORE
+        return STORE if name == "atom" and "exch" in parts else ACCUMULATE
+    if name == "cp" and "bulk" in parts:  # cp{.reduce}.async.bulk.<dst>.<src>: only a global destination
+        dst = next((p.split("::")[0] for p in parts[1:] if p.split("::")[0] in ("global", "shared")), None)
+        if dst == "global":
+            return ACCUMULATE if "reduce" in parts else STORE
+    return None
+
+
+def memory_writes(ptx: str, entry: PtxEntry) -> WriteReport:
+    """Which of `entry`'s parameters each global store, atomic or reduction writes through.
+
+    A small flow-insensitive dataflow: a register derives from the parameters named by the `ld.param` that loads
+    it, and from the registers of any address arithmetic (`mov`, `cvta`, `add`, `mad`, ...) that defines it, until
+    nothing changes. A write's address (its first `[...]` operand) then derives from a set of parameters.
+    """
+    params = {p.name for p in entry.params}
+    statements = list(_statements(_entry_body(ptx, entry)))
+    taint: dict[str, frozenset] = {}
+
+    def sources(text: str) -> frozenset:
+        found: set = set()
+        for reg in _REGISTER.findall(text):
+            found |= taint.get(reg, frozenset())
+        found |= {name for name in _IDENT.findall(text) if name in params}
+        return frozenset(found)
+
+    flows = []
+    for opcode, operands, _ in statements:
+        name = opcode.split(".")[0]
+        if name == "ld" and ".param" in opcode or name in _ADDRESS_OPS:
+            dest, _, rest = _split_dest(operands)
+            if dest:
+                flows.append((_REGISTER.findall(dest), rest))
+    changed = True
+    while changed:
+        changed = False
+        for dests, rest in flows:
+            new = sources(rest)
+            if not new:
+                continue
+            for reg in dests:
+                old = taint.get(reg, frozenset())
+                if not new <= old:
+                    taint[reg] = old | new
+                    changed = True
+
+    writes: dict[str, list[MemoryWrite]] = {}
+    unknown: list[str] = []
+    has_calls = False
+    for opcode, operands, text in statements:
+        if opcode.split(".")[0] == "call":
+            has_calls = True
+            continue
+        kind = _write_kind(opcode)
+        if kind is None:
+            continue
+        address = _first_bracket(operands)
+        if address is None:
+            continue
+        derived = sources(address)
+        if derived:
+            for name in derived:
+                writes.setdefault(name, []).append(MemoryWrite(kind, text))
+        elif _REGISTER.search(address):  # a register of unknown origin (not a global variable's symbol)
+            unknown.append(text)
+    return WriteReport({k: tuple(v) for k, v in writes.items()}, tuple(unknown), has_calls)
+
+
+def _split_dest(operands: str) -> tuple[str, str, str]:
+    """(destination, ',', sources) at the first top-level comma."""
+    depth = 0
+    for i, ch in enumerate(operands):
+        if ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            return operands[:i], ",", operands[i + 1:]
+    return operands, "", ""

@@ -781,6 +781,12 @@ class SymTensor:
         return refuse
 
     def __getattr__(self, item):
+        if item in ("zero_", "fill_"):
+            raise RecordingError(
+                f"{self._name}.{item}() at {user_location()} fills a tensor in the launch function: an AOT plugin is "
+                "one kernel launch, so nothing else runs before it. Fix: to start an output as zeros (a kernel that "
+                "accumulates with atomics), declare it: tta.custom_plugin(..., zeroed_outputs=('out',))."
+            )
         if item in _ALLOCATING_METHODS:
             return self._allocates(item)
         raise RecordingError(

@@ -12,7 +12,9 @@ TTA_TACTIC environment variable, pins one. Tuning needs a real launch, so it can
 being captured: warm the op up first (the usual rule for graph capture), or pin a tactic.
 
 Inputs must be CUDA tensors. Non-contiguous inputs, or inputs not 16-byte aligned, are copied first (the artifacts
-assume TensorRT's contiguous, aligned buffers); outputs are always freshly allocated and contiguous.
+assume TensorRT's contiguous, aligned buffers); outputs are always freshly allocated and contiguous. An in-place
+output is the input itself (no allocation; a copied input is written back after the launch), and a zeroed output
+(`zeroed_outputs=`) is allocated filled with zeros.
 """
 
 from __future__ import annotations
@@ -76,10 +78,39 @@ class EagerOp:
             pointers.append(ptr)
             ready.append(t)
         device = entry.device
+        if entry.in_place is not None:
+            return self._call_in_place(entry, inputs, ready, pointers)
         outputs = [_empty_like(ready[like]) if like is not None else _empty(shape, dtype=dtype, device=device)
                    for (shape, dtype), like in zip(entry.out_specs, entry.like)]
         entry.launch(pointers, [o.data_ptr() for o in outputs], self._stream(entry.device_index))
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+    # -- in-place and zeroed outputs (kept off the hot path above) --
+    def _call_in_place(self, entry, inputs, ready, pointers):
+        """An op with in-place outputs (the input's own buffer, no allocation) or outputs that start as zeros."""
+        import torch
+
+        aliases, zeroed = entry.in_place
+        outputs = []
+        for j, ((shape, dtype), like) in enumerate(zip(entry.out_specs, entry.like)):
+            alias = aliases[j] if j < len(aliases) else None
+            if alias is not None:
+                outputs.append(ready[alias])
+            elif j in zeroed:
+                outputs.append(torch.zeros(shape, dtype=dtype, device=entry.device))
+            else:
+                outputs.append(_empty_like(ready[like]) if like is not None
+                               else _empty(shape, dtype=dtype, device=entry.device))
+        entry.launch(pointers, [o.data_ptr() for o in outputs], self._stream(entry.device_index))
+        results = []
+        for j, out in enumerate(outputs):
+            alias = aliases[j] if j < len(aliases) else None
+            if alias is not None:
+                if ready[alias] is not inputs[alias]:  # updated a contiguous copy: write it back to the caller's
+                    inputs[alias].copy_(ready[alias])
+                out = inputs[alias]
+            results.append(out)
+        return results[0] if len(results) == 1 else tuple(results)
 
     # -- first call for these shapes --
     def _prepare(self, key, inputs, attrs):
@@ -109,6 +140,9 @@ class EagerOp:
                               None) for shape, dtype in out_specs)
             entry = _Entry(out_specs, launcher.PreparedLaunch(artifact, shapes, index), artifact,
                            torch.device("cuda", index), index, like)
+            schema = self.plugin.schema
+            if schema.aliases or self.plugin.zeroed_outputs:
+                entry.in_place = (schema.aliases, frozenset(self.plugin.zeroed_outputs))
             self._entries[key] = entry
             return entry
 
@@ -156,7 +190,7 @@ class EagerOp:
                         "timed; using tactic %d. Call the op once before capturing to autotune.",
                         self.op_name, shapes.inputs, candidates[0].tactic)
             return candidates[0]
-        times = time_artifacts(candidates, inputs, shapes, out_dtypes, device)
+        times = time_artifacts(candidates, inputs, shapes, out_dtypes, device, aliases=self.plugin.schema.aliases)
         best = min(candidates, key=lambda a: times[a.tactic])
         self._winners[bucket] = best.tactic
         log.info("%s: autotuned shapes %s -> tactic %d (%s)", self.op_name, shapes.inputs, best.tactic,
@@ -173,11 +207,12 @@ class EagerOp:
 
 
 class _Entry:
-    __slots__ = ("out_specs", "launch", "artifact", "device", "device_index", "like")
+    __slots__ = ("out_specs", "launch", "artifact", "device", "device_index", "like", "in_place")
 
     def __init__(self, out_specs, launch, artifact, device, device_index, like):
         self.out_specs, self.launch, self.artifact = out_specs, launch, artifact
         self.device, self.device_index, self.like = device, device_index, like
+        self.in_place = None  # (aliases, zeroed outputs) when the op has either
 
 
 def _empty(*args, **kwargs):  # replaced by torch.empty at the first call (keeps `import tta` torch-free)
@@ -227,12 +262,16 @@ def gpu_time_ms(fn, stream, reps: int = TUNE_REPS) -> float:
     return statistics.median(samples)
 
 
-def time_artifacts(artifacts, inputs, shapes, out_dtypes, device, reps: int = TUNE_REPS) -> dict[int, float]:
-    """Median milliseconds per launch of each artifact, measured with CUDA events on the current stream."""
+def time_artifacts(artifacts, inputs, shapes, out_dtypes, device, reps: int = TUNE_REPS,
+                   aliases=()) -> dict[int, float]:
+    """Median milliseconds per launch of each artifact, measured with CUDA events on the current stream.
+    `aliases[j]`: the input that output j updates in place; timing then runs on a copy of that input."""
     import torch
 
-    ready = [t.contiguous() for t in inputs]
-    outputs = [torch.empty(s, dtype=d, device=device) for s, d in zip(shapes.outputs, out_dtypes)]
+    ready = [t.clone(memory_format=torch.contiguous_format) if i in aliases else t.contiguous()
+             for i, t in enumerate(inputs)]
+    outputs = [ready[aliases[j]] if j < len(aliases) and aliases[j] is not None
+               else torch.empty(s, dtype=d, device=device) for j, (s, d) in enumerate(zip(shapes.outputs, out_dtypes))]
     stream = torch.cuda.current_stream(device)
     times = {}
     with torch.cuda.device(device):  # events and the device-side sleep on the tensors' device, not the current one

@@ -4,6 +4,10 @@
 
 gives inputs (x, weight), attribute eps: float (default 1e-6) and, from the launch functions' arity or the return
 annotation, the number of outputs.
+
+In-place outputs: an output that `meta_impl` returns as the input object itself (`return x`) aliases that input. The
+schema marks the input mutated and the output aliased (`(Tensor(a!) x) -> Tensor(a!)`); the launch function does not
+receive such an output (the kernel writes the input), and TensorRT gets an aliased output descriptor.
 """
 
 from __future__ import annotations
@@ -54,14 +58,29 @@ class OpSchema:
     inputs: tuple[str, ...]
     attrs: tuple[Attr, ...]
     num_outputs: int
+    aliases: tuple[int | None, ...] = ()  # per output: the index of the input it aliases (in-place), or None
+
+    def alias_of(self, output: int) -> int | None:
+        """The input that output `output` aliases (an in-place output), or None for a freshly allocated one."""
+        return self.aliases[output] if output < len(self.aliases) else None
+
+    @property
+    def launch_outputs(self) -> tuple[int, ...]:
+        """The outputs the launch function receives: every output that does not alias an input, in order."""
+        return tuple(j for j in range(self.num_outputs) if self.alias_of(j) is None)
 
     def torch_schema(self) -> str:
-        """The torch.library schema string, e.g. '(Tensor x, Tensor w, float eps=1e-06) -> Tensor'."""
-        params = [f"Tensor {n}" for n in self.inputs]
+        """The torch.library schema string, e.g. '(Tensor x, Tensor w, float eps=1e-06) -> Tensor'; an in-place
+        output and its input share an alias set: '(Tensor(a!) x) -> Tensor(a!)'."""
+        letters = {i: "abcdefghijklmnopqrstuvwxyz"[k] for k, i in
+                   enumerate(sorted({i for i in self.aliases if i is not None}))}
+        params = [f"Tensor({letters[i]}!) {n}" if i in letters else f"Tensor {n}" for i, n in enumerate(self.inputs)]
         for a in self.attrs:
             default = "" if not a.has_default else f"={_schema_default(a.default)}"
             params.append(f"{ATTR_TYPES[a.type]} {a.name}{default}")
-        out = "Tensor" if self.num_outputs == 1 else "(" + ", ".join(["Tensor"] * self.num_outputs) + ")"
+        returns = [f"Tensor({letters[i]}!)" if (i := self.alias_of(j)) is not None else "Tensor"
+                   for j in range(self.num_outputs)]
+        out = returns[0] if self.num_outputs == 1 else "(" + ", ".join(returns) + ")"
         return f"({', '.join(params)}) -> {out}"
 
     def complete(self, args: tuple, kwargs: dict | None, op: str) -> tuple:
@@ -158,7 +177,8 @@ def outputs_from_annotation(meta_impl: Callable) -> int | None:
     return None
 
 
-def from_meta_impl(meta_impl: Callable, num_outputs: int | None, where: str) -> OpSchema:
+def parse_params(meta_impl: Callable, where: str) -> tuple[tuple[str, ...], tuple[Attr, ...]]:
+    """(tensor input names, attributes) from meta_impl's signature."""
     if not callable(meta_impl):
         raise SpecError(f"meta_impl of {where} must be a function, got {type(meta_impl).__name__}.")
     try:
@@ -195,16 +215,45 @@ def from_meta_impl(meta_impl: Callable, num_outputs: int | None, where: str) -> 
             )
     if not inputs:
         raise SpecError(f"meta_impl of {where} declares no tensor inputs; a plugin needs at least one.")
+    return tuple(inputs), tuple(attrs)
+
+
+def from_meta_impl(meta_impl: Callable, num_outputs: int | None, where: str,
+                   aliases: tuple[int | None, ...] | None = None) -> OpSchema:
+    """The schema. `num_outputs`: the outputs the launch functions take (None: unknown); `aliases`: per output
+    returned by a probe call of meta_impl, the input it returned itself (None: not probed). In-place outputs are
+    not passed to the launch function, so the op has `num_outputs` plus the aliased outputs."""
+    inputs, attrs = parse_params(meta_impl, where)
+    aliased = sum(1 for a in aliases or () if a is not None)
+    seen = [a for a in aliases or () if a is not None]
+    if len(seen) != len(set(seen)):
+        twice = sorted({inputs[a] for a in seen if seen.count(a) > 1})
+        raise SpecError(
+            f"meta_impl of {where} returns input(s) {twice} as more than one output. An in-place output is the input "
+            "itself, so each input can be returned once. Fix: return it once (or return x.clone()-like new tensors)."
+        )
+    total = None if num_outputs is None else num_outputs + aliased
+    if total is None and aliases is not None and aliased:
+        total = len(aliases)
     annotated = outputs_from_annotation(meta_impl)
-    if annotated is not None and num_outputs is not None and annotated != num_outputs:
+    if annotated is not None and total is not None and annotated != total:
+        in_place = f" plus {aliased} in-place output(s) that meta_impl returns as inputs" if aliased else ""
         raise SpecError(
             f"meta_impl of {where} is annotated to return {annotated} tensor(s), but the launch functions take "
-            f"{num_outputs} output(s). Fix: make them agree."
+            f"{num_outputs} output(s){in_place}. Fix: make them agree."
         )
-    count = annotated if annotated is not None else num_outputs
+    count = annotated if annotated is not None else total
+    if count == 0:
+        raise SpecError(
+            f"{where} has no outputs, but every op (and every TensorRT plugin) returns at least one tensor. Fix: "
+            "for an in-place kernel, have meta_impl return the input it updates (`def meta_impl(x): return x`); "
+            "tta then marks it mutated (Tensor(a!)) and does not pass an output to the launch function."
+        )
     if count is None or count < 1:
         raise SpecError(
             f"Cannot tell how many outputs {where} has. Fix: annotate meta_impl's return type (-> torch.Tensor or "
             "-> tuple[torch.Tensor, torch.Tensor])."
         )
-    return OpSchema(tuple(inputs), tuple(attrs), count)
+    # a probe that returned too many or too few values is reported by the plugin's return-value check
+    alias_tuple = (tuple(aliases or ()) + (None,) * count)[:count]
+    return OpSchema(inputs, attrs, count, alias_tuple if any(a is not None for a in alias_tuple) else ())

@@ -426,6 +426,8 @@ def bounds(expr: Expr, profile: Profile) -> tuple[int, int] | None:
                    "ne": (ahi < blo or alo > bhi, False)}[op]
         return (1, 1) if decided[0] else (0, 0) if decided[1] else (0, 1)
     if alo == ahi and blo == bhi:
+        if op == "lshift" and blo >= 64:  # beyond any int32/int64 value: no useful bound (and a huge int to build)
+            return None
         value = PY_OPS[op][0](alo, blo)
         return (value, value)
     if alo < 0 or blo < 0:

@@ -130,8 +130,88 @@ def _define(plugin: CustomPlugin, op_name: str, tactic: int | None):
         )
 
     # instead of torch's fallback, which only warns and then returns no gradient for the inputs (silently wrong)
-    torch.library.register_autograd(op_name, backward, setup_context=setup_context, lib=lib)
+    if not plugin.schema.aliases:
+        torch.library.register_autograd(op_name, backward, setup_context=setup_context, lib=lib)
+    else:  # torch takes autograd formulas for functional ops only: the functional variant gets it
+        _define_functional_variant(lib, plugin, namespace, name, cuda_impl, not_cuda, (backward, setup_context))
+        _refuse_gradients_of_in_place_op(lib, name, backward)
     return getattr(getattr(torch.ops, namespace), name).default
+
+
+FUNCTIONAL_SUFFIX = "_functional"
+
+
+def _refuse_gradients_of_in_place_op(lib, name: str, backward) -> None:
+    """An Autograd kernel for an in-place op: the not-differentiable error when an input requires grad, else the
+    kernels below autograd."""
+    import torch
+
+    op = None
+
+    def autograd_kernel(*args):
+        nonlocal op
+        if torch.is_grad_enabled() and any(isinstance(a, torch.Tensor) and a.requires_grad for a in args):
+            backward(None)
+        if op is None:
+            op = getattr(getattr(torch.ops, lib.ns), name).default
+        with torch._C._AutoDispatchBelowAutograd():
+            return op(*args)
+
+    lib.impl(name, autograd_kernel, "Autograd")
+
+
+def _define_functional_variant(lib, plugin: CustomPlugin, namespace: str, name: str, cuda_impl, not_cuda,
+                               autograd) -> None:
+    """For an in-place op `name` (`Tensor(a!) x -> Tensor(a!)`): `name_functional`, the same op on a copy of each
+    in-place input (`Tensor x -> Tensor`), and a functionalization kernel that rewrites `name` into it. Torch
+    functionalizes graphs (torch.compile's AOT autograd, torch.export's run_decompositions) and refuses custom ops
+    whose outputs alias their inputs unless the op says how, which this does."""
+    import dataclasses
+
+    import torch
+    from torch._subclasses.functional_tensor import CppFunctionalizeAPI
+
+    schema = plugin.schema
+    functional_name = name + FUNCTIONAL_SUFFIX
+    lib.define(functional_name + dataclasses.replace(schema, aliases=()).torch_schema())
+    n_in = len(schema.inputs)
+
+    def functional_cuda(*args):
+        copies = [t.clone() if i in schema.aliases else t for i, t in enumerate(args[:n_in])]
+        return cuda_impl(*copies, *args[n_in:])
+
+    def functional_fake(*args):
+        result = plugin.meta_impl(*args)
+        outputs = result if isinstance(result, (tuple, list)) else (result,)
+        outputs = tuple(torch.empty_like(o) if schema.alias_of(j) is not None else o for j, o in enumerate(outputs))
+        return outputs if schema.num_outputs > 1 else outputs[0]
+
+    lib.impl(functional_name, functional_cuda, "CUDA")
+    lib.impl(functional_name, not_cuda, "CPU")
+    torch.library.register_fake(f"{namespace}::{functional_name}", functional_fake, lib=lib)
+    torch.library.register_autograd(f"{namespace}::{functional_name}", autograd[0], setup_context=autograd[1],
+                                    lib=lib)
+    functional_op = getattr(getattr(torch.ops, namespace), functional_name).default
+
+    def functionalize(*args):
+        ctx = CppFunctionalizeAPI()
+        unwrapped = ctx.unwrap_tensors(tuple(args))
+        with ctx.redispatch_to_next():
+            result = functional_op(*unwrapped)
+        results = result if schema.num_outputs > 1 else (result,)
+        outputs = []
+        for j, value in enumerate(results):
+            alias = schema.alias_of(j)
+            if alias is None:
+                outputs.append(ctx.wrap_tensors(value))
+                continue
+            ctx.replace(args[alias], value)  # the input now holds the updated value
+            ctx.commit_update(args[alias])
+            ctx.sync(args[alias])
+            outputs.append(args[alias])
+        return tuple(outputs) if schema.num_outputs > 1 else outputs[0]
+
+    lib.impl(name, functionalize, "Functionalize")
 
 
 

@@ -299,7 +299,11 @@ class QdpBinding:
         fake = any(getattr(t.shape_expr, "is_fake", False) or _first_is_fake(t) for t in tensors)
         lowering = TrtLowering(trtp, tensors)
         outs = []
-        for shape, dtype in zip(info.shapes, info.dtypes):
+        for j, (shape, dtype) in enumerate(zip(info.shapes, info.dtypes)):
+            alias = self.plugin.schema.alias_of(j)
+            if alias is not None:  # in place: TensorRT binds the output to the input's buffer
+                outs.append(tensors[alias].aliased())
+                continue
             trt_dtype = getattr(trt.DataType, _TORCH_TO_TRT[str(dtype).replace("torch.", "")])
             if fake:  # TensorRT's first call only wants dtypes; its shapes are placeholders
                 shape_exprs = trtp.ShapeExprs(len(shape), _is_dummy=True)
@@ -501,9 +505,21 @@ def check_registrable(plugin: CustomPlugin, op_name: str) -> None:
         )
 
 
+def zeroed_outputs_message(plugin: CustomPlugin, op_name: str) -> str:
+    return (
+        f"Op '{op_name}' declares zeroed_outputs {list(plugin.zeroed_outputs)}, which cannot be a TensorRT AOT "
+        "plugin: TensorRT runs an AOT plugin as exactly one kernel on output buffers it does not initialize, so "
+        "nothing would zero them and the kernel's atomics would add to garbage. The torch op works (it zeroes them "
+        "before each launch). Fix: use the op eagerly / with torch.compile (tensorrt=False), or make the kernel "
+        "store every element of the output before accumulating into it."
+    )
+
+
 def register(plugin: CustomPlugin, op_name: str, *, arch=None, ptx_isa=None) -> QdpBinding:
     """Register `plugin` as TensorRT QDP op `op_name` (idempotent, thread-safe)."""
     check_registrable(plugin, op_name)
+    if plugin.zeroed_outputs:
+        raise RegistrationError(zeroed_outputs_message(plugin, op_name))
     binding = _bindings.get(op_name)
     if binding is None:
         trt, trtp = import_trtp()
@@ -521,6 +537,9 @@ def register(plugin: CustomPlugin, op_name: str, *, arch=None, ptx_isa=None) -> 
                 binding.install(trt, trtp)
                 _bindings[op_name] = binding
                 log.info("registered TensorRT AOT plugin %s (%d tactics)", op_name, len(plugin.tactics))
+                if plugin.schema.aliases:
+                    log.info("%s has in-place (aliased) outputs: the engine build needs "
+                             "config.set_preview_feature(trt.PreviewFeature.ALIASED_PLUGIN_IO_10_03, True)", op_name)
     if binding.plugin.hash != plugin.hash:
         raise RegistrationError(
             f"TensorRT plugin '{op_name}' is already registered for a different plugin "

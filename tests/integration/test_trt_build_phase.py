@@ -385,3 +385,26 @@ def test_runtime_scalar_attributes_are_int32_bits_and_one_kernel_serves_every_va
             assert r.extras_are_int32 and r.extras == (1000, S.float32_bits(scale), shift)
             kernels.add((r.tactic, r.kernel, r.ptx))
     assert len(kernels) == len(plugin.tactics)
+
+
+@pytest.mark.parametrize("case", ["in_place", "in_place_and_new"])
+def test_in_place_outputs_are_aliased_io_and_keep_their_parameter_slot(trt, trtp, case):
+    from ..unit import in_place_kernels as K
+
+    launch, meta_impl = ((K.inplace_launch, lambda x: x) if case == "in_place"
+                         else (K.update_and_copy_launch, K.update_and_copy_meta))
+    plugin = tta.custom_plugin(tta.triton(launch, configs=[{"BLOCK": 256}, {"BLOCK": 1024}]), meta_impl=meta_impl)
+    op_name = register(f"aliased_{case}", plugin)
+    created = builder.create(trt, trtp, op_name, {}, 1)
+    out_types, out_shapes, results = builder.build(trt, created, [(3000,)], [trt.float32])
+    n_out = plugin.schema.num_outputs
+    assert builder.aliased_inputs(created, n_out) == [0] + [-1] * (n_out - 1)
+    assert out_shapes == [(3000,)] * n_out and out_types == [trt.float32] * n_out
+    assert sorted(r.tactic for r in results) == [1, 2]
+    for r in results:
+        art = expected_artifact(plugin, r.tactic, [(3000,)], [(3000,)] * n_out, torch.float32,
+                                [torch.float32] * n_out, {})
+        assert (r.kernel, r.ptx, r.extras) == (art.kernel_name, art.ptx.encode(), (3000,))
+        # TensorRT passes input, extra, then every output: the aliased one too, with the input's pointer
+        assert [(p.kind, p.index) for p in art.params][:3] == [("input", 0), ("extra", 0), ("output", 0)]
+        assert art.params[2].source == "=input0"

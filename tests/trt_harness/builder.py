@@ -131,3 +131,10 @@ def build(trt, plugin, in_shapes, in_types, dynamic=frozenset(), ranges=None):
                 extras=tuple(trt.value_of(v) for v in values),
                 extras_are_int32=all(v.dtype == trt.PluginArgDataType.INT32 for v in values)))
     return out_types, out_shapes, results
+
+
+def aliased_inputs(plugin, n_outputs: int) -> list:
+    """What TensorRT's builder asks a plugin with aliased I/O (IPluginV3OneBuildV2::getAliasedInput, built with
+    PreviewFeature.ALIASED_PLUGIN_IO_10_03) after get_output_data_types: per output, the input whose buffer it
+    shares, or -1."""
+    return [plugin.get_aliased_input(j) for j in range(n_outputs)]

@@ -48,7 +48,7 @@ class _Recorder:
         def prepare(key, inputs, attrs):
             self.prepared.append(tuple(attrs))
             entry = types.SimpleNamespace(out_specs=((tuple(inputs[0].shape), inputs[0].dtype),), like=(0,),
-                                          device=inputs[0].device, device_index=0,
+                                          device=inputs[0].device, device_index=0, in_place=None,
                                           artifact=types.SimpleNamespace(tactic=len(self.prepared)),
                                           launch=lambda *a: setattr(self, "launches", self.launches + 1))
             op._entries[key] = entry

@@ -718,7 +718,9 @@ def _classify(spec: KernelSpec, config: Config, launch: R.RecordedLaunch, kernel
             if (role, index) in seen_tensors:
                 raise RecordingError(
                     f"{role.capitalize()} {index} is passed to kernel '{name}' twice (as '{seen_tensors[role, index]}'"
-                    f" and '{param.name}'). TensorRT passes each tensor pointer exactly once. Fix: pass it once."
+                    f" and '{param.name}'). TensorRT passes each tensor pointer exactly once. Fix: pass it once; for a "
+                    "kernel that writes its result into that input, make the op in place (meta_impl returns the "
+                    "input, and the launch function takes no output for it)."
                 )
             seen_tensors[role, index] = param.name
             args.append(KernelArg(param.name, role, index=index, dtype=value.tta_reinterpreted_dtype))
