@@ -5,6 +5,7 @@ Everything asserted here is computed by the real QDP module from what tta regist
 enums, containers and an expression builder that evaluates (tests/trt_harness/standin.py).
 """
 
+import logging
 import sys
 import types
 
@@ -152,7 +153,8 @@ def test_registered_functions_passed_the_real_validator(trt, trtp):
     assert list(desc.input_attrs) == ["eps"] and desc.num_outputs == 1
 
 
-def test_a_tactic_that_fails_to_compile_is_dropped_and_none_left_is_an_error(trt, trtp):
+def test_a_tactic_that_fails_to_compile_is_dropped_and_none_left_is_logged_before_tensorrt_swallows_it(
+        trt, trtp, caplog):
     partly = tta.custom_plugin(tta.triton(ex.add_launch, configs=[{"BLOCK": 300}, {"BLOCK": 256}]),
                                meta_impl=ex.add_meta)
     op_name = register("add_partly", partly)
@@ -163,8 +165,15 @@ def test_a_tactic_that_fails_to_compile_is_dropped_and_none_left_is_an_error(trt
 
     broken = tta.custom_plugin(tta.triton(ex.add_launch, configs=[{"BLOCK": 300}]), meta_impl=ex.add_meta)
     op_name = register("add_broken", broken)
-    with pytest.raises(tta.CompileError, match="No tactic of op 'ttatrt::add_broken'"):
-        builder.build(trt, builder.create(trt, trtp, op_name, {}, 2), [(100,), (100,)], [trt.float32] * 2)
+    with caplog.at_level(logging.ERROR, logger="torch_tensorrt_annotation"):
+        with pytest.raises(builder.BuildFailed) as failed:  # TensorRT swallows the exception: no engine
+            builder.build(trt, builder.create(trt, trtp, op_name, {}, 2), [(100,), (100,)], [trt.float32] * 2)
+    # what TensorRT prints, and tta's own message in the log, naming the op, the tactic and the cause
+    assert failed.value.lines[0].startswith("[ERROR] Exception thrown from get_supported_format_combinations() "
+                                            "CompileError: No tactic of op 'ttatrt::add_broken'")
+    logged = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(logged) == 1 and "TensorRT plugin 'ttatrt::add_broken' failed in its autotune callback" in logged[0]
+    assert "tactic 1 (triton 'add_launch' {'BLOCK': 300})" in logged[0] and "power of 2" in logged[0]
 
 
 def test_registration_is_idempotent_and_thread_safe(trt, trtp):
