@@ -98,6 +98,17 @@ def attr_annotation(attr_type: type):
     return np.ndarray[typing.Any, np.dtype[scalar]]  # type: ignore[valid-type]
 
 
+def encode_attr(value, attr):
+    """A checked attribute value as `trtp.op.<ns>.<name>(...)` accepts it for `attr_annotation(attr.type)`: a bool
+    as is, an int / float as a 0-d int64 / float64 array (not a Python scalar: NumPy >= 2.4 breaks those)."""
+    import numpy as np
+
+    value = attr.check(value.item() if isinstance(value, (np.ndarray, np.generic)) else value, "TensorRT plugin")
+    if attr.type is bool:
+        return value
+    return np.asarray(value, dtype=np.int64 if attr.type is int else np.float64)
+
+
 def _decode_attr(raw, attr) -> Any:
     import numpy as np
 

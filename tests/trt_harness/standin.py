@@ -465,6 +465,7 @@ def init_libnvinfer_plugins(logger, namespace):
     return True
 
 
+# (INetworkDefinition is appended below, with the network double)
 TORCH_TENSORRT_NAMES = [ILogger, *_INTERFACES, ActivationType, ElementWiseOperation, UnaryOperation,
                         TopKOperation, MatrixOperation, InterpolationMode, SampleMode, SerializationFlag,
                         init_libnvinfer_plugins]
@@ -494,7 +495,11 @@ class PluginV3Layer:
         return self._outputs[index]
 
 
-class Network:
+class INetworkDefinition:
+    """trt.INetworkDefinition (Torch-TensorRT's TRTNetwork annotation); Network below is the working double."""
+
+
+class Network(INetworkDefinition):
     """INetworkDefinition double: add_input and the three `add_plugin` overloads of python/src/infer/pyGraph.cpp.
 
     `add_plugin(func, aot)` calls `func(STRICT_AOT if aot else STRICT_JIT)`; `add_plugin(func)` calls it with
@@ -551,6 +556,9 @@ class Network:
         layer = PluginV3Layer(plugin, list(inputs), list(shape_inputs), outputs)
         self.layers.append(layer)
         return layer
+
+
+TORCH_TENSORRT_NAMES.append(INetworkDefinition)
 
 
 # ----------------------------------------------------------------------------- callback trampolines
