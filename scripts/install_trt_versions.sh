@@ -15,7 +15,7 @@ while read -r spec; do
   dir="$dest/$name-${spec##*==}"
   [ -f "$dir/.complete" ] && continue
   rm -rf "$dir"
-  "$python" -m pip install -q --disable-pip-version-check --no-deps --no-compile --target "$dir" "$spec" 2>&1 \
+  "$python" -m pip install -q --disable-pip-version-check --no-deps --target "$dir" "$spec" 2>&1 \
     | { grep -v "^WARNING: Location" || true; }
   find "$dir" -name "*.so*" -delete  # native libraries: never loaded (no libnvinfer here), not kept
   touch "$dir/.complete"

@@ -348,13 +348,13 @@ class QdpBinding:
             if key not in self._autotuned:
                 self._autotuned[key] = self._autotune(tensors, outputs, attrs)
             compiled, error = self._autotuned[key]
-        if error is not None:
-            raise CompileError(error)  # logged by the callback wrapper (QdpBinding._logged)
+        if error is not None:  # a fresh exception of the same type (DtypeError, CompileError) at each call
+            raise type(error)(error.message)  # logged by the callback wrapper (QdpBinding._logged)
         types = ", ".join(_autotune_type(t.dtype) for t in list(tensors) + list(outputs))
         return [trtp.AutoTuneCombination(types, "LINEAR", compiled)]
 
-    def _autotune(self, tensors, outputs, attrs) -> tuple[list[int], str | None]:
-        """(tactics that compiled for these dtypes, error message when none did)."""
+    def _autotune(self, tensors, outputs, attrs) -> tuple[list[int], CompileError | None]:
+        """(tactics that compiled for these dtypes, the error when none did)."""
         results: list = []
         for tactic in self.plugin.tactics:
             try:
@@ -367,7 +367,7 @@ class QdpBinding:
             compiled = self.plugin.keep_compiled(self.plugin.tactics, results, f" for {self.target().sm}",
                                                  "are not offered to TensorRT", op_name=self.op_name)
         except CompileError as exc:
-            return [], exc.message
+            return [], exc
         return [a.tactic for a in compiled], None
 
     def aot_impl(self, trtp, tensors, outputs, attrs, tactic: int):

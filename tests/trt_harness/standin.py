@@ -38,6 +38,37 @@ def bindings_dir():
     return list(spec.submodule_search_locations)[0]
 
 
+def versions_dir():
+    """Where scripts/install_trt_versions.sh unpacks the tested versions (TTA_TRT_VERSIONS_DIR overrides)."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return os.environ.get("TTA_TRT_VERSIONS_DIR", os.path.join(root, ".trt-versions"))
+
+
+def listed_versions(name):
+    """Versions of `name` in constraints/trt-versions.txt (what CI unpacks and tests)."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "constraints", "trt-versions.txt")) as f:
+        return [line.strip().split("==")[1] for line in f if line.startswith(name + "==")]
+
+
+def bindings_versions():
+    """[(version, tensorrt_bindings dir)] of every bindings version listed for tests and unpacked; the installed
+    wheel's alone when none is unpacked. With TTA_REQUIRE_TRT_VERSIONS=1 (CI) a listed version missing raises."""
+    found, missing = [], []
+    for name in ("tensorrt-cu12-bindings", "tensorrt-cu13-bindings"):
+        for version in listed_versions(name):
+            path = os.path.join(versions_dir(), f"{name}-{version}")
+            if os.path.isfile(os.path.join(path, ".complete")):
+                found.append((version, os.path.join(path, "tensorrt_bindings")))
+            else:
+                missing.append(f"{name}=={version}")
+    if missing and os.environ.get("TTA_REQUIRE_TRT_VERSIONS") == "1":
+        raise FileNotFoundError(f"{missing} not unpacked under {versions_dir()}: bash scripts/install_trt_versions.sh")
+    if not found and bindings_dir() is not None:
+        found.append((installed_version(bindings_dir()) or "installed", bindings_dir()))
+    return sorted(found, key=lambda vp: tuple(int(x) for x in vp[0].split(".")[:3] if x.isdigit()))
+
+
 # ----------------------------------------------------------------------------- enums
 class DataType(enum.Enum):
     """nvinfer1::DataType (trt.DataType)."""
@@ -615,6 +646,7 @@ def install(pkg_dir=None, version=None):
         raise FileNotFoundError(f"real QDP package not found under {pkg_dir}/plugin")
     import importlib.machinery
 
+    _REGISTRY.creators.clear()  # like a new process: no creator of a previously installed version survives
     version = version or installed_version(pkg_dir)
     if version is None:
         raise FileNotFoundError(f"no tensorrt-cu1x-bindings .dist-info next to {pkg_dir}: pass version=")
