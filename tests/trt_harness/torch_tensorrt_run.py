@@ -51,11 +51,13 @@ def expected_tactics(tta, plugin, attrs, out_shapes):
     from torch_tensorrt_annotation import symbolic as S
 
     shapes = S.Shapes(((8, 300),), tuple(tuple(s) for s in out_shapes))
+    # the build's profile: batch dynamic in [1, 64], the row length static
+    profile = S.Profile((((1, 64), (300, 300)),), (((1, 64),), ((1, 64),)))
     out = []
     for tactic in plugin.tactics:
         art = plugin.compile_tactic(tactic, tta.Target.parse(arch="sm_90", ptx_isa=(9, 0)), in_dtypes=[torch.float16],
                                     out_dtypes=[torch.float32, torch.float16], in_ranks=[2], out_ranks=[1, 1],
-                                    attrs=attrs, shapes=shapes)
+                                    attrs=attrs, profile=profile)
         lp = art.launch_params(shapes)
         out.append({"tactic": tactic.number, "kernel": art.kernel_name, "grid": lp.grid, "block": lp.block,
                     "extras": lp.extras, "ptx_sha": hashlib.sha256(art.ptx.encode()).hexdigest()})
@@ -154,7 +156,7 @@ def main(tt_dir, bindings_dir, deps_dir, mode="alias"):
                  else "single"}
         # the emulated build of the object the converter created: batch dynamic, opt 8 in [1, 64]
         out_types, out_shapes, results = builder.build(trt, layer.plugin, [(8, 300)], [trt.float16],
-                                                       dynamic={(0, 0)}, profile={(0, 0): (1, 64)})
+                                                       dynamic={(0, 0)}, ranges={(0, 0): (1, 64)})
         attrs = [v.item() if hasattr(v, "item") else v for v in layer.plugin.attrs.values()]
         entry["expected"] = expected_tactics(tta, plugin, attrs, out_shapes)
         entry["build"] = {"out_types": [t.name for t in out_types], "out_shapes": out_shapes,
