@@ -26,9 +26,10 @@ if [ ! -f "$dest/deps/.complete" ]; then
     | { grep -v "^WARNING: Location" || true; }
   touch "$dest/deps/.complete"
 fi
-# Python 3.13 (TensorRT <= 11.1's validator breaks there): a venv with NumPy only, for the registration test. The
+# Python 3.13 (TensorRT <= 11.1's validator breaks there): a venv without torch, for the registration test. The
 # interpreter: $PYTHON313, else python3.13 on PATH, else pyenv's. Without one, that test skips (fails in CI).
-if [ ! -x "$dest/py313/bin/python" ]; then
+if [ ! -f "$dest/py313/.complete" ]; then
+  rm -rf "$dest/py313"
   py313=${PYTHON313:-}
   if [ -z "$py313" ]; then
     for candidate in python3.13 "$(pyenv root 2>/dev/null)"/versions/3.13*/bin/python3.13; do
@@ -37,8 +38,10 @@ if [ ! -x "$dest/py313/bin/python" ]; then
   fi
   if [ -n "$py313" ]; then
     "$py313" -m venv "$dest/py313"
-    "$dest/py313/bin/python" -m pip install -q --disable-pip-version-check \
-      "numpy==$(grep '^numpy==' constraints/ci.txt | cut -d= -f3)" 2>&1 | { grep -v "^WARNING: Location" || true; }
+    # the package's own dependencies but torch (its 3.13 build is CUDA's, gigabytes) and cuda-bindings
+    "$dest/py313/bin/python" -m pip install -q --disable-pip-version-check -c constraints/ci.txt \
+      numpy packaging platformdirs 2>&1 | { grep -v "^WARNING: Location" || true; }
+    touch "$dest/py313/.complete"
   else
     echo "no Python 3.13 interpreter found: the Python 3.13 registration test will not run" >&2
   fi
