@@ -34,6 +34,7 @@ from .errors import (
 from .spec import Artifact, Config, KernelSpec, LaunchParams, Param, Tactic, Target
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
+integration.install_hook_when_loaded()  # torch_tensorrt's custom_op(name, impl=plugin), now or when it is imported
 
 __all__ = [
     "Artifact",

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import symbolic as S
-from .errors import CompileError, RecordingError, RegistrationError, SpecError, TensorRTUnavailableError
+from .errors import CompileError, RecordingError, RegistrationError, SpecError, TensorRTUnavailableError, TTAError
 from .plugin import CustomPlugin, resolve_target
 from .spec import INT32_MAX, Artifact, Target
 
@@ -96,6 +96,17 @@ def attr_annotation(attr_type: type):
         return bool
     scalar = np.int64 if attr_type is int else np.float64
     return np.ndarray[typing.Any, np.dtype[scalar]]  # type: ignore[valid-type]
+
+
+def encode_attr(value, attr):
+    """A checked attribute value as `trtp.op.<ns>.<name>(...)` accepts it for `attr_annotation(attr.type)`: a bool
+    as is, an int / float as a 0-d int64 / float64 array (not a Python scalar: NumPy >= 2.4 breaks those)."""
+    import numpy as np
+
+    value = attr.check(value.item() if isinstance(value, (np.ndarray, np.generic)) else value, "TensorRT plugin")
+    if attr.type is bool:
+        return value
+    return np.asarray(value, dtype=np.int64 if attr.type is int else np.float64)
 
 
 def _decode_attr(raw, attr) -> Any:
@@ -176,6 +187,7 @@ class QdpBinding:
         self._arch, self._ptx_isa = arch, ptx_isa
         self._target: Target | None = None
         self._outputs: dict = {}
+        self._autotuned: dict = {}
         self._lock = threading.RLock()
 
     # target: the build GPU's arch and the deployment driver's ISA, resolved at the first build call
@@ -272,25 +284,45 @@ class QdpBinding:
             tensors, attrs, bound = self._split(impl_sig, args, kwargs)
             self.jit_impl(tensors, list(bound["outputs"]), attrs, bound["stream"], bound["tactic"])
 
+        callbacks = []
         for fn, sig in ((register_fn, register_sig), (autotune_fn, autotune_sig), (aot_impl_fn, aot_sig),
                         (impl_fn, impl_sig)):
-            fn.__signature__ = sig  # type: ignore[attr-defined]
-            fn.__name__ = f"{self.op_name.replace('::', '_')}_{fn.__name__}"
+            logged = self._logged(fn, fn.__name__.removesuffix("_fn"))
+            logged.__signature__ = sig  # type: ignore[attr-defined]
+            logged.__name__ = f"{self.op_name.replace('::', '_')}_{fn.__name__}"
+            callbacks.append(logged)
 
         done = []
         try:
-            trtp.register(self.op_name)(register_fn)
+            _python_313_validator_workaround(trt)
+            trtp.register(self.op_name)(callbacks[0])
             done.append("register")
-            trtp.autotune(self.op_name)(autotune_fn)
-            trtp.aot_impl(self.op_name)(aot_impl_fn)
-            trtp.impl(self.op_name)(impl_fn)
+            trtp.autotune(self.op_name)(callbacks[1])
+            trtp.aot_impl(self.op_name)(callbacks[2])
+            trtp.impl(self.op_name)(callbacks[3])
         except Exception as exc:
-            if done:
+            if done or self.op_name in _qdp_registry():
                 _undo_register(trt, trtp, self.op_name)
             raise RegistrationError(
                 f"tensorrt.plugin refused to register op '{self.op_name}' (schema "
                 f"{self.plugin.schema.torch_schema()}): {type(exc).__name__}: {exc}"
             ) from exc
+
+    def _logged(self, fn, callback: str):
+        """TensorRT's C++ trampolines catch what a Python plugin callback raises and print only a generic line, and
+        the engine build then fails far from the cause: log tta's own message first, then re-raise."""
+        op_name = self.op_name
+
+        def call(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                message = exc.message if isinstance(exc, TTAError) else f"{type(exc).__name__}: {exc}"
+                log.error("TensorRT plugin '%s' failed in its %s callback (TensorRT catches this error and its "
+                          "engine build fails): %s", op_name, callback, message)
+                raise
+
+        return call
 
     # -- the QDP callbacks --
     def describe_outputs(self, trt, trtp, tensors, attrs):
@@ -313,6 +345,20 @@ class QdpBinding:
         return outs[0] if len(outs) == 1 else tuple(outs)
 
     def autotune(self, trtp, tensors, outputs, attrs):
+        key = (tuple(self._signature(tensors)[0]), tuple(self._signature(outputs)[0]),
+               repr(_profile_shapes(tensors, outputs, "min")), repr(_profile_shapes(tensors, outputs, "max")),
+               repr([tuple(d.shape) for d in list(tensors) + list(outputs)]), tuple(attrs))
+        with self._lock:  # TensorRT asks twice (getNbSupportedFormatCombinations, then the combinations)
+            if key not in self._autotuned:
+                self._autotuned[key] = self._autotune(tensors, outputs, attrs)
+            compiled, error = self._autotuned[key]
+        if error is not None:  # a fresh exception of the same type (DtypeError, CompileError) at each call
+            raise type(error)(error.message)  # logged by the callback wrapper (QdpBinding._logged)
+        types = ", ".join(_autotune_type(t.dtype) for t in list(tensors) + list(outputs))
+        return [trtp.AutoTuneCombination(types, "LINEAR", compiled)]
+
+    def _autotune(self, tensors, outputs, attrs) -> tuple[list[int], CompileError | None]:
+        """(tactics that compiled for these dtypes, the error when none did)."""
         results: list = []
         for tactic in self.plugin.tactics:
             try:
@@ -325,34 +371,29 @@ class QdpBinding:
             compiled = self.plugin.keep_compiled(self.plugin.tactics, results, f" for {self.target().sm}",
                                                  "are not offered to TensorRT", op_name=self.op_name)
         except CompileError as exc:
-            log.error("%s", exc.message)  # TensorRT swallows exceptions raised from plugin callbacks
-            raise
-        types = ", ".join(_autotune_type(t.dtype) for t in list(tensors) + list(outputs))
-        return [trtp.AutoTuneCombination(types, "LINEAR", [a.tactic for a in compiled])]
+            return [], exc
+        return [a.tactic for a in compiled], None
 
     def aot_impl(self, trtp, tensors, outputs, attrs, tactic: int):
+        # errors are logged by the callback wrapper (QdpBinding._logged): TensorRT swallows them
+        artifact = self.artifact(tactic, tensors, outputs, attrs)
+        lowering = TrtLowering(trtp, tensors, outputs, attrs)
+        params = trtp.KernelLaunchParams()
         try:
-            artifact = self.artifact(tactic, tensors, outputs, attrs)
-            lowering = TrtLowering(trtp, tensors, outputs, attrs)
-            params = trtp.KernelLaunchParams()
-            try:
-                params.grid_x, params.grid_y, params.grid_z = (lowering.lower(g) for g in artifact.grid)
-                params.block_x, params.block_y, params.block_z = (lowering.lower(b) for b in artifact.block)
-                params.shared_mem = lowering.lower(artifact.shared_mem)
-                extras = trtp.SymIntExprs(len(artifact.extras))
-                lowered = [lowering.lower(expr) for expr in artifact.extras]
-            except NotImplementedError as exc:
-                raise CompileError(
-                    f"Op '{self.op_name}' tactic {tactic}: a launch parameter uses an operation on dynamic dims "
-                    f"that TensorRT's shape expressions cannot express ({exc}). Fix: make those dims static in the "
-                    "optimization profile, or compute the value with + - * // min max triton.cdiv."
-                ) from None
-            self._check_extras_fit_int32(artifact, lowered, tensors, outputs, tactic)
-            for i, value in enumerate(lowered):
-                extras[i] = trtp.SymInt32(value)  # must be SymInt32 exactly: wrap every result
-        except (CompileError, RecordingError) as exc:
-            log.error("%s", exc.message)  # TensorRT swallows exceptions raised in plugin callbacks
-            raise
+            params.grid_x, params.grid_y, params.grid_z = (lowering.lower(g) for g in artifact.grid)
+            params.block_x, params.block_y, params.block_z = (lowering.lower(b) for b in artifact.block)
+            params.shared_mem = lowering.lower(artifact.shared_mem)
+            extras = trtp.SymIntExprs(len(artifact.extras))
+            lowered = [lowering.lower(expr) for expr in artifact.extras]
+        except NotImplementedError as exc:
+            raise CompileError(
+                f"Op '{self.op_name}' tactic {tactic}: a launch parameter uses an operation on dynamic dims "
+                f"that TensorRT's shape expressions cannot express ({exc}). Fix: make those dims static in the "
+                "optimization profile, or compute the value with + - * // min max triton.cdiv."
+            ) from None
+        self._check_extras_fit_int32(artifact, lowered, tensors, outputs, tactic)
+        for i, value in enumerate(lowered):
+            extras[i] = trtp.SymInt32(value)  # must be SymInt32 exactly: wrap every result
         return artifact.kernel_name, artifact.ptx, params, extras
 
     def _check_extras_fit_int32(self, artifact: Artifact, lowered: list, tensors, outputs, tactic: int) -> None:
@@ -478,15 +519,54 @@ def _autotune_type(trt_dtype) -> str:
     return _AUTOTUNE_NAMES.get(name, name)
 
 
-def _undo_register(trt, trtp, op_name: str) -> None:
-    """Best effort: forget a half-registered op so that a corrected retry can succeed."""
+def _qdp_registry() -> dict:
     from tensorrt.plugin import _lib
 
+    return _lib.QDP_REGISTRY
+
+
+def _undo_register(trt, trtp, op_name: str) -> None:
+    """Forget a half-registered op so that a corrected retry can succeed: its QDP descriptor, its
+    `trtp.op.<ns>.<name>` entry, and its plugin creator (in QDP_CREATORS, keyed "name::namespace" on 10.9-10.12
+    and "namespace::name" later, and in TensorRT's plugin registry)."""
+    from tensorrt.plugin import _lib
+
+    namespace, _, name = op_name.partition("::")
     _lib.QDP_REGISTRY.pop(op_name, None)
-    creator = _lib.QDP_CREATORS.pop(op_name, None) if hasattr(_lib, "QDP_CREATORS") else None
-    registry = trt.get_plugin_registry()
-    if creator is not None and hasattr(registry, "deregister_creator"):
-        registry.deregister_creator(creator)
+    ns_module = getattr(_lib, "op", None) and _lib.op.__dict__.get(namespace)
+    if ns_module is not None:
+        ns_module.__dict__.pop(name, None)
+    creators = getattr(_lib, "QDP_CREATORS", {})
+    for key in (f"{namespace}::{name}", f"{name}::{namespace}"):
+        creator = creators.get(key)
+        if creator is not None and getattr(creator, "name", name) == name \
+                and getattr(creator, "plugin_namespace", namespace) == namespace:
+            del creators[key]
+            registry = trt.get_plugin_registry()
+            if hasattr(registry, "deregister_creator"):
+                registry.deregister_creator(creator)
+
+
+def _python_313_validator_workaround(trt) -> None:
+    """TensorRT <= 11.1's validator calls `issubclass()` on attribute annotations, which Python >= 3.13 refuses for
+    generic aliases such as tta's `np.ndarray[Any, np.dtype[np.int64]]` ("issubclass() arg 1 must be a class").
+    As Torch-TensorRT does, make the validator's `issubclass` answer False for a non-class first argument (what
+    11.2+ does with `inspect.isclass`). Idempotent; nothing is changed on other versions."""
+    import sys
+
+    if sys.version_info < (3, 13) or _version(str(getattr(trt, "__version__", "0"))).release[:2] > (11, 1):
+        return
+    from tensorrt.plugin import _validate
+
+    if getattr(_validate, "__tta_issubclass__", False):
+        return
+    builtin = issubclass
+
+    def safe_issubclass(cls, classinfo):
+        return inspect.isclass(cls) and builtin(cls, classinfo)
+
+    _validate.issubclass = safe_issubclass  # type: ignore[attr-defined]
+    _validate.__tta_issubclass__ = True  # type: ignore[attr-defined]
 
 
 def check_registrable(plugin: CustomPlugin, op_name: str) -> None:

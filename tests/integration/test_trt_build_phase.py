@@ -5,6 +5,10 @@ Everything asserted here is computed by the real QDP module from what tta regist
 enums, containers and an expression builder that evaluates (tests/trt_harness/standin.py).
 """
 
+import contextlib
+import logging
+import os
+import re
 import sys
 import types
 
@@ -21,8 +25,9 @@ from ..helpers import run_in_threads
 from ..trt_harness import builder, standin
 from ..trt_harness import plugins as test_plugins
 
-pytestmark = pytest.mark.skipif(standin.bindings_dir() is None,
-                                reason="needs the tensorrt-cu13-bindings wheel (pip install -e '.[dev]')")
+BINDINGS = standin.bindings_versions()
+pytestmark = pytest.mark.skipif(not BINDINGS, reason="needs a tensorrt-cu13-bindings wheel (pip install -e '.[dev]', "
+                                                     "bash scripts/install_trt_versions.sh)")
 
 TARGET = dict(arch="sm_90", ptx_isa=(9, 0))
 EXAMPLES = ex.plugins()
@@ -36,11 +41,15 @@ SHAPES = {
 ATTRS = {"rmsnorm": {"eps": 1e-5}}
 
 
-@pytest.fixture(scope="module")
-def trt():
-    module = standin.install()
+@pytest.fixture(scope="module", params=BINDINGS or [None], ids=lambda vp: f"trt{vp[0]}" if vp else "none")
+def trt(request):
+    """The stand-in over one bindings version's real tensorrt.plugin (every test below runs on each)."""
+    from torch_tensorrt_annotation import trt as trt_module
+
+    module = standin.install(request.param[1])
     yield module
     standin.uninstall()
+    trt_module._bindings.clear()  # the next version's tensorrt.plugin has none of these registrations
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +57,17 @@ def trtp(trt):
     import tensorrt.plugin as trtp
 
     return trtp
+
+
+@contextlib.contextmanager
+def fails_in_build(exc_type, match):
+    """TensorRT catches what a plugin callback raises, prints it and returns no engine: the build fails with
+    BuildFailed, whose first printed line names the exception (its type and tta's message)."""
+    with pytest.raises(builder.BuildFailed) as failed:
+        yield failed
+    line = failed.value.lines[0]
+    assert line.startswith("[ERROR] Exception thrown from ") and f" {exc_type.__name__}: " in line, line
+    assert re.search(match, line), line
 
 
 def register(name, plugin):
@@ -131,16 +151,22 @@ def test_attribute_values_change_the_specialization(trt, trtp):
     assert len(kernels) == 2 * len(plugin.tactics)
 
 
-def test_plain_int_and_float_attributes_do_break_on_this_numpy(trt, trtp):
-    """The hazard the ndarray encoding avoids is real here: a float-annotated QDP attribute fails at creation."""
+def test_plain_int_and_float_attributes_break_on_this_numpy_before_11_2(trt, trtp):
+    """The hazard the ndarray encoding avoids is real up to 11.1: a float-annotated QDP attribute fails at creation
+    (`float()` of a one-element array, refused by NumPy >= 2.4); 11.2 reads `f.data[0]` and fixed it."""
     assert Version(np.__version__) >= Version("2.4")
 
     def desc(x: trtp.TensorDesc, alpha: float) -> trtp.TensorDesc:
         return x.like()
 
     trtp.register("ttatrt::plain_float")(desc)
-    with pytest.raises(TypeError):
-        trtp.op.ttatrt.plain_float(trt.ITensor(), alpha=0.5)(trt.QuickPluginCreationRequest.STRICT_JIT)
+    create = trtp.op.ttatrt.plain_float(trt.ITensor(), alpha=0.5)
+    if Version(trt.__version__) < Version("11.2"):
+        with pytest.raises(TypeError):
+            create()
+    else:
+        _, _, created = create()
+        assert created.attrs == {"alpha": 0.5} and type(created.attrs["alpha"]) is float
 
 
 def test_registered_functions_passed_the_real_validator(trt, trtp):
@@ -152,7 +178,8 @@ def test_registered_functions_passed_the_real_validator(trt, trtp):
     assert list(desc.input_attrs) == ["eps"] and desc.num_outputs == 1
 
 
-def test_a_tactic_that_fails_to_compile_is_dropped_and_none_left_is_an_error(trt, trtp):
+def test_a_tactic_that_fails_to_compile_is_dropped_and_none_left_is_logged_before_tensorrt_swallows_it(
+        trt, trtp, caplog):
     partly = tta.custom_plugin(tta.triton(ex.add_launch, configs=[{"BLOCK": 300}, {"BLOCK": 256}]),
                                meta_impl=ex.add_meta)
     op_name = register("add_partly", partly)
@@ -163,8 +190,15 @@ def test_a_tactic_that_fails_to_compile_is_dropped_and_none_left_is_an_error(trt
 
     broken = tta.custom_plugin(tta.triton(ex.add_launch, configs=[{"BLOCK": 300}]), meta_impl=ex.add_meta)
     op_name = register("add_broken", broken)
-    with pytest.raises(tta.CompileError, match="No tactic of op 'ttatrt::add_broken'"):
-        builder.build(trt, builder.create(trt, trtp, op_name, {}, 2), [(100,), (100,)], [trt.float32] * 2)
+    with caplog.at_level(logging.ERROR, logger="torch_tensorrt_annotation"):
+        with pytest.raises(builder.BuildFailed) as failed:  # TensorRT swallows the exception: no engine
+            builder.build(trt, builder.create(trt, trtp, op_name, {}, 2), [(100,), (100,)], [trt.float32] * 2)
+    # what TensorRT prints, and tta's own message in the log, naming the op, the tactic and the cause
+    assert failed.value.lines[0].startswith("[ERROR] Exception thrown from get_supported_format_combinations() "
+                                            "CompileError: No tactic of op 'ttatrt::add_broken'")
+    logged = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(logged) == 1 and "TensorRT plugin 'ttatrt::add_broken' failed in its autotune callback" in logged[0]
+    assert "tactic 1 (triton 'add_launch' {'BLOCK': 300})" in logged[0] and "power of 2" in logged[0]
 
 
 def test_registration_is_idempotent_and_thread_safe(trt, trtp):
@@ -188,40 +222,60 @@ def test_reserved_attribute_names_fail_before_anything_is_registered(trt, trtp):
         tta.custom_op("ttatrt::reserved", impl=plugin, **TARGET)
 
 
-def test_torch_tensorrt_custom_op_with_impl_uses_upstreams_converter_after_aot_impl(trt, trtp, monkeypatch):
-    """torch_tensorrt cannot be imported here (it needs TensorRT's C++ library), so its plugins module is a
-    recording stand-in; what is checked is our hook: arguments, order, and impl=None passing through."""
-    from tensorrt.plugin import _lib
-
-    from torch_tensorrt_annotation import integration
+def test_custom_op_hook_binds_ttas_parameters_whatever_upstreams_wrapper(monkeypatch):
+    """Torch-TensorRT 2.10 wraps custom_op without functools.wraps (a (*args, **kwargs) signature): the hook binds
+    the call to tta's own parameter list, passes tta's options through, and leaves impl=None calls to upstream.
+    (The real Torch-TensorRT versions run in test_real_torch_tensorrt.py.)"""
+    from torch_tensorrt_annotation import api, integration
 
     calls = []
 
-    def upstream_custom_op(op_name, capability_validator=None, priority="STANDARD", supports_dynamic_shapes=False,
-                           requires_output_allocator=False, *, use_aot_if_available=True, _aot_register=None):
-        calls.append(("upstream", op_name))
+    def upstream(op_name, capability_validator=None, priority="STANDARD", supports_dynamic_shapes=False,
+                 requires_output_allocator=False):
+        calls.append(("upstream", op_name, supports_dynamic_shapes))
 
-    def generate_plugin_converter(op_name, **kwargs):
-        calls.append(("converter", op_name, kwargs, _lib.QDP_REGISTRY[op_name].aot_impl_func is not None))
+    def wrapper(*args, **kwargs):  # like 2.10: no functools.wraps
+        return upstream(*args, **kwargs)
 
-    plugins_module = types.SimpleNamespace(custom_op=upstream_custom_op,
-                                           generate_plugin_converter=generate_plugin_converter)
-    for name, module in {"torch_tensorrt": types.ModuleType("torch_tensorrt"),
-                         "torch_tensorrt.dynamo": types.ModuleType("torch_tensorrt.dynamo"),
-                         "torch_tensorrt.dynamo.conversion": types.ModuleType("torch_tensorrt.dynamo.conversion"),
-                         "torch_tensorrt.dynamo.conversion.plugins": plugins_module}.items():
-        monkeypatch.setitem(sys.modules, name, module)
-    sys.modules["torch_tensorrt.dynamo.conversion"].plugins = plugins_module
-    assert integration.install_torch_tensorrt_hook()
-    import torch_tensorrt.dynamo.conversion.plugins as trt_plugins
+    monkeypatch.setattr(api, "custom_op", lambda *args, **kwargs: calls.append(("tta", args, kwargs)))
+    plugins_module = types.SimpleNamespace(custom_op=wrapper)
+    assert integration.install_torch_tensorrt_hook(plugins_module)
+    assert integration.install_torch_tensorrt_hook(plugins_module)  # idempotent
+    hooked = plugins_module.custom_op
+    plugin = EXAMPLES["add"][0]
+    hooked("ttatrt::hooked", None, None, True, impl=plugin, arch="sm_90", ptx_isa=(9, 0), tactic=2)
+    hooked("other::op", supports_dynamic_shapes=True)
+    assert calls[0] == ("tta", ("ttatrt::hooked",), dict(
+        impl=plugin, capability_validator=None, priority=None, supports_dynamic_shapes=True,
+        requires_output_allocator=False, tensorrt=True, arch="sm_90", ptx_isa=(9, 0), tactic=2))
+    assert calls[1] == ("upstream", "other::op", True)
+    with pytest.raises(tta.RegistrationError, match=r"unexpected keyword argument '_aot_register'.*It takes \(op_name"):
+        hooked("ttatrt::x", impl=plugin, _aot_register=lambda: None)
+    with pytest.raises(tta.RegistrationError, match="always registers the AOT implementation"):
+        hooked("ttatrt::x", impl=plugin, use_aot_if_available=False)
+    assert len(calls) == 2
 
-    trt_plugins.custom_op("ttatrt::hooked", impl=EXAMPLES["add"][0], supports_dynamic_shapes=True)
-    trt_plugins.custom_op("other::op", supports_dynamic_shapes=True)
-    assert calls[0][:2] == ("converter", "ttatrt::hooked")
-    assert calls[0][2]["use_aot_if_available"] is True and calls[0][2]["supports_dynamic_shapes"] is True
-    assert calls[0][3] is True  # the aot_impl existed when the converter was generated
-    assert calls[1] == ("upstream", "other::op")
-    assert torch.ops.ttatrt.hooked.default is not None
+
+def test_hook_waits_for_torch_tensorrt_when_tta_is_imported_first(tmp_path):
+    """`import torch_tensorrt_annotation` before torch_tensorrt: the hook is installed when torch_tensorrt's plugins
+    module finishes executing, without importing torch_tensorrt eagerly."""
+    import subprocess
+
+    package = tmp_path / "torch_tensorrt" / "dynamo" / "conversion" / "plugins"
+    package.mkdir(parents=True)
+    for d in (package.parent.parent.parent, package.parent.parent, package.parent):
+        (d / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("def custom_op(op_name, **kwargs):\n    return ('upstream', op_name)\n")
+    code = ("import sys\n"
+            "import torch_tensorrt_annotation\n"
+            "assert 'torch_tensorrt' not in sys.modules\n"
+            "import torch_tensorrt.dynamo.conversion.plugins as p\n"
+            "print(getattr(p.custom_op, '__tta_hook__', False), p.custom_op('a::b'))\n")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root, str(tmp_path)]))
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True ('upstream', 'a::b')"
 
 
 def test_version_gates_name_the_version_and_the_fix(monkeypatch):
@@ -295,9 +349,9 @@ def test_static_extra_over_int32_is_refused_at_build_and_logged(trt, trtp, caplo
     op_name = register("big_static", _numel_plugin())
     created = builder.create(trt, trtp, op_name, {}, 2)
     with caplog.at_level(logging.ERROR, logger="torch_tensorrt_annotation"), \
-            pytest.raises(tta.CompileError, match=r"in0.numel\(\) = 2147483712 do not fit in int32") as info:
+            fails_in_build(tta.CompileError, r"in0.numel\(\) = 2147483712 do not fit in int32") as info:
         builder.build(trt, created, [(BIG,), (BIG,)], [trt.float16] * 2)
-    assert "tactic 1" in info.value.message and "ttatrt::big_static" in info.value.message
+    assert "tactic 1" in info.value.lines[0] and "ttatrt::big_static" in info.value.lines[0]
     assert any("do not fit in int32" in r.getMessage() for r in caplog.records)  # TensorRT swallows the exception
 
 
@@ -307,7 +361,7 @@ def test_dynamic_extra_is_checked_against_the_profile_bounds(trt, trtp):
     # the dim is 5000 when building, but the profile lets it reach 2**31 + 64: refused at build
     created = builder.create(trt, trtp, op_name, {}, 2)
     ranges = {(0, 0): (1, BIG), (1, 0): (1, BIG)}
-    with pytest.raises(tta.CompileError, match=r"2147483712 at the optimization profile's max input shapes"):
+    with fails_in_build(tta.CompileError, r"2147483712 at the optimization profile's max input shapes"):
         builder.build(trt, created, [(5000,), (5000,)], [trt.float32] * 2, dynamic=dynamic, ranges=ranges)
     # a profile whose max fits builds
     created = builder.create(trt, trtp, op_name, {}, 2)
@@ -332,7 +386,7 @@ def test_autotune_offers_only_the_tactics_whose_kernels_take_the_network_dtypes(
     # no kernel takes bfloat16: refused at autotune, with the reason logged (TensorRT swallows the exception)
     created = builder.create(trt, trtp, op_name, {}, 2)
     with caplog.at_level(logging.ERROR, logger="torch_tensorrt_annotation"), \
-            pytest.raises(tta.DtypeError, match=r"input 'x': Kernel 'add_f32' takes float32 .* is bfloat16"):
+            fails_in_build(tta.DtypeError, r"input 'x': Kernel 'add_f32' takes float32 .* is bfloat16"):
         builder.build(trt, created, [(1000,), (1000,)], [trt.bfloat16] * 2)
     assert any("is bfloat16" in r.getMessage() for r in caplog.records)
 
@@ -364,7 +418,7 @@ def test_dynamic_hidden_dim_decision_is_refused_and_logged(trt, trtp, caplog):
     plugin = _library_plugin()
     op_name = register("library_rows_dyn", plugin)
     created = builder.create(trt, trtp, op_name, {}, 1)
-    with pytest.raises(tta.CompileError, match=r"dim 1 of input 'x' \(in0.shape\[1\], profile range \[256, 4096\]\)"):
+    with fails_in_build(tta.CompileError, r"dim 1 of input 'x' \(in0.shape\[1\], profile range \[256, 4096\]\)"):
         builder.build(trt, created, [(8, 1000)], [trt.float16], dynamic={(0, 0), (0, 1)},
                       ranges={(0, 0): (1, 64), (0, 1): (256, 4096)})
     assert any("make that dim static in the profile" in r.getMessage() for r in caplog.records
@@ -408,3 +462,33 @@ def test_in_place_outputs_are_aliased_io_and_keep_their_parameter_slot(trt, trtp
         # TensorRT passes input, extra, then every output: the aliased one too, with the input's pointer
         assert [(p.kind, p.index) for p in art.params][:3] == [("input", 0), ("extra", 0), ("output", 0)]
         assert art.params[2].source == "=input0"
+
+
+def test_a_failed_registration_is_undone_so_that_a_corrected_retry_succeeds(trt, trtp, monkeypatch):
+    """When a decorator after @trtp.register fails, the QDP descriptor, `trtp.op.<ns>.<name>` and the plugin
+    creator (QDP_CREATORS, whose key is "name::namespace" on 10.9, and TensorRT's registry) are all removed."""
+    from tensorrt.plugin import _lib
+
+    from torch_tensorrt_annotation import trt as trt_module
+
+    plugin = EXAMPLES["add"][0]
+    real_aot_impl = trtp.aot_impl
+
+    def refusing_aot_impl(op_name):
+        raise ValueError("refused for the test")
+
+    monkeypatch.setattr(trtp, "aot_impl", refusing_aot_impl)
+    creators_before = dict(_lib.QDP_CREATORS)
+    registry_before = dict(trt.get_plugin_registry().creators)
+    with pytest.raises(tta.RegistrationError, match="refused for the test"):
+        trt_module.register(plugin, "ttaundo::add", **TARGET)
+    assert "ttaundo::add" not in _lib.QDP_REGISTRY
+    assert not hasattr(trtp.op.ttaundo, "add")
+    assert _lib.QDP_CREATORS == creators_before
+    assert trt.get_plugin_registry().creators == registry_before
+    monkeypatch.setattr(trtp, "aot_impl", real_aot_impl)
+    binding = trt_module.register(plugin, "ttaundo::add", **TARGET)  # the corrected retry
+    assert binding.op_name in _lib.QDP_REGISTRY and _lib.QDP_REGISTRY["ttaundo::add"].aot_impl_func is not None
+    created = builder.create(trt, trtp, "ttaundo::add", {}, 2)
+    results = builder.build(trt, created, [(100,), (100,)], [trt.float32] * 2)[2]
+    assert [r.tactic for r in results] == [t.number for t in plugin.tactics]

@@ -1,9 +1,16 @@
 """Drive a QDP plugin through the calls TensorRT's builder makes, on top of the stand-in (standin.py).
 
 The sequence follows TensorRT's IPluginV3 build phase as the real `tensorrt.plugin` module implements it:
-creation from a field collection (built the way Torch-TensorRT's converter and `trtp.op.<ns>.<name>` build it),
-output data types (fake shapes), output shapes (an expression builder that evaluates), format/type combinations
-from autotune, then for every combination and tactic: configure, set_tactic, get_launch_params, get_kernel.
+creation from a field collection (built the way `trtp.op.<ns>.<name>` builds it), output data types (fake shapes),
+output shapes (an expression builder that evaluates), format/type combinations from autotune, then for every
+combination and tactic: configure, set_tactic, get_launch_params, get_kernel.
+
+As in TensorRT:
+- every callback goes through a trampoline (standin.trampoline): an exception is printed as
+  "[ERROR] Exception thrown from <callback>() ..." and turns into an error code; the build then fails with
+  BuildFailed (TensorRT's build returns no engine) and the Python exception does NOT propagate;
+- the format-combination and tactic queries are each made twice (getNb...() then get...());
+- build-time descriptors carry -1 for a dynamic dim, with the optimization profile's min / opt / max.
 """
 
 from __future__ import annotations
@@ -12,6 +19,16 @@ import typing
 from dataclasses import dataclass
 
 import numpy as np
+
+from . import standin
+
+
+class BuildFailed(RuntimeError):
+    """The emulated build returned no engine: a callback failed. `lines` holds what TensorRT printed."""
+
+    def __init__(self, lines):
+        super().__init__("engine build failed:\n" + "\n".join(lines))
+        self.lines = list(lines)
 
 
 @dataclass
@@ -71,57 +88,66 @@ def enqueue_jit(trt, plugin, in_shapes, in_types, input_ptrs, output_ptrs, strea
                    strides[n_in:], stream)
 
 
-def build(trt, plugin, in_shapes, in_types, dynamic=frozenset(), ranges=None):
-    """Run the build phase for concrete input shapes; `dynamic` = {(input, axis)} are non-constant dims.
-
-    As in TensorRT, a dynamic dim is a symbolic shape expression (whose runtime value here is the given one), -1 in
-    the descriptors' dims, and spans its profile's min/max: `ranges` {(input, axis): (min, max)}, default (1, 2*d).
-    An output dim is dynamic where its shape expression is not constant; its min/max are the output shape
-    expressions evaluated at the inputs' min and max.
-    """
-    eb = trt.IExprBuilder()
+def build(trt, plugin, in_shapes, in_types, dynamic=frozenset(), ranges=None, log=None):
+    """Run the build phase. `in_shapes` are the optimization profile's opt dims; `dynamic` = {(input, axis)}
+    marks dims that are dynamic (symbolic shape expressions, -1 in build-time descriptors); `ranges` =
+    {(input, axis): (min, max)} (default (1, 2 * opt)); an output dim's min/max are its expression at those.
+    Returns (output dtypes, output opt shapes, [TacticBuild]); raises BuildFailed like a build that returns no
+    engine, after the trampolines printed the callback's exception."""
+    log = log if log is not None else standin.TrampolineLog()
+    bounds = {k: dict(ranges or {}).get(k, (1, 2 * in_shapes[k[0]][k[1]])) for k in dynamic}
     n_in = len(in_shapes)
-    ranges = {key: (ranges or {}).get(key, (1, 2 * in_shapes[key[0]][key[1]])) for key in dynamic}
-    out_types = plugin.get_output_data_types(list(in_types), [len(s) for s in in_shapes])
 
-    def exprs(pick):
-        return [trt.DimsExprs([eb.symbolic(pick((i, a), d)) if (i, a) in dynamic else eb.constant(d)
+    def call(name, fn, *args):
+        result = standin.trampoline(log, name, fn, *args)
+        if result is standin.FAILED:
+            raise BuildFailed(log.lines)
+        return result
+
+    out_types = call("get_output_data_types", plugin.get_output_data_types, list(in_types),
+                     [len(s) for s in in_shapes])
+    eb = trt.IExprBuilder()
+    in_exprs = [trt.DimsExprs([eb.symbolic(d, *bounds[(i, a)]) if (i, a) in dynamic else eb.constant(d)
                                for a, d in enumerate(s)]) for i, s in enumerate(in_shapes)]
-
-    out_min = [tuple(trt.value_of(e) for e in de)
-               for de in plugin.get_output_shapes(exprs(lambda key, d: ranges[key][0]), [], eb)]
-    out_max = [tuple(trt.value_of(e) for e in de)
-               for de in plugin.get_output_shapes(exprs(lambda key, d: ranges[key][1]), [], eb)]
-    in_exprs = exprs(lambda key, d: d)  # last: the plugin keeps the expressions of its latest call
-    out_exprs = plugin.get_output_shapes(in_exprs, [], eb)
+    out_exprs = call("get_output_shapes", plugin.get_output_shapes, in_exprs, [], eb)
     out_shapes = [tuple(trt.value_of(e) for e in de) for de in out_exprs]
-    shapes, types = list(in_shapes) + out_shapes, list(in_types) + list(out_types)
-    dims = [tuple(-1 if (i, a) in dynamic else d for a, d in enumerate(s)) for i, s in enumerate(in_shapes)]
-    dims += [tuple(trt.value_of(e) if e.is_constant() else -1 for e in de) for de in out_exprs]
-    mins = [tuple(ranges[i, a][0] if (i, a) in dynamic else d for a, d in enumerate(s))
-            for i, s in enumerate(in_shapes)] + out_min
-    maxs = [tuple(ranges[i, a][1] if (i, a) in dynamic else d for a, d in enumerate(s))
-            for i, s in enumerate(in_shapes)] + out_max
+    out_dynamic = [tuple(not e.is_constant() for e in de) for de in out_exprs]
+    extremes = {"min": [tuple(e.bounds[0] for e in de) for de in out_exprs],
+                "max": [tuple(e.bounds[1] for e in de) for de in out_exprs]}
 
-    def descs(formats=None):
-        return [trt.DynamicPluginTensorDesc(
-            trt.PluginTensorDesc(d, t if formats is None else formats[k].type,
-                                 trt.TensorFormat.LINEAR if formats is None else formats[k].format),
-            lo, opt, hi) for k, (d, t, lo, opt, hi) in enumerate(zip(dims, types, mins, shapes, maxs))]
+    def descs(types, formats=None):
+        out = []
+        for i, (shape, dtype) in enumerate(zip(list(in_shapes) + out_shapes, types)):
+            fmt = formats[i] if formats else trt.TensorFormat.LINEAR
+            if i < n_in:
+                dyn = [(i, a) in dynamic for a in range(len(shape))]
+                lo = [bounds[(i, a)][0] if d else v for a, (v, d) in enumerate(zip(shape, dyn))]
+                hi = [bounds[(i, a)][1] if d else v for a, (v, d) in enumerate(zip(shape, dyn))]
+            else:
+                dyn = out_dynamic[i - n_in]
+                lo, hi = extremes["min"][i - n_in], extremes["max"][i - n_in]
+            build_dims = [-1 if d else v for v, d in zip(shape, dyn)]
+            out.append(trt.DynamicPluginTensorDesc(trt.PluginTensorDesc(build_dims, dtype, fmt),
+                                                   min=lo, opt=shape, max=hi))
+        return out
 
-    in_out = descs()
-    flat = plugin.get_supported_format_combinations(in_out, n_in)
-    n_io = len(shapes)
+    in_out = descs(list(in_types) + list(out_types))
+    call("get_supported_format_combinations", plugin.get_supported_format_combinations, in_out, n_in)  # getNb...
+    flat = call("get_supported_format_combinations", plugin.get_supported_format_combinations, in_out, n_in)
+    n_io = len(in_out)
     combos = [flat[i:i + n_io] for i in range(0, len(flat), n_io)]
     results = []
     for combo in combos:
-        ios = descs(combo)
-        plugin.configure_plugin(ios[:n_in], ios[n_in:])
-        for tactic in plugin.get_valid_tactics():
-            plugin.set_tactic(tactic)
+        ios = descs([d.type for d in combo], [d.format for d in combo])
+        call("configure_plugin", plugin.configure_plugin, ios[:n_in], ios[n_in:])
+        call("get_valid_tactics", plugin.get_valid_tactics)  # getNbTactics()
+        for tactic in call("get_valid_tactics", plugin.get_valid_tactics):
+            call("set_tactic", plugin.set_tactic, tactic)
             params, extras = trt.KernelLaunchParams(), trt.ISymExprs()
-            plugin.get_launch_params(in_exprs, ios, n_in, params, extras, trt.IExprBuilder())
-            kernel, ptx = plugin.get_kernel([d.desc for d in ios[:n_in]], [d.desc for d in ios[n_in:]])
+            call("get_launch_params", plugin.get_launch_params, in_exprs, ios, n_in, params, extras,
+                 trt.IExprBuilder())
+            kernel, ptx = call("get_kernel", plugin.get_kernel, [d.desc for d in ios[:n_in]],
+                               [d.desc for d in ios[n_in:]])
             values = [extras[i] for i in range(len(extras))]
             results.append(TacticBuild(
                 types=tuple(d.type.name for d in combo), tactic=tactic, kernel=kernel, ptx=ptx,

@@ -1,8 +1,9 @@
 """Minimal pure-Python stand-in for the TensorRT C++ extension (`tensorrt_bindings/tensorrt.so`).
 
-Purpose: let the REAL pure-Python QDP package (`tensorrt_bindings/plugin/` from the
-tensorrt-cu13-bindings 11.1.0.106 wheel) be imported as `tensorrt.plugin` and driven the way
-TensorRT's builder drives it, with no libnvinfer available.
+Purpose: let the REAL pure-Python QDP package (`tensorrt_bindings/plugin/` from a tensorrt-cu1x-bindings
+wheel, 10.9 to 11.4) be imported as `tensorrt.plugin` and driven the way TensorRT's builder drives it, with no
+libnvinfer available; and let the REAL Torch-TensorRT Python (2.9 to 2.14) import over it and run a converter
+against `Network` (a double of INetworkDefinition whose `add_plugin` follows pyGraph.cpp).
 
     import standin; standin.install()          # puts a fake `tensorrt` module in sys.modules
     import tensorrt.plugin as trtp             # loads the REAL tensorrt_bindings/plugin/*.py
@@ -10,9 +11,10 @@ TensorRT's builder drives it, with no libnvinfer available.
 How: the fake `tensorrt` module gets `__path__ = [<wheel>/tensorrt_bindings]`, so the import
 system resolves `tensorrt.plugin` to the real directory (`tensorrt.so` there is never imported).
 
-Only names the plugin package touches are provided.  Expressions are
-concrete: every IDimensionExpr carries an int `.value`; `constant=False` lets you imitate a
-dynamic (non-build-time-constant) dimension while still being able to evaluate it.
+Only names the plugin package and Torch-TensorRT's import touch are provided (TORCH_TENSORRT_NAMES says which
+are there for Torch-TensorRT alone).  Expressions are concrete: every IDimensionExpr carries an int `.value`
+(at the profile's opt dims) and `.bounds` (at its min / max); `constant=False` imitates a dynamic dimension.
+Callbacks are called through `trampoline`, which catches and prints as TensorRT's C++ does.
 Behaviour copied from python/src/infer/pyPlugin.cpp (NVIDIA/TensorRT) where it matters:
 PluginField stores (buffer, element count) and `.data` re-reads it as a 1-D numpy array whose
 dtype is chosen by the field type (INT8/UNKNOWN/CHAR -> int8, FLOAT16 -> AttributeError, ...).
@@ -34,6 +36,37 @@ def bindings_dir():
     if spec is None or not spec.submodule_search_locations:
         return None
     return list(spec.submodule_search_locations)[0]
+
+
+def versions_dir():
+    """Where scripts/install_trt_versions.sh unpacks the tested versions (TTA_TRT_VERSIONS_DIR overrides)."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return os.environ.get("TTA_TRT_VERSIONS_DIR", os.path.join(root, ".trt-versions"))
+
+
+def listed_versions(name):
+    """Versions of `name` in constraints/trt-versions.txt (what CI unpacks and tests)."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "constraints", "trt-versions.txt")) as f:
+        return [line.strip().split("==")[1] for line in f if line.startswith(name + "==")]
+
+
+def bindings_versions():
+    """[(version, tensorrt_bindings dir)] of every bindings version listed for tests and unpacked; the installed
+    wheel's alone when none is unpacked. With TTA_REQUIRE_TRT_VERSIONS=1 (CI) a listed version missing raises."""
+    found, missing = [], []
+    for name in ("tensorrt-cu12-bindings", "tensorrt-cu13-bindings"):
+        for version in listed_versions(name):
+            path = os.path.join(versions_dir(), f"{name}-{version}")
+            if os.path.isfile(os.path.join(path, ".complete")):
+                found.append((version, os.path.join(path, "tensorrt_bindings")))
+            else:
+                missing.append(f"{name}=={version}")
+    if missing and os.environ.get("TTA_REQUIRE_TRT_VERSIONS") == "1":
+        raise FileNotFoundError(f"{missing} not unpacked under {versions_dir()}: bash scripts/install_trt_versions.sh")
+    if not found and bindings_dir() is not None:
+        found.append((installed_version(bindings_dir()) or "installed", bindings_dir()))
+    return sorted(found, key=lambda vp: tuple(int(x) for x in vp[0].split(".")[:3] if x.isdigit()))
 
 
 # ----------------------------------------------------------------------------- enums
@@ -192,10 +225,12 @@ _OPS = {
 
 
 class IDimensionExpr:
-    """nvinfer1::IDimensionExpr (trt.IDimensionExpr); here always evaluable via `.value`."""
+    """nvinfer1::IDimensionExpr (trt.IDimensionExpr); here always evaluable: `.value` at the profile's opt dims,
+    `.bounds` = (value at the min dims, value at the max dims), which is how TensorRT bounds an output dim."""
 
-    def __init__(self, value, constant=True, size_tensor=False):
+    def __init__(self, value, constant=True, size_tensor=False, bounds=None):
         self.value, self._constant, self._size_tensor = int(value), constant, size_tensor
+        self.bounds = tuple(int(b) for b in bounds) if bounds is not None else (self.value, self.value)
 
     def is_constant(self):
         return self._constant
@@ -207,7 +242,7 @@ class IDimensionExpr:
         return self._size_tensor
 
     def __repr__(self):
-        return f"DimExpr({self.value}{'' if self._constant else ', dynamic'})"
+        return f"DimExpr({self.value}{'' if self._constant else f', dynamic {self.bounds}'})"
 
 
 class IExprBuilder:
@@ -216,14 +251,17 @@ class IExprBuilder:
     def constant(self, value):
         return IDimensionExpr(value)
 
-    def symbolic(self, value):  # stand-in only: a "dynamic" dimension whose runtime value is `value`
-        return IDimensionExpr(value, constant=False)
+    def symbolic(self, value, lo=None, hi=None):
+        """Stand-in only: a dynamic dimension, `value` at opt, `lo` / `hi` at the profile's min / max."""
+        return IDimensionExpr(value, constant=False, bounds=(value if lo is None else lo, value if hi is None else hi))
 
     def operation(self, op, first, second):
-        return IDimensionExpr(_OPS[op](first.value, second.value), first.is_constant() and second.is_constant())
+        fn = _OPS[op]
+        return IDimensionExpr(fn(first.value, second.value), first.is_constant() and second.is_constant(),
+                              bounds=[fn(a, b) for a, b in zip(first.bounds, second.bounds)])
 
     def declare_size_tensor(self, output_index, opt, upper):
-        return IDimensionExpr(opt.value, constant=False, size_tensor=True)
+        return IDimensionExpr(opt.value, constant=False, size_tensor=True, bounds=(0, upper.value))
 
 
 class DimsExprs(list):
@@ -306,6 +344,14 @@ class IPluginRegistry:
     def get_creator(self, type, version, plugin_namespace=""):
         return self.creators.get((type, version, plugin_namespace))
 
+    def deregister_creator(self, creator):
+        """IPluginRegistry::deregisterCreator: True when the creator was registered (by identity)."""
+        for key, registered in list(self.creators.items()):
+            if registered is creator:
+                del self.creators[key]
+                return True
+        return False
+
     @property
     def all_creators(self):
         return list(self.creators.values())
@@ -374,6 +420,213 @@ def value_of(x):
     return None if x is None else x.value
 
 
+
+# ----------------------------------------------------------------------------- names Torch-TensorRT needs
+# Torch-TensorRT's Python (2.9-2.14) touches these at import: as base classes, in annotations, and a few enum
+# members in module-level tables. Nothing in them is behaviour; the conversion path below uses Network only.
+class ILogger:
+    """nvinfer1::ILogger (trt.ILogger); Severity as in the real binding."""
+    Severity = Logger.Severity
+
+
+class _Interface:
+    """Base of the interface names below: Torch-TensorRT subclasses some (IProgressMonitor, IOutputAllocator)."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+
+def _interface(name):
+    return type(name, (_Interface,), {"__doc__": f"trt.{name}: a name only (base class / annotation)."})
+
+
+_INTERFACES = [_interface(n) for n in (
+    "IAlgorithmSelector", "IAttention", "IBuilderConfig", "ICudaEngine", "ILayer", "IOutputAllocator", "IPluginV2",
+    "IProgressMonitor", "Weights")]
+
+
+class ActivationType(enum.Enum):
+    RELU = 0
+    SIGMOID = 1
+    TANH = 2
+
+
+class ElementWiseOperation(enum.Enum):
+    SUM = 0
+    PROD = 1
+
+
+class UnaryOperation(enum.Enum):
+    EXP = 0
+    LOG = 1
+
+
+class TopKOperation(enum.Enum):
+    MAX = 0
+    MIN = 1
+
+
+class MatrixOperation(enum.Enum):
+    NONE = 0
+    TRANSPOSE = 1
+
+
+class InterpolationMode(enum.Enum):
+    NEAREST = 0
+    LINEAR = 1
+    CUBIC = 2
+
+
+class SampleMode(enum.Enum):
+    STRICT_BOUNDS = 0
+    WRAP = 1
+    CLAMP = 2
+    FILL = 3
+    REFLECT = 4
+
+
+class SerializationFlag(enum.Enum):
+    EXCLUDE_WEIGHTS = 0
+    EXCLUDE_LEAN_RUNTIME = 1
+    INCLUDE_REFIT = 2
+
+
+def init_libnvinfer_plugins(logger, namespace):
+    """trt.init_libnvinfer_plugins: no built-in plugin library here."""
+    return True
+
+
+# (INetworkDefinition is appended below, with the network double)
+TORCH_TENSORRT_NAMES = [ILogger, *_INTERFACES, ActivationType, ElementWiseOperation, UnaryOperation,
+                        TopKOperation, MatrixOperation, InterpolationMode, SampleMode, SerializationFlag,
+                        init_libnvinfer_plugins]
+
+
+# ----------------------------------------------------------------------------- network double
+class NetworkTensor(ITensor):
+    """A network tensor with what converters read: name, shape (trt.Dims, -1 for a dynamic dim), dtype."""
+
+    def __init__(self, name, shape, dtype):
+        self.name, self.shape, self.dtype = name, Dims(shape), dtype
+
+    def __repr__(self):
+        return f"NetworkTensor({self.name}, {tuple(self.shape)}, {self.dtype.name})"
+
+
+class PluginV3Layer:
+    """nvinfer1::IPluginV3Layer: the plugin object TensorRT keeps, its inputs, and its outputs."""
+
+    def __init__(self, plugin, inputs, shape_inputs, outputs):
+        self.plugin, self.inputs, self.shape_inputs = plugin, inputs, shape_inputs
+        self._outputs = outputs
+        self.name = ""
+        self.num_outputs = len(outputs)
+
+    def get_output(self, index):
+        return self._outputs[index]
+
+
+class INetworkDefinition:
+    """trt.INetworkDefinition (Torch-TensorRT's TRTNetwork annotation); Network below is the working double."""
+
+
+class Network(INetworkDefinition):
+    """INetworkDefinition double: add_input and the three `add_plugin` overloads of python/src/infer/pyGraph.cpp.
+
+    `add_plugin(func, aot)` calls `func(STRICT_AOT if aot else STRICT_JIT)`; `add_plugin(func)` calls it with
+    PREFER_AOT / PREFER_JIT from the network's flags (UNKNOWN without either); `add_plugin(tuple)` adds
+    (inputs, shape_inputs, plugin) as a plugin V3 layer. The layer's output dtypes and shapes come from the plugin
+    through the trampolines, as TensorRT's addPluginV3 asks for them; a dynamic output dim is -1.
+    """
+
+    def __init__(self, prefer_aot=False, prefer_jit=False, log=None):
+        self.prefer_aot, self.prefer_jit = prefer_aot, prefer_jit
+        self.layers, self.inputs = [], []
+        self.log = log if log is not None else TrampolineLog()
+
+    def add_input(self, name, dtype, shape):
+        tensor = NetworkTensor(name, shape, dtype)
+        self.inputs.append(tensor)
+        return tensor
+
+    def add_plugin(self, func_or_tuple, aot=None):
+        if isinstance(func_or_tuple, tuple):
+            return self._add_plugin_tuple(func_or_tuple)
+        if aot is None:
+            if self.prefer_aot and self.prefer_jit:
+                raise ValueError("Both NetworkDefinitionCreationFlag.PREFER_AOT_PYTHON_PLUGINS and "
+                                 "NetworkDefinitionCreationFlag.PREFER_JIT_PYTHON_PLUGINS cannot be specified at "
+                                 "the same time.")
+            request = (QuickPluginCreationRequest.PREFER_JIT if self.prefer_jit else
+                       QuickPluginCreationRequest.PREFER_AOT if self.prefer_aot else
+                       QuickPluginCreationRequest.UNKNOWN)
+        else:
+            request = QuickPluginCreationRequest.STRICT_AOT if aot else QuickPluginCreationRequest.STRICT_JIT
+        result = func_or_tuple(request)  # an exception here reaches the caller (pybind re-raises it)
+        if not isinstance(result, tuple) or len(result) != 3:
+            raise TypeError(f"add_plugin: the creation function returned {type(result).__name__}, expected "
+                            "(inputs, shape_inputs, IPluginV3)")
+        return self._add_plugin_tuple(result)
+
+    def _add_plugin_tuple(self, result):
+        inputs, shape_inputs, plugin = result
+        if not all(isinstance(t, ITensor) for t in list(inputs) + list(shape_inputs)):
+            raise TypeError("add_plugin: inputs must be ITensors")
+        n_out = trampoline(self.log, "get_num_outputs", plugin.get_num_outputs)
+        types = trampoline(self.log, "get_output_data_types", plugin.get_output_data_types,
+                           [t.dtype for t in inputs], [len(t.shape) for t in inputs])
+        builder = IExprBuilder()
+        exprs = [DimsExprs([builder.constant(d) if d >= 0 else builder.symbolic(1) for d in t.shape])
+                 for t in inputs]
+        shapes = trampoline(self.log, "get_output_shapes", plugin.get_output_shapes, exprs, [], builder)
+        if n_out is FAILED or types is FAILED or shapes is FAILED:
+            return None  # TensorRT: the layer cannot be added (the error was printed)
+        outputs = [NetworkTensor(f"plugin_output_{len(self.layers)}_{i}",
+                                 [e.value if e.is_constant() else -1 for e in de], dt)
+                   for i, (de, dt) in enumerate(zip(shapes, types))]
+        layer = PluginV3Layer(plugin, list(inputs), list(shape_inputs), outputs)
+        self.layers.append(layer)
+        return layer
+
+
+TORCH_TENSORRT_NAMES.append(INetworkDefinition)
+
+
+# ----------------------------------------------------------------------------- callback trampolines
+FAILED = object()
+
+
+class TrampolineLog:
+    """What TensorRT's C++ trampolines (python/src/infer/pyPlugin.cpp) print when a Python callback raises."""
+
+    def __init__(self):
+        self.lines = []
+
+    def error(self, callback, exc):
+        line = f"[ERROR] Exception thrown from {callback}() {type(exc).__name__}: {exc}"
+        self.lines.append(line)
+        print(line, file=sys.stderr)
+
+
+def trampoline(log, callback, fn, *args):
+    """Call a plugin callback as TensorRT's C++ does: an exception is printed and becomes an error code (FAILED)."""
+    try:
+        return fn(*args)
+    except Exception as exc:  # noqa: BLE001 - the C++ trampoline catches everything
+        log.error(callback, exc)
+        return FAILED
+
+
+def installed_version(pkg_dir):
+    """The version of the bindings wheel whose package dir is `pkg_dir` (from its .dist-info), or None."""
+    import importlib.metadata
+
+    site = os.path.dirname(os.path.abspath(pkg_dir))
+    for dist in importlib.metadata.distributions(path=[site]):
+        if (dist.metadata["Name"] or "").lower().replace("_", "-").startswith("tensorrt-cu"):
+            return dist.version
+    return None
+
 # ----------------------------------------------------------------------------- install
 _EXPORTS = [
     DataType, TensorFormat, PluginFieldType, DimensionOperation, TensorRTPhase, QuickPluginCreationRequest,
@@ -384,19 +637,27 @@ _EXPORTS = [
 ]
 
 
-def install(pkg_dir=None, version="11.1.0.106"):
-    """Create the fake `tensorrt` module whose __path__ points at the real tensorrt_bindings/ dir."""
+def install(pkg_dir=None, version=None):
+    """Create the fake `tensorrt` module whose __path__ points at the real tensorrt_bindings/ dir.
+
+    `version` defaults to the version of the wheel that dir belongs to (what `tensorrt.__version__` reports)."""
     pkg_dir = pkg_dir or bindings_dir()
     if not pkg_dir or not os.path.isfile(os.path.join(pkg_dir, "plugin", "_lib.py")):
         raise FileNotFoundError(f"real QDP package not found under {pkg_dir}/plugin")
     import importlib.machinery
 
+    _REGISTRY.creators.clear()  # like a new process: no creator of a previously installed version survives
+    version = version or installed_version(pkg_dir)
+    if version is None:
+        raise FileNotFoundError(f"no tensorrt-cu1x-bindings .dist-info next to {pkg_dir}: pass version=")
     m = types.ModuleType("tensorrt")
     m.__path__ = [pkg_dir]
+    m.__file__ = os.path.join(pkg_dir, "__init__.py")  # Torch-TensorRT's proxy module copies it
     m.__spec__ = importlib.machinery.ModuleSpec("tensorrt", None, is_package=True)  # find_spec() must work
     m.__spec__.submodule_search_locations = [pkg_dir]
     m.__version__ = version
-    for obj in _EXPORTS:
+    m.tensorrt = m  # the real package re-exports its extension module as tensorrt.tensorrt
+    for obj in _EXPORTS + TORCH_TENSORRT_NAMES:
         setattr(m, obj.__name__, obj)
     for alias, dt in dict(float32="FLOAT", float16="HALF", bfloat16="BF16", int8="INT8", int32="INT32",
                           int64="INT64", bool="BOOL", uint8="UINT8", fp8="FP8", int4="INT4", fp4="FP4").items():

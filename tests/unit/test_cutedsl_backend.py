@@ -88,3 +88,17 @@ def test_elementwise_add_compiles_to_tensorrt_order():
         assert [p.ptx_type for p in entry.params] == [".u64", ".u64", ".u32", ".u64"]
         assert entry.reqntid == (block, 1, 1)
         assert art.launch_params(tta.symbolic.Shapes(((5000,), (5000,)), ((5000,),))).grid == (-(-5000 // block), 1, 1)
+
+
+def test_op_name_is_the_same_before_and_after_a_compile(monkeypatch, tmp_path):
+    """cute.compile re-creates the @cute.jit function from its AST (its unwrapped source then starts at `def`): a
+    plugin made from the same sources after a compile must keep the op name (and its TensorRT registration)."""
+    monkeypatch.setenv("TTA_CACHE_DIR", str(tmp_path))  # a cold cache: cute.compile really runs
+
+    def make():
+        return tta.custom_plugin(tta.cutedsl(ce.rmsnorm_host, ce.rmsnorm_launch, configs=[{"BLOCK": 32}]),
+                                 meta_impl=ce.rmsnorm_meta, name="cute_identity")
+
+    before = make()
+    before.compile(meta(6, 300), meta(300), 1e-5, arch="sm_90", ptx_isa=(9, 0))
+    assert make().op_name == before.op_name

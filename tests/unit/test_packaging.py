@@ -86,3 +86,22 @@ def test_missing_backend_gives_an_install_hint(monkeypatch):
 
     with pytest.raises(BackendUnavailableError, match=r"pip install 'torch-tensorrt-annotation\[missing-extra\]'"):
         Missing().require()
+
+
+def test_start_up_hook_imports_no_other_module(tmp_path):
+    """The .pth hook runs at every interpreter start: it must not pull in importlib.abc & co (~30 ms). Its cost is
+    measured by benchmarks/bench_startup.py; here, that it imports nothing is checked, which cannot be flaky."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    code = (
+        "import sys\n"
+        "sys.modules.pop('_torch_tensorrt_annotation_alias', None)\n"
+        "before = set(sys.modules)\n"
+        f"sys.path.insert(0, {root!r})\n"
+        "import _torch_tensorrt_annotation_alias as alias\n"
+        "print(sorted(set(sys.modules) - before - {'_torch_tensorrt_annotation_alias'}))\n"
+        "spec = alias.AliasFinder.find_spec('torch_tensorrt.annotation')\n"
+        "print(spec.name, type(spec).__name__, alias.AliasFinder.find_spec('torch_tensorrt.other'))\n"
+    )
+    result = subprocess.run([sys.executable, "-S", "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["[]", "torch_tensorrt.annotation ModuleSpec None"]

@@ -100,7 +100,10 @@ class CuteKernel(KernelHandle):
         parts += global_values(fn)  # module-level values (Constexpr tables, block sizes) the host function reads
         for o in user:
             parts += global_values(o)
-        return "\n----\n".join(parts)
+        # cute.compile re-creates a @cute.jit / @cute.kernel function from its AST (then `__wrapped__` leads to a
+        # copy whose source starts at `def`, without the decorator): drop decorator lines, so that the op name of
+        # a plugin made after a compile is the same as before it.
+        return "\n----\n".join(_without_decorators(p) for p in parts)
 
     def launch_eagerly(self, grid, block, shared, args, kwargs) -> None:
         """CuTe's own launcher (JIT compile and launch), with real pointers or tensors: tta.check's reference."""
@@ -130,6 +133,13 @@ class CuteKernel(KernelHandle):
 
             kwargs = {**kwargs, stream: cuda.CUstream(torch.cuda.current_stream(device).cuda_stream)}
         self.host_fn(*real, **kwargs)
+
+
+def _without_decorators(source: str) -> str:
+    lines = source.splitlines()
+    while lines and lines[0].lstrip().startswith("@"):
+        lines.pop(0)
+    return "\n".join(lines)
 
 
 def _host_param_kinds(host_fn) -> dict[str, str]:
