@@ -42,7 +42,7 @@ def check_artifacts(name, plugin, reference, artifacts, dtype, source):
         expected = as_tuple(reference(*tensors, *attrs))
         for art in artifacts:
             outputs = [torch.full_like(e, float("nan")) for e in expected]
-            launcher.launch(art, tensors, outputs)
+            launcher.launch(art, tensors, outputs, attrs=attrs)  # runtime scalar extras read the attributes
             torch.cuda.synchronize()
             abs_err, rel_err = max_errors(outputs, expected)
             _record({"source": source, "plugin": name, "dtype": str(dtype), "shapes": shapes, "tactic": art.tactic,
