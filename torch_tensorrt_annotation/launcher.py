@@ -104,7 +104,7 @@ class PreparedLaunch:
         # cuLaunchKernel with the function, grid, block and shared memory bound: a call passes only the stream, the
         # parameter array's address and `extra` (0: cuda-bindings takes an int there, not None)
         self._cu_launch = functools.partial(driver.cuLaunchKernel, self.function, *self.grid, *self.block,
-                                              self.shared_mem)
+                                            self.shared_mem)
         self._current_device = _current_device_getter()
 
     def __call__(self, input_ptrs: Sequence[int], output_ptrs: Sequence[int], stream: int) -> None:
