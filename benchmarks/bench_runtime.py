@@ -102,17 +102,38 @@ def host_overhead(iters: int, repeats: int) -> dict:
     # where the tta op's time goes: each layer measured alone
     runner = eager_runner("ttabench::add")
     entry = next(iter(runner._entries.values()))
+    prepared = entry.prepared
     stream = torch.cuda.current_stream().cuda_stream
     out = torch.empty_like(x)
-    pointers, out_pointers = [x.data_ptr(), y.data_ptr()], [out.data_ptr()]
+    pointers = [x.data_ptr(), y.data_ptr(), out.data_ptr()]
+    cu_stream = prepared._cu_stream(stream)
+    address = prepared.params.address
+    launch_kernel = prepared._cu_launch
+    index = torch.cuda.current_device()
+    get_stream = torch._C._cuda_getCurrentRawStream
+    device = x.device
+    fallback_op, autograd_op, keep = _trivial_ops()
     breakdown = {
-        "PreparedLaunch (pack pointers + cuLaunchKernel via cuda-bindings)": per_call_us(
-            lambda: entry.launch(pointers, out_pointers, stream), iters, repeats),
-        "current-device check (torch._C._cuda_getDevice)": per_call_us(torch._C._cuda_getDevice, iters, repeats),
+        "trivial Python op (empty_like), no Autograd kernel (torch's C++ fallback)": per_call_us(
+            lambda: fallback_op(x, y), iters, repeats),
+        "trivial Python op (empty_like) + tta's Autograd kernel": per_call_us(lambda: autograd_op(x, y), iters,
+                                                                              repeats),
         "EagerOp called directly (no dispatcher)": per_call_us(lambda: runner(x, y), iters, repeats),
-        "torch.empty(1) alone": per_call_us(lambda: torch.empty((1,), dtype=torch.float32, device="cuda"),
-                                            iters, repeats),
+        "PreparedLaunch.launch (pack pointers + cuLaunchKernel via cuda-bindings)": per_call_us(
+            lambda: prepared.launch(pointers, stream), iters, repeats),
+        "cuLaunchKernel alone (cuda-bindings, prebuilt parameters)": per_call_us(
+            lambda: launch_kernel(cu_stream, address, 0), iters, repeats),
+        "current-device check (torch._C._cuda_getDevice)": per_call_us(torch._C._cuda_getDevice, iters, repeats),
+        "current stream (torch._C._cuda_getCurrentRawStream)": per_call_us(lambda: get_stream(index), iters,
+                                                                           repeats),
+        "torch.empty_like(x) alone": per_call_us(lambda: torch.empty_like(x), iters, repeats),
+        "x.new_empty((1,)) alone": per_call_us(lambda: x.new_empty((1,)), iters, repeats),
+        "torch.empty((1,), dtype=, device=torch.device) alone": per_call_us(
+            lambda: torch.empty((1,), dtype=torch.float32, device=device), iters, repeats),
+        "torch.empty(1) alone (device='cuda')": per_call_us(
+            lambda: torch.empty((1,), dtype=torch.float32, device="cuda"), iters, repeats),
     }
+    del keep
     other = "tta eager op, tensors on cuda:1, cuda:0 current"
     return {
         "per_call_us": us,
@@ -121,6 +142,25 @@ def host_overhead(iters: int, repeats: int) -> dict:
         "ratio_vs_native": us["tta eager op"] / us["torch native x + 1"],
         "ratio_vs_custom_op_triton": us["tta eager op"] / us["torch.library custom_op + Triton launcher"],
     }
+
+
+def _trivial_ops():
+    """Two ops whose CUDA kernel only allocates its output (empty_like): one without an Autograd kernel (torch's
+    C++ fallback), one with tta's Autograd kernel; the difference is what tta's Autograd kernel costs."""
+    from torch_tensorrt_annotation.torch_op import autograd_kernel
+
+    lib = torch.library.Library("ttabench", "FRAGMENT")
+
+    def kernel(x, y):
+        return torch.empty_like(x)
+
+    for name in ("trivial_fallback", "trivial_autograd"):
+        lib.define(f"{name}(Tensor x, Tensor y) -> Tensor")
+        lib.impl(name, kernel, "CUDA")
+    autograd_op = torch.ops.ttabench.trivial_autograd.default
+    lib.impl("trivial_autograd", autograd_kernel(autograd_op, {"CUDA": kernel}, "not differentiable"), "Autograd",
+             with_keyset=True)
+    return torch.ops.ttabench.trivial_fallback.default, autograd_op, lib
 
 
 def throughput(mib: int) -> dict:

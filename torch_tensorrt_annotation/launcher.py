@@ -9,6 +9,7 @@ whatever the current device is.
 
 from __future__ import annotations
 
+import functools
 import struct
 import threading
 from collections.abc import Sequence
@@ -67,14 +68,15 @@ def _current_device_getter():
 class PreparedLaunch:
     """One artifact at one set of concrete shapes on one device, ready to launch with minimal host work.
 
-    The function handle, grid, block, shared memory and int32 extras are fixed here. A call writes the tensor
+    The function handle, grid, block, shared memory and int32 extras are fixed here. A launch writes the tensor
     pointers into the prebuilt parameter storage with one `pack_into` (under a lock: the storage is shared by every
     caller) and calls cuLaunchKernel with the address of the prebuilt `void**` array. When the current device is
     not the tensors' device, the call pushes that device's primary context around the launch.
     """
 
     __slots__ = ("artifact", "function", "grid", "block", "shared_mem", "empty", "device_index", "params",
-                 "_pack", "_launch_args", "_cu_launch", "_cu_stream", "_stream", "_current_device", "_lock")
+                 "_pack", "_storage", "_address", "_cu_launch", "_cu_stream", "_stream_handle", "_stream",
+                 "_current_device", "_lock")
 
     def __init__(self, artifact: Artifact, shapes: S.Shapes, device_index: int):
         values = artifact.launch_params(shapes)
@@ -89,37 +91,50 @@ class PreparedLaunch:
         self.params = cuda_driver.KernelParams("Q" * n_ptr + "i" * n_extra, order)
         self.params.write(n_ptr, values.extras)
         self._pack = struct.Struct("<" + "Q" * n_ptr).pack_into
+        self._storage, self._address = self.params.storage, self.params.address
         self._lock = threading.Lock()
-        self._stream: tuple[int, Any] = (-1, None)
+        self._stream_handle: int = -1  # the last stream launched on, and its cuda-bindings CUstream
+        self._stream: Any = None
         if self.empty:  # nothing to launch (an empty tensor; the driver rejects empty grids): needs no driver
             self.function = None
             return
         self.function = load(artifact, device_index)
         driver = cuda_driver.api()
-        self._cu_launch, self._cu_stream = driver.cuLaunchKernel, driver.CUstream
-        self._launch_args = (self.function, *self.grid, *self.block, self.shared_mem)
+        self._cu_stream = driver.CUstream
+        # cuLaunchKernel with the function, grid, block and shared memory bound: a call passes only the stream, the
+        # parameter array's address and `extra` (0: cuda-bindings takes an int there, not None)
+        self._cu_launch = functools.partial(driver.cuLaunchKernel, self.function, *self.grid, *self.block,
+                                            self.shared_mem)
         self._current_device = _current_device_getter()
 
     def __call__(self, input_ptrs: Sequence[int], output_ptrs: Sequence[int], stream: int) -> None:
+        """Launch with these input and output pointers (ints) on `stream` (a CUstream handle as an int)."""
+        self.launch([*input_ptrs, *output_ptrs], stream)
+
+    # Hand-written for speed, measured per call (benchmarks/bench_host_cpu.py): the stream handle's CUstream is
+    # kept from the last call (cuda-bindings converts a CUstream fastest), and cuLaunchKernel is a partial with
+    # every fixed argument bound.
+    def launch(self, pointers: Sequence[int], stream: int) -> None:
+        """Launch with `pointers`: the input pointers then the output pointers (ints), on `stream` (an int)."""
         if self.empty:
             return
         with self._lock:  # the parameter storage is shared by every caller of this prepared launch
-            self._pack(self.params.storage, 0, *input_ptrs, *output_ptrs)
-            if self._stream[0] != stream:
-                self._stream = (stream, self._cu_stream(stream))
+            self._pack(self._storage, 0, *pointers)
+            if stream != self._stream_handle:
+                self._stream, self._stream_handle = self._cu_stream(stream), stream
             if self._current_device() == self.device_index:  # the common case: launch in the current context
-                (err,) = self._cu_launch(*self._launch_args, self._stream[1], self.params.address, 0)
+                (err,) = self._cu_launch(self._stream, self._address, 0)
                 if not err:
                     return
                 if int(err) not in CONTEXT_ERRORS:
                     self._fail(int(err))
                 if int(err) == CUDA_ERROR_INVALID_CONTEXT:  # a thread where CUDA has made no context current yet
                     cuda_driver.make_current(self.device_index)
-                    (err,) = self._cu_launch(*self._launch_args, self._stream[1], self.params.address, 0)
+                    (err,) = self._cu_launch(self._stream, self._address, 0)
                     if not err:
                         return
             with cuda_driver.in_context(self.device_index):  # the tensors live on another device than the current
-                (err,) = self._cu_launch(*self._launch_args, self._stream[1], self.params.address, 0)
+                (err,) = self._cu_launch(self._stream, self._address, 0)
         if err:
             self._fail(int(err))
 

@@ -60,29 +60,58 @@ class EagerOp:
         self._stream = None
 
     # -- the hot path --
+    # Hand-written for speed: every line below runs on each eager call, and each choice was measured on the
+    # per-call host time (benchmarks/bench_host_cpu.py on CPU, benchmarks/bench_runtime.py on a GPU): the key is one
+    # list comprehension over (shape, dtype, device index); pointers are collected in one list that the launch packs
+    # as is; an output shaped like an input comes from empty_like (cheaper than torch.empty's keyword parsing); the
+    # common case (contiguous, aligned inputs, one output) builds no other list.
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != self._n_args:  # torch leaves out attributes equal to their schema default
             args = self.plugin.schema.complete(args, kwargs, self.op_name)
-        n_in = self._n_in
-        inputs = args[:n_in]
-        key = (tuple([(t.shape, t.dtype, t.get_device()) for t in inputs]), args[n_in:])
+        if self._n_args == self._n_in:  # no attributes
+            inputs, attrs = args, ()
+        else:
+            inputs, attrs = args[:self._n_in], args[self._n_in:]
+        key = (tuple([(t.shape, t.dtype, t.get_device()) for t in inputs]), attrs)
         entry = self._entries.get(key)
         if entry is None:
-            entry = self._prepare(key, inputs, args[n_in:])
-        pointers, ready = [], []
+            entry = self._prepare(key, inputs, attrs)
+        pointers = []
         for t in inputs:
             ptr = t.data_ptr()
             if ptr & 15 or not t.is_contiguous():  # the artifact assumes TensorRT's contiguous, aligned buffers
+                return self._call_copied(entry, inputs)
+            pointers.append(ptr)
+        like = entry.single_like
+        if like is not None:  # one output, shaped like input `like`
+            out = _empty_like(inputs[like])
+            pointers.append(out.data_ptr())
+            entry.launch(pointers, self._stream(entry.device_index))
+            return out
+        return self._launch(entry, inputs, inputs, pointers)
+
+    def _call_copied(self, entry, inputs):
+        """Inputs not contiguous or not 16-byte aligned: launch on contiguous, aligned copies."""
+        ready, pointers = [], []
+        for t in inputs:
+            ptr = t.data_ptr()
+            if ptr & 15 or not t.is_contiguous():
                 t = t.contiguous().clone()
                 ptr = t.data_ptr()
             pointers.append(ptr)
             ready.append(t)
+        return self._launch(entry, inputs, ready, pointers)
+
+    def _launch(self, entry, inputs, ready, pointers):
+        """Allocate every output (`ready`: the contiguous inputs, `pointers` theirs), launch, return the output or a
+        tuple of them."""
         device = entry.device
         if entry.in_place is not None:
             return self._call_in_place(entry, inputs, ready, pointers)
         outputs = [_empty_like(ready[like]) if like is not None else _empty(shape, dtype=dtype, device=device)
                    for (shape, dtype), like in zip(entry.out_specs, entry.like)]
-        entry.launch(pointers, [o.data_ptr() for o in outputs], self._stream(entry.device_index))
+        pointers += [o.data_ptr() for o in outputs]
+        entry.launch(pointers, self._stream(entry.device_index))
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
     # -- in-place and zeroed outputs (kept off the hot path above) --
@@ -101,7 +130,7 @@ class EagerOp:
             else:
                 outputs.append(_empty_like(ready[like]) if like is not None
                                else _empty(shape, dtype=dtype, device=entry.device))
-        entry.launch(pointers, [o.data_ptr() for o in outputs], self._stream(entry.device_index))
+        entry.launch(pointers + [o.data_ptr() for o in outputs], self._stream(entry.device_index))
         results = []
         for j, out in enumerate(outputs):
             alias = aliases[j] if j < len(aliases) else None
@@ -121,11 +150,15 @@ class EagerOp:
                 return self._entries[key]
             if self._stream is None:
                 self._stream = _raw_stream_getter()
-                global _empty, _empty_like
-                _empty, _empty_like = torch.empty, torch.empty_like
+                _bind_torch()
             device = inputs[0].device
             if device.type != "cuda":
                 raise RuntimeError(f"Op '{self.op_name}' runs on CUDA tensors only, got {device}.")
+            others = sorted({str(t.device) for t in inputs if t.device != device})
+            if others:
+                raise RuntimeError(f"Op '{self.op_name}' got inputs on different devices ({device} and "
+                                   f"{', '.join(others)}); its kernel runs on one GPU. Fix: move every input to "
+                                   f"{device} (tensor.to('{device}')).")
             in_shapes = tuple(tuple(t.shape) for t in inputs)
             in_dtypes = tuple(t.dtype for t in inputs)
             metas = self.plugin.meta_impl(*[torch.empty(s, dtype=d, device="meta")
@@ -135,15 +168,11 @@ class EagerOp:
             shapes = S.Shapes(in_shapes, tuple(s for s, _ in out_specs), tuple(attrs))
             artifact = self._choose(device, shapes, in_dtypes, tuple(d for _, d in out_specs), attrs, inputs)
             index = device.index if device.index is not None else torch.cuda.current_device()
-            # an output shaped like a contiguous input is allocated with empty_like (measured ~40% cheaper)
-            like = tuple(next((i for i, t in enumerate(inputs) if tuple(t.shape) == shape and t.dtype == dtype),
-                              None) for shape, dtype in out_specs)
-            entry = _Entry(out_specs, launcher.PreparedLaunch(artifact, shapes, index), artifact,
-                           torch.device("cuda", index), index, like)
             schema = self.plugin.schema
-            if schema.aliases or self.plugin.zeroed_outputs:
-                entry.in_place = (schema.aliases, frozenset(self.plugin.zeroed_outputs))
-            self._entries[key] = entry
+            in_place = ((schema.aliases, frozenset(self.plugin.zeroed_outputs))
+                        if schema.aliases or self.plugin.zeroed_outputs else None)
+            entry = self._entries[key] = _make_entry(artifact, inputs, out_specs, shapes, torch.device("cuda", index),
+                                                     index, in_place)
             return entry
 
     def target(self, device):
@@ -207,12 +236,38 @@ class EagerOp:
 
 
 class _Entry:
-    __slots__ = ("out_specs", "launch", "artifact", "device", "device_index", "like", "in_place")
+    """One specialization of an eager op: its prepared launch, output shapes and dtypes, and for each output the
+    input it is shaped like (allocated with empty_like) or None; `single_like` is that input when the op has exactly
+    one output shaped like an input and nothing in place or zeroed (the hot path's common case), else None.
+    `in_place`: (aliases, zeroed outputs) when the op has either, else None. `launch` is `prepared.launch`."""
 
-    def __init__(self, out_specs, launch, artifact, device, device_index, like):
-        self.out_specs, self.launch, self.artifact = out_specs, launch, artifact
+    __slots__ = ("out_specs", "prepared", "launch", "artifact", "device", "device_index", "like", "single_like",
+                 "in_place")
+
+    def __init__(self, out_specs, prepared, artifact, device, device_index, like, in_place=None):
+        self.out_specs, self.prepared, self.artifact = out_specs, prepared, artifact
+        self.launch = prepared.launch  # bound once (measured: saves a lookup and a method binding per call)
         self.device, self.device_index, self.like = device, device_index, like
-        self.in_place = None  # (aliases, zeroed outputs) when the op has either
+        self.in_place = in_place
+        self.single_like = like[0] if len(like) == 1 and in_place is None else None
+
+
+def _make_entry(artifact: Artifact, inputs, out_specs, shapes: S.Shapes, device, device_index: int,
+                in_place=None) -> "_Entry":
+    """The entry for one specialization: `artifact` prepared for `shapes` on `device_index`."""
+    # an output shaped like a contiguous input is allocated with empty_like (measured ~40% cheaper)
+    like = tuple(next((i for i, t in enumerate(inputs) if tuple(t.shape) == shape and t.dtype == dtype), None)
+                 for shape, dtype in out_specs)
+    return _Entry(out_specs, launcher.PreparedLaunch(artifact, shapes, device_index), artifact, device, device_index,
+                  like, in_place)
+
+
+def _bind_torch() -> None:
+    """Bind the allocators the hot path calls (at the first preparation: keeps `import tta` torch-free)."""
+    import torch
+
+    global _empty, _empty_like
+    _empty, _empty_like = torch.empty, torch.empty_like
 
 
 def _empty(*args, **kwargs):  # replaced by torch.empty at the first call (keeps `import tta` torch-free)

@@ -117,25 +117,79 @@ def _define(plugin: CustomPlugin, op_name: str, tactic: int | None):
     lib.impl(name, cuda_impl, "CUDA")
     lib.impl(name, not_cuda, "CPU")
     torch.library.register_fake(op_name, fake, lib=lib)
-
-    def setup_context(ctx, inputs, output):
-        pass
-
-    def backward(ctx, *grads):
-        raise RuntimeError(
-            f"Op '{op_name}' is not differentiable: its kernels (plugin {plugin.op_name}) have no backward, so no "
-            "gradient can flow through it to its inputs. Fix: call it under torch.no_grad() or "
-            "torch.inference_mode() (or on detached inputs), or wrap it in a torch.autograd.Function whose "
-            "backward computes the gradient."
-        )
-
+    op = getattr(getattr(torch.ops, namespace), name).default
+    message = _not_differentiable(op_name, plugin)
     # instead of torch's fallback, which only warns and then returns no gradient for the inputs (silently wrong)
-    if not plugin.schema.aliases:
-        torch.library.register_autograd(op_name, backward, setup_context=setup_context, lib=lib)
+    if not plugin.schema.aliases:  # calls that need no gradient on plain CUDA tensors go straight to the EagerOp
+        lib.impl(name, autograd_kernel(op, {"CUDA": cuda_impl}, message), "Autograd", with_keyset=True)
     else:  # torch takes autograd formulas for functional ops only: the functional variant gets it
+        def setup_context(ctx, inputs, output):
+            pass
+
+        def backward(ctx, *grads):
+            raise RuntimeError(message)
+
         _define_functional_variant(lib, plugin, namespace, name, cuda_impl, not_cuda, (backward, setup_context))
         _refuse_gradients_of_in_place_op(lib, name, backward)
-    return getattr(getattr(torch.ops, namespace), name).default
+    return op
+
+
+def _not_differentiable(op_name: str, plugin: CustomPlugin) -> str:
+    return (f"Op '{op_name}' is not differentiable: its kernels (plugin {plugin.op_name}) have no backward, so no "
+            "gradient can flow through it to its inputs. Fix: call it under torch.no_grad() or "
+            "torch.inference_mode() (or on detached inputs), or wrap it in a torch.autograd.Function whose backward "
+            "computes the gradient.")
+
+
+def autograd_kernel(op, kernels: dict, backward_error: str):
+    """The Autograd kernel of a tta op (register with `with_keyset=True`): the op's outputs carry a backward that
+    raises RuntimeError(`backward_error`) when an input requires grad, and a call that needs no gradient goes on
+    to the kernels below autograd.
+
+    It does what `torch.library.register_autograd` registers, without its per-call cost: when nothing but one of
+    `kernels` ({dispatch key name: the Python kernel registered there}) remains below autograd (no tensor subclass,
+    mode, functionalization, conjugate view...), it calls that kernel itself instead of re-entering the dispatcher,
+    which would call the same kernel. The check is one lookup per dispatch key set, cached. Hand-written for
+    speed, measured (benchmarks/bench_host_cpu.py): `op.redispatch` under `_AutoDispatchBelowAutograd`, and
+    torch's generated kernel even more, cost a second Python kernel round trip per call. A kernel registered
+    later over one of `kernels` (another Library.impl at that key) is bypassed for such calls: override at a key
+    left out of `kernels`.
+    """
+    import torch
+    from torch import _C
+
+    if any(argument.kwarg_only for argument in op._schema.arguments):  # tta's schemas have none
+        raise ValueError(f"autograd_kernel: {op} has keyword-only arguments, which this kernel does not pass on.")
+    after_autograd = _C._after_autograd_keyset
+    by_key = {getattr(_C.DispatchKey, name): kernel for name, kernel in kernels.items()}
+    direct: dict = {}  # DispatchKeySet.raw_repr() -> the Python kernel to call, or None: redispatch
+    grad_enabled, any_requires_grad = _C.is_grad_enabled, _C._any_requires_grad
+
+    def redispatch(keyset, args):
+        with _C._AutoDispatchBelowAutograd():
+            return op.redispatch(keyset & after_autograd, *args)
+
+    class NotDifferentiable(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, keyset, *args):
+            return redispatch(keyset, args)
+
+        @staticmethod
+        def backward(ctx, *grads):
+            raise RuntimeError(backward_error)
+
+    def kernel(keyset, *args):  # positional only: the dispatcher passes keyword-only arguments alone as keywords
+        if grad_enabled() and any_requires_grad(*args):
+            return NotDifferentiable.apply(keyset, *args)
+        raw = keyset.raw_repr()
+        target = direct.get(raw, redispatch)
+        if target is redispatch:  # first call with this key set: only a kernel of ours below autograd?
+            target = direct[raw] = by_key.get((keyset & after_autograd).highestPriorityTypeId())
+        if target is not None:
+            return target(*args)
+        return redispatch(keyset, args)
+
+    return kernel
 
 
 FUNCTIONAL_SUFFIX = "_functional"

@@ -112,3 +112,11 @@ def test_each_device_keeps_its_own_tactic_choice(ops):
     x0 = x1.to("cuda:0")
     assert runner.chosen_tactic(x0, x0) is None  # not prepared on cuda:0 yet: prepared launches are per device
     torch.testing.assert_close(op(x0, x0).cpu(), (x1 + x1).cpu())
+
+
+def test_inputs_on_two_devices_are_a_clear_error(ops):
+    op, ref = ops["add"]
+    x, y = torch.ones(64, device="cuda:0"), torch.ones(64, device="cuda:1")
+    with pytest.raises(RuntimeError, match=r"inputs on different devices \(cuda:0 and cuda:1\).*Fix: move"):
+        op(x, y)
+    torch.testing.assert_close(op(x, y.to("cuda:0")), ref(x, y.to("cuda:0")))  # the process and the op still work

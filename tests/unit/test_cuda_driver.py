@@ -134,9 +134,8 @@ def test_a_foreign_context_current_on_the_same_device_is_worked_around(fake, met
 def test_launch_errors_name_the_kernel_device_and_error(fake, meta, monkeypatch):
     plugin = ex.plugins()["add"][0]
     art = plugin.compile(meta(8), meta(8), ptx_isa=(9, 0))[0]
-    prepared = launcher.PreparedLaunch(art, S.Shapes(((8,), (8,)), ((8,),)), 0)
     monkeypatch.setattr(fake, "cuLaunchKernel", lambda *a: (CUresult.CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES,))
-    prepared._cu_launch = fake.cuLaunchKernel
+    prepared = launcher.PreparedLaunch(art, S.Shapes(((8,), (8,)), ((8,),)), 0)
     with pytest.raises(cuda_driver.LaunchError, match=rf"cuLaunchKernel\({art.kernel_name}.*cuda:0 failed: "
                                                       r"CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES") as info:
         prepared([1, 2], [3], 5)

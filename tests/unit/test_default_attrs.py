@@ -8,7 +8,7 @@ import torch
 
 import torch_tensorrt_annotation as tta
 from torch_tensorrt_annotation.examples import triton_examples as ex
-from torch_tensorrt_annotation.runtime import EagerOp
+from torch_tensorrt_annotation.runtime import EagerOp, _Entry
 
 
 def make_rmsnorm():
@@ -47,10 +47,9 @@ class _Recorder:
 
         def prepare(key, inputs, attrs):
             self.prepared.append(tuple(attrs))
-            entry = types.SimpleNamespace(out_specs=((tuple(inputs[0].shape), inputs[0].dtype),), like=(0,),
-                                          device=inputs[0].device, device_index=0, in_place=None,
-                                          artifact=types.SimpleNamespace(tactic=len(self.prepared)),
-                                          launch=lambda *a: setattr(self, "launches", self.launches + 1))
+            launch = types.SimpleNamespace(launch=lambda *a: setattr(self, "launches", self.launches + 1))
+            entry = _Entry(((tuple(inputs[0].shape), inputs[0].dtype),), launch,
+                           types.SimpleNamespace(tactic=len(self.prepared)), inputs[0].device, 0, (0,))
             op._entries[key] = entry
             return entry
 

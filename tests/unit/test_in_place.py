@@ -1,6 +1,7 @@
 """Writes through inputs, unwritten outputs and atomics-only outputs are refused from the PTX; in-place outputs
 (meta_impl returns the input) and zeroed outputs are supported. Compiled on the CPU for sm_90."""
 
+import types
 import warnings
 
 import pytest
@@ -272,8 +273,11 @@ def _eager(plugin, out_specs, like, kernel):
 
     op = runtime.EagerOp(plugin, "ttatest::eager_in_place")
     op._stream = lambda device_index: 0
-    entry = runtime._Entry(out_specs, kernel, None, torch.device("cpu"), 0, like)
-    entry.in_place = (plugin.schema.aliases, frozenset(plugin.zeroed_outputs))
+    n_in = len(plugin.schema.inputs)
+    # a PreparedLaunch gets the input pointers then the output pointers in one list
+    prepared = types.SimpleNamespace(launch=lambda pointers, stream: kernel(pointers[:n_in], pointers[n_in:], stream))
+    entry = runtime._Entry(out_specs, prepared, None, torch.device("cpu"), 0, like,
+                           (plugin.schema.aliases, frozenset(plugin.zeroed_outputs)))
     return op, entry
 
 

@@ -152,3 +152,68 @@ def test_opcheck_passes_and_the_op_is_tagged_pt2_compliant():
     for args in ((x, w, 1e-5), (x, w)):
         result = torch.library.opcheck(op, args)
         assert set(result.values()) == {"SUCCESS"}, result
+
+
+class _AutogradKernelOp:
+    """An op wired like a tta op (the GPU is the seam): `mapped` is the kernel the Autograd kernel calls itself,
+    `registered` the one the dispatcher holds at the CPU key; each records what it was called with."""
+
+    def __init__(self, name):
+        from torch_tensorrt_annotation.torch_op import autograd_kernel
+
+        self.calls = []
+        self.lib = torch.library.Library("ttatestag", "FRAGMENT")
+        self.lib.define(name + "(Tensor x, float scale=2.0) -> Tensor")
+        self.lib.impl(name, lambda x, scale=2.0: self.record("registered", x, scale), "CPU")
+        torch.library.register_fake(f"ttatestag::{name}", lambda x, scale=2.0: torch.empty_like(x), lib=self.lib)
+        self.op = getattr(torch.ops.ttatestag, name).default
+        kernel = autograd_kernel(self.op, {"CPU": lambda x, scale=2.0: self.record("mapped", x, scale)},
+                                 "ttatestag: not differentiable")
+        self.lib.impl(name, kernel, "Autograd", with_keyset=True)
+
+    def record(self, which, x, scale):
+        self.calls.append((which, x.is_conj(), scale))
+        return x.resolve_conj() * scale
+
+
+def test_autograd_kernel_calls_the_kernel_itself_only_when_nothing_else_is_below_autograd():
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    t = _AutogradKernelOp("direct")
+    x = torch.arange(4.0)
+    torch.testing.assert_close(t.op(x), x * 2)
+    torch.testing.assert_close(t.op(x, 3.0), x * 3)
+    assert t.calls == [("mapped", False, 2.0), ("mapped", False, 3.0)]
+
+    seen = []
+
+    class Spy(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            seen.append(func)
+            return func(*args, **(kwargs or {}))
+
+    t.calls.clear()
+    with Spy():  # a dispatch mode (like FakeTensorMode) sits below autograd: it must see the op
+        t.op(x)
+    assert t.op in seen and t.calls == [("registered", False, 2.0)]
+    t.calls.clear()
+    z = torch.tensor([1 + 2j, 3 - 1j]).conj()  # a conjugate view: torch's fallback resolves it for the kernel
+    torch.testing.assert_close(t.op(z), z.resolve_conj() * 2)
+    assert t.calls == [("registered", False, 2.0)]
+    t.calls.clear()
+    with torch.inference_mode():  # no autograd key at all: the dispatcher goes straight to the CPU kernel
+        t.op(x)
+    assert t.calls == [("registered", False, 2.0)]
+
+
+def test_autograd_kernel_forward_works_with_grad_and_backward_raises():
+    t = _AutogradKernelOp("grad")
+    x = torch.arange(4.0, requires_grad=True)
+    y = t.op(x)
+    assert y.requires_grad and t.calls == [("registered", False, 2.0)]  # the dispatcher's kernel, below autograd
+    with pytest.raises(RuntimeError, match="ttatestag: not differentiable"):
+        y.sum().backward()
+    with torch.no_grad():
+        assert not t.op(x).requires_grad
+    assert t.calls[-1] == ("mapped", False, 2.0)
+    assert t.op(x.detach()).requires_grad is False
