@@ -139,14 +139,15 @@ def test_bounds_contain_every_value_over_the_profile(data, ranges):
     profile = S.Profile(tuple(tuple((lo, lo + width) for lo, width in t) for t in ranges))
     expr = data.draw(py_exprs([len(t) for t in ranges]))
     span = S.bounds(expr, profile)
+    if span is None:  # no bound claimed: nothing to check (and the value may be astronomically large, e.g. x << 2**41)
+        return
     for _ in range(5):
         shapes = S.Shapes(tuple(tuple(data.draw(st.integers(lo, hi)) for lo, hi in t) for t in profile.inputs))
         try:
             value = expr.evaluate(shapes)
         except (ZeroDivisionError, ValueError):  # a negative shift count, a division by zero
             continue
-        if span is not None:
-            assert span[0] <= value <= span[1], (str(expr), span, shapes)
+        assert span[0] <= value <= span[1], (str(expr), span, shapes)
 
 
 def test_bounds_decide_comparisons_and_static_dims():
