@@ -391,12 +391,13 @@ class QdpBinding:
                 f"that TensorRT's shape expressions cannot express ({exc}). Fix: make those dims static in the "
                 "optimization profile, or compute the value with + - * // min max triton.cdiv."
             ) from None
-        self._check_extras_fit_int32(artifact, lowered, tensors, outputs, tactic)
+        self._check_extras_fit_int32(artifact, lowered, tensors, outputs, tactic, attrs)
         for i, value in enumerate(lowered):
             extras[i] = trtp.SymInt32(value)  # must be SymInt32 exactly: wrap every result
         return artifact.kernel_name, artifact.ptx, params, extras
 
-    def _check_extras_fit_int32(self, artifact: Artifact, lowered: list, tensors, outputs, tactic: int) -> None:
+    def _check_extras_fit_int32(self, artifact: Artifact, lowered: list, tensors, outputs, tactic: int,
+                                attrs=()) -> None:
         """Refuse, at engine build, an extra that cannot fit the int32 TensorRT passes: a build-time constant out
         of range, or, for dynamic dims, a value out of range at the optimization profile's min or max shapes (the
         engine never runs outside its profile). Eager launches check every call (Artifact.launch_params)."""
@@ -406,7 +407,7 @@ class QdpBinding:
             if constant is not None and not -(2**31) <= constant <= INT32_MAX:
                 problems.append(f"{expr} = {constant}")
         if not problems:
-            bounds = {bound: _profile_shapes(tensors, outputs, bound) for bound in ("min", "max")}
+            bounds = {bound: _profile_shapes(tensors, outputs, bound, attrs) for bound in ("min", "max")}
             for bound, shapes in bounds.items():
                 if shapes is None or (bound == "max" and shapes == bounds["min"]):
                     continue
@@ -455,7 +456,7 @@ def _constant_of(value) -> int | None:
         return None
 
 
-def _profile_shapes(tensors, outputs, bound: str) -> S.Shapes | None:
+def _profile_shapes(tensors, outputs, bound: str, attrs=()) -> S.Shapes | None:
     """Concrete shapes of the I/O descriptors, a dynamic dim (-1) replaced by the profile's `bound` ('min' or
     'max'); None where TensorRT gave no shapes."""
     result = []
@@ -470,7 +471,7 @@ def _profile_shapes(tensors, outputs, bound: str) -> S.Shapes | None:
     except Exception:  # noqa: BLE001 - no shape information in this phase
         return None
     n = len(tensors)
-    return S.Shapes(tuple(result[:n]), tuple(result[n:]))
+    return S.Shapes(tuple(result[:n]), tuple(result[n:]), tuple(attrs))
 
 
 def _first_is_fake(desc) -> bool:

@@ -492,3 +492,13 @@ def test_a_failed_registration_is_undone_so_that_a_corrected_retry_succeeds(trt,
     created = builder.create(trt, trtp, "ttaundo::add", {}, 2)
     results = builder.build(trt, created, [(100,), (100,)], [trt.float32] * 2)[2]
     assert [r.tactic for r in results] == [t.number for t in plugin.tactics]
+
+
+def test_dynamic_extra_over_int32_is_refused_when_the_kernel_also_takes_runtime_scalars(trt, trtp):
+    """The profile-bound check evaluates every extra, so the attributes (read by the scalar extras) must be there."""
+    from ..unit import launch_kinds as K
+
+    op_name = register("affine_big", K.affine_plugin())
+    created = builder.create(trt, trtp, op_name, {"scale": 2.0, "shift": 1}, 1)
+    with fails_in_build(tta.CompileError, r"2147483712 at the optimization profile's max input shapes"):
+        builder.build(trt, created, [(5000,)], [trt.float32], dynamic={(0, 0)}, ranges={(0, 0): (1, BIG)})
