@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import logging
 
+from . import aot as _aot_module  # noqa: F401 - loaded first, so that `tta.aot` stays the function imported below
 from . import integration  # noqa: F401 - the torch_tensorrt hook lives here
 from ._version import __version__  # noqa: F401 - the package version
-from .api import cdiv, cuda, custom_op, custom_plugin, cutedsl, cutile, next_power_of_2, ptx, triton
+from .api import aot, cdiv, cuda, custom_op, custom_plugin, cutedsl, cutile, next_power_of_2, ptx, triton, triton_op
 from .check import CheckReport, TacticResult, check
 from .declarative import elementwise, meta_like, meta_reduced, reduction
 from .errors import (
@@ -38,6 +39,8 @@ integration.install_hook_when_loaded()  # torch_tensorrt's custom_op(name, impl=
 
 __all__ = [
     "Artifact",
+    "aot",
+    "triton_op",
     "CheckReport",
     "TacticResult",
     "check",

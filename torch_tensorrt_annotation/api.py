@@ -163,13 +163,81 @@ def custom_plugin(specs=None, *, meta_impl: Callable | None = None, name: str | 
     in place, never write an output, or only accumulate into an output not in `zeroed_outputs` are refused with a
     CompileError when compiled.
     """
+    from . import body as B
     from .plugin import CustomPlugin
 
     if specs is None:
         raise SpecError("custom_plugin needs at least one spec, e.g. tta.custom_plugin(tta.triton(launch, ...), ...).")
     if meta_impl is None:
-        return lambda fn: CustomPlugin(specs, fn, name, zeroed_outputs)
+        try:
+            return CustomPlugin(specs, None, name, zeroed_outputs)  # op bodies: they return their outputs
+        except (B.NotABody, B.BodyProbeFailed) as exc:  # a launch function: `@tta.custom_plugin(spec)` on meta_impl
+            return _MetaImplDecorator(specs, name, zeroed_outputs, exc)
     return CustomPlugin(specs, meta_impl, name, zeroed_outputs)
+
+
+class _MetaImplDecorator:
+    """`tta.custom_plugin(spec)` whose function is a launch function, not an op body: decorates a meta_impl. Used
+    as a plugin, it says why it is not one."""
+
+    def __init__(self, specs, name, zeroed_outputs, reason: Exception):
+        self._args, self._reason = (specs, name, zeroed_outputs), reason
+
+    def __call__(self, meta_impl: Callable):
+        from .plugin import CustomPlugin
+
+        specs, name, zeroed_outputs = self._args
+        return CustomPlugin(specs, meta_impl, name, zeroed_outputs)
+
+    def __getattr__(self, item):
+        if item.startswith("__"):
+            raise AttributeError(item)
+        raise SpecError(
+            f"tta.custom_plugin(spec) without meta_impl is used as a plugin (.{item}), but its function is not an op "
+            f"body: {getattr(self._reason, 'message', self._reason)} Fix: pass meta_impl=, or decorate the meta_impl "
+            "with @tta.custom_plugin(spec)."
+        )
+
+
+def aot(fn: Callable | None = None, *, configs: Sequence[Mapping] | None = None, name: str | None = None):
+    """The TensorRT AOT side of a torch op that already exists: `tta.custom_op("my::add_one",
+    impl=tta.aot(configs=[{"BLOCK_SIZE": 256}, {"BLOCK_SIZE": 1024}]))` (or torch_tensorrt's
+    `custom_op("my::add_one", impl=tta.aot(...))`).
+
+    The op (from `torch.library.custom_op` or `torch.library.triton_op`) keeps its torch kernels and fake kernel;
+    its body (the function it was defined with, or `fn`) is recorded as an op body: its allocations are the
+    outputs, its one Triton launch the kernel, each config a tactic whose entries override the launch's keyword
+    arguments of the same name (no configs: the body's own launch, or an autotuned kernel's configs). Registration
+    checks the op's schema and its fake kernel against the body on example shapes (RegistrationError naming the
+    disagreeing output) and registers the TensorRT plugin and converter under the op's name."""
+    from .body import Aot
+
+    return Aot(configs=configs, fn=fn, name=name)
+
+
+def triton_op(op_name: str, fn: Callable | None = None, *, configs: Sequence[Mapping] | None = None,
+              tensorrt: "bool | str" = "auto", arch=None, ptx_isa=None, tactic: int | None = None):
+    """Define torch op `op_name` and its TensorRT AOT plugin from one op body, in the spirit of
+    `torch.library.triton_op`: `fn(*tensors, *attrs)` allocates its outputs (torch.empty / empty_like / zeros ...),
+    launches one Triton kernel (`kernel[grid](...)` or `wrap_triton(kernel)[grid](...)`) and returns the outputs.
+
+        @tta.triton_op("mylib::add", configs=[{"BLOCK": 256}, {"BLOCK": 1024}])
+        def add(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            out = torch.empty_like(x)
+            add_kernel[lambda meta: (triton.cdiv(x.numel(), meta["BLOCK"]),)](x, y, out, x.numel(), BLOCK=256)
+            return out
+
+    The torch op's eager kernel runs tta's compiled artifacts (autotuned over the configs), its fake kernel is the
+    body run on fake tensors, and TensorRT gets one tactic per config (`tensorrt`, `arch`, `ptx_isa`, `tactic` as
+    for `tta.custom_op`). Returns the torch op; raises SpecError / RecordingError for a body a plugin cannot run."""
+    from .plugin import CustomPlugin
+
+    def define(body: Callable):
+        short = op_name.split("::")[-1]
+        plugin = CustomPlugin([triton(body, configs=configs, name=short)], None, short)
+        return custom_op(op_name, impl=plugin, tensorrt=tensorrt, arch=arch, ptx_isa=ptx_isa, tactic=tactic)
+
+    return define if fn is None else define(fn)
 
 
 def custom_op(op_name: str | None = None, impl=None, capability_validator=None, priority=None,
@@ -192,7 +260,14 @@ def custom_op(op_name: str | None = None, impl=None, capability_validator=None, 
     if impl is None:
         raise SpecError("custom_op needs impl=<plugin made by tta.custom_plugin(...)>.")
     _check_target_args(arch, ptx_isa)  # before anything is registered
+    from .body import Aot
     from .plugin import CustomPlugin
+
+    if isinstance(impl, Aot):  # an existing torch op: only its TensorRT side
+        return _register_existing(op_name, impl, capability_validator=capability_validator, priority=priority,
+                                  supports_dynamic_shapes=supports_dynamic_shapes,
+                                  requires_output_allocator=requires_output_allocator, tensorrt=tensorrt, arch=arch,
+                                  ptx_isa=ptx_isa)
 
     if tensorrt is not False and isinstance(impl, CustomPlugin):
         from .torch_op import check_op_name
@@ -233,6 +308,41 @@ def custom_op(op_name: str | None = None, impl=None, capability_validator=None, 
         level = logging.INFO if "is not installed" in exc.message else logging.WARNING
         logging.getLogger(__name__).log(level, "%s: registered as a torch op only: %s", name, exc.message)
     return op
+
+
+def _register_existing(op_name, request, *, tensorrt, **options):
+    """tta.custom_op(name, impl=tta.aot(...)) for a torch op defined elsewhere: the plugin of its body, registered
+    with TensorRT (and Torch-TensorRT's converter) under the op's own name. Returns the plugin."""
+    from .body import plugin_for_op
+    from .torch_op import check_op_name
+
+    if not op_name:
+        raise SpecError("custom_op(impl=tta.aot(...)) needs the existing op's name, e.g. custom_op('my::add_one', "
+                        "impl=tta.aot(configs=[...])).")
+    check_op_name(op_name)
+    plugin = plugin_for_op(op_name, request)
+    if tensorrt is False:
+        return plugin
+    explicit = tensorrt is True or options["capability_validator"] is not None or options["priority"] is not None \
+        or options["supports_dynamic_shapes"] or options["requires_output_allocator"]
+    if plugin.zeroed_outputs:
+        from .trt import zeroed_outputs_message
+
+        raise RegistrationError(zeroed_outputs_message(plugin, op_name))
+    from .errors import TensorRTUnavailableError
+    from .integration import register_with_tensorrt
+    from .trt import check_registrable
+
+    check_registrable(plugin, op_name)
+    try:
+        register_with_tensorrt(plugin, op_name, require_converter=explicit, **options)
+    except TensorRTUnavailableError as exc:
+        if explicit:
+            raise
+        import logging
+
+        logging.getLogger(__name__).warning("%s: no TensorRT side registered: %s", op_name, exc.message)
+    return plugin
 
 
 def _check_target_args(arch, ptx_isa) -> None:

@@ -39,7 +39,7 @@ class CustomPlugin:
     - `compile(*example_inputs, arch=..., ptx_isa=...)` returns one TensorRT-ready Artifact per tactic.
     """
 
-    def __init__(self, specs: Sequence[KernelSpec], meta_impl: Callable, name: str | None = None,
+    def __init__(self, specs: Sequence[KernelSpec], meta_impl: Callable | None, name: str | None = None,
                  zeroed_outputs: "Sequence[int | str] | int | str" = ()):
         if isinstance(specs, KernelSpec):
             specs = [specs]
@@ -49,6 +49,12 @@ class CustomPlugin:
                 f"custom_plugin takes a spec or a list of specs made by tta.triton(...), got {specs!r}."
             )
         specs = tuple(get_backend(s.backend).expand_configs(s) for s in specs)
+        self.body_info = None
+        if meta_impl is None:  # op bodies: they allocate and return their outputs (body.py)
+            specs, meta_impl, self.body_info = _from_bodies(specs, _identifier(name or specs[0].name))
+            if self.body_info.zeroed:
+                listed = (zeroed_outputs,) if isinstance(zeroed_outputs, (int, str)) else tuple(zeroed_outputs)
+                zeroed_outputs = tuple(dict.fromkeys((*listed, *self.body_info.zeroed)))
         self.specs = specs
         self.meta_impl = meta_impl
         self.name = _identifier(name or specs[0].name)
@@ -495,6 +501,8 @@ def _resolve_zeroed(zeroed, schema, specs, where) -> tuple[int, ...]:
     names: dict[str, int] = {f"out{j}": j for j in range(schema.num_outputs)}
     launch_outputs = schema.launch_outputs
     for spec in specs:
+        if spec.op_body is not None:  # a body's parameters are inputs and attributes only
+            continue
         try:
             params = [p for p in inspect.signature(spec.launch_fn).parameters.values()
                       if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
@@ -532,6 +540,36 @@ def _identifier(name: str) -> str:
     return cleaned if not cleaned[0].isdigit() else f"k_{cleaned}"
 
 
+def _from_bodies(specs, name: str):
+    """Specs whose functions are op bodies: each one's outputs read (body.analyze), the meta_impl made from the
+    first. All bodies must agree on which outputs are inputs (in place) and which are zeroed."""
+    from . import body as B
+    from .errors import RecordingError
+
+    if any(s.backend != "triton" for s in specs):
+        raise SpecError(
+            f"Plugin '{name}' has no meta_impl, so its specs' functions are read as op bodies (they allocate and "
+            "return their outputs), which the Triton backend supports; got "
+            f"{sorted({s.backend for s in specs} - {'triton'})}. Fix: pass meta_impl= describing the outputs."
+        )
+    meta_impl = B.meta_impl_of(specs[0].launch_fn, name, specs[0].configs[0])
+    inputs, attrs = schema_mod.parse_params(meta_impl, f"op body '{specs[0].name}'")
+    placeholders = [a.placeholder() for a in attrs]
+    out, first = [], None
+    for spec in specs:
+        info = B.analyze(spec.launch_fn, spec.name, placeholders, spec.configs[0])
+        if first is not None and (info.aliases, info.zeroed) != (first.aliases, first.zeroed):
+            raise RecordingError(
+                f"The op bodies of plugin '{name}' disagree on their outputs: '{specs[0].name}' returns "
+                f"{first.aliases} (input index per output, None: allocated), zeroed {first.zeroed}; "
+                f"'{spec.name}' returns {info.aliases}, zeroed {info.zeroed}. Fix: make them return the same outputs."
+            )
+        first = first or info
+        out.append(dataclasses.replace(spec, op_body=info))
+    assert first is not None
+    return tuple(out), meta_impl, first
+
+
 def _outputs_from_launch_fns(specs, meta_impl, where) -> int | None:
     """Outputs = the launch function's positional parameters minus inputs and attributes (all specs must agree)."""
     try:
@@ -540,6 +578,9 @@ def _outputs_from_launch_fns(specs, meta_impl, where) -> int | None:
         return None
     counts = set()
     for spec in specs:
+        if spec.op_body is not None:  # an op body allocates the outputs it does not update in place
+            counts.add(len(spec.op_body.launch_outputs))
+            continue
         try:
             params = inspect.signature(spec.launch_fn).parameters.values()
         except (TypeError, ValueError):

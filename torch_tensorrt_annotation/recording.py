@@ -775,7 +775,10 @@ class SymTensor:
         )
 
     def _allocates(self, what: str):
-        def refuse(*_args, **_kwargs):
+        def refuse(*args, **kwargs):
+            allocate = getattr(_active, "allocate", None)  # an op body being recorded: allocations are outputs
+            if allocate is not None:
+                return allocate(what, (self, *args), kwargs)
             raise _scratch(f"{self._name}.{what}()")
 
         return refuse
@@ -892,6 +895,7 @@ class Recorder:
 
     launch_fn_name: str
     launches: list[RecordedLaunch] = field(default_factory=list)
+    result: Any = None  # what the launch function (an op body) returned
 
     def on_launch(self, kernel, grid, args, kwargs):
         self.launches.append(RecordedLaunch(kernel, grid, tuple(args), dict(kwargs), user_location()))
@@ -945,7 +949,10 @@ class _TorchModuleProxy:
 
     def __getattr__(self, item):
         if item in _TORCH_ALLOCATORS:
-            def refuse(*_args, **_kwargs):
+            def refuse(*args, **kwargs):
+                allocate = getattr(_active, "allocate", None)  # an op body being recorded: allocations are outputs
+                if allocate is not None:
+                    return allocate(item, args, kwargs)
                 raise _scratch(f"torch.{item}(...)")
 
             return refuse
@@ -970,7 +977,39 @@ def run_recording(launch_fn: Callable, args: Sequence, kwargs: Mapping, override
     previous = active_recorder()
     _active.recorder = recorder
     try:
-        symbolic_copy(launch_fn, {**_allocation_overrides(), **overrides})(*args, **kwargs)
+        recorder.result = symbolic_copy(launch_fn, {**_allocation_overrides(), **overrides})(*args, **kwargs)
     finally:
         _active.recorder = previous
     return recorder
+
+
+class allocating_outputs:
+    """`with allocating_outputs(allocate):` while an op body is recorded on this thread: `torch.empty(...)`,
+    `x.new_empty(...)` and the other allocations in the body call `allocate(name, args, kwargs)` (which hands out
+    the op's output proxies) instead of being refused as scratch."""
+
+    def __init__(self, allocate: Callable):
+        self.allocate = allocate
+
+    def __enter__(self):
+        self.previous = getattr(_active, "allocate", None)
+        _active.allocate = self.allocate
+
+    def __exit__(self, *exc) -> None:
+        _active.allocate = self.previous
+
+
+class swallowing_launches:
+    """`with swallowing_launches() as recorder:` kernel launches on this thread are recorded, not run (the
+    backend's interception must be active); used to run an op body on fake tensors for its outputs."""
+
+    def __init__(self, name: str):
+        self.recorder = Recorder(name)
+
+    def __enter__(self) -> Recorder:
+        self.previous = active_recorder()
+        _active.recorder = self.recorder
+        return self.recorder
+
+    def __exit__(self, *exc) -> None:
+        _active.recorder = self.previous

@@ -78,6 +78,8 @@ class KernelSpec:
     # configs=None: the backend may take the configs from the kernel itself (a @triton.autotune kernel's Configs);
     # such configs are applied to the kernel launch, not passed to the launch function
     configs_from_kernel: bool = False
+    # an op body (body.BodyInfo): launch_fn allocates and returns its outputs instead of receiving them
+    op_body: Any = None
 
     def __post_init__(self):
         if not self.configs:

@@ -261,6 +261,8 @@ class TritonBackend(Backend):
 
     def record(self, spec: KernelSpec, config: Config, tensors: Sequence[Any], attrs: Sequence[Any]) -> LaunchPlan:
         self.require()
+        if spec.op_body is not None:
+            return self._record_body(spec, config, tensors, attrs)
         accepted = _accepted_keys(spec.launch_fn)
         unknown = [k for k in config if k not in accepted]
         if unknown and not spec.configs_from_kernel and not any(
@@ -292,6 +294,43 @@ class TritonBackend(Backend):
         if kernel_config and _autotuner_of(launch.kernel) is None:
             check_config_keys(spec, config)  # raises: the keys are for neither the launch function nor an autotuner
         return _classify(spec, config, launch, kernel_config)
+
+    def _record_body(self, spec: KernelSpec, config: Config, tensors: Sequence[Any], attrs: Sequence[Any]):
+        """An op body: config entries go to its keyword-only parameters, or override the launch's keyword
+        arguments of the same name (for an autotuned kernel: its config, as for a launch function)."""
+        from .. import body as B
+
+        where = context(kernel=None, config=config)
+        body_kwargs = {} if spec.configs_from_kernel else B.config_kwargs(spec.launch_fn, config)
+        kernel_config = {} if spec.configs_from_kernel else {k: v for k, v in config.items() if k not in body_kwargs}
+        with _intercept_launches():
+            recorder = B.record_body(spec, tensors, attrs, body_kwargs, _symbolic_overrides(), "")
+        if not recorder.launches:
+            raise RecordingError(
+                f"Op body '{spec.name}' ({where}) launched no Triton kernel. A body must launch exactly one "
+                "@triton.jit kernel with kernel[grid](...). Fix: make sure the launch is not skipped (for example by "
+                "an early return) and that the kernel is a @triton.jit function."
+            )
+        if len(recorder.launches) > 1:
+            names = [_kernel_name(lnc.kernel) for lnc in recorder.launches]
+            raise RecordingError(
+                f"Op body '{spec.name}' ({where}) launched {len(names)} kernels ({', '.join(names)}), at "
+                f"{'; '.join(lnc.location for lnc in recorder.launches)}. A TensorRT AOT plugin runs exactly one "
+                "kernel per tactic. Fix: fuse the kernels, or make each launch its own op."
+            )
+        launch = recorder.launches[0]
+        replaced: dict[str, Any] = {}
+        if kernel_config and _autotuner_of(launch.kernel) is None:
+            # the config overrides the body's hard-coded launch keywords (BLOCK_SIZE=256 -> the tactic's value)
+            replaced = {k: launch.kwargs[k] for k in kernel_config
+                        if k in launch.kwargs and launch.kwargs[k] != kernel_config[k]}
+            launch = R.RecordedLaunch(launch.kernel, launch.grid, launch.args, {**launch.kwargs, **kernel_config},
+                                      launch.location)
+            kernel_config = {}
+        plan = _classify(spec, config, launch, kernel_config)
+        B.check_launch_override(plan.grid, callable(launch.grid), replaced,
+                                f"Op body '{spec.name}' ({where}): ", launch.location)
+        return plan
 
     # --- compile ---------------------------------------------------------------------------------------------
     def compile(self, plan: LaunchPlan, *, kernel_name: str, target: Target, input_dtypes, output_dtypes,

@@ -1,0 +1,195 @@
+"""Op bodies (allocate outputs, launch one Triton kernel, return the outputs) used by the op-body tests.
+
+`add_one` is the Torch-TensorRT AOT plugin example's op (examples/dynamo/aot_plugin.py), kept as written there."""
+
+import torch
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def add_one_kernel(x_ptr, n_elements, y_ptr, BLOCK_SIZE: tl.constexpr):
+    pid = tl.program_id(0)
+    block_start = pid * BLOCK_SIZE
+    offsets = block_start + tl.arange(0, BLOCK_SIZE)
+    mask = offsets < n_elements
+    x = tl.load(x_ptr + offsets, mask=mask)
+    output = x + 1
+    tl.store(y_ptr + offsets, output, mask=mask)
+
+
+@torch.library.custom_op("my::add_one", mutates_args=())  # type: ignore[misc]
+def add_one(
+    X: torch.Tensor
+) -> torch.Tensor:
+    # Ensure the tensors are on the GPU
+    assert X.is_cuda
+
+    # Create output tensor
+    Y = torch.empty_like(X)
+
+    # Define block size
+    BLOCK_SIZE = 256
+
+    # Grid of programs
+    grid = lambda meta: (triton.cdiv(X.numel(), meta["BLOCK_SIZE"]),)  # noqa: E731
+
+    # Launch the kernel
+    add_one_kernel[grid](X, X.numel(), Y, BLOCK_SIZE=BLOCK_SIZE)
+
+    return Y
+
+
+@torch.library.register_fake("my::add_one")
+def _(X: torch.Tensor) -> torch.Tensor:
+    return X
+
+
+# --- an RMSNorm-like op with a float attribute -------------------------------------------------------------------
+@triton.jit
+def rmsnorm_kernel(x_ptr, w_ptr, out_ptr, N, eps, BLOCK: tl.constexpr):
+    row = tl.program_id(0)
+    cols = tl.arange(0, BLOCK)
+    mask = cols < N
+    x = tl.load(x_ptr + row * N + cols, mask=mask, other=0.0).to(tl.float32)
+    w = tl.load(w_ptr + cols, mask=mask, other=0.0).to(tl.float32)
+    rstd = 1.0 / tl.sqrt(tl.sum(x * x, axis=0) / N + eps)
+    tl.store(out_ptr + row * N + cols, (x * rstd * w).to(out_ptr.dtype.element_ty), mask=mask)
+
+
+def rmsnorm(x: torch.Tensor, w: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    out = torch.empty_like(x)
+    N = x.shape[-1]
+    rmsnorm_kernel[(x.numel() // N,)](x, w, out, N, eps, BLOCK=triton.next_power_of_2(N), num_warps=4)
+    return out
+
+
+def rmsnorm_reference(x, w, eps=1e-6):
+    xf = x.float()
+    return (xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + eps) * w.float()).to(x.dtype)
+
+
+# --- two outputs --------------------------------------------------------------------------------------------------
+@triton.jit
+def sum_diff_kernel(a_ptr, b_ptr, sum_ptr, diff_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    a = tl.load(a_ptr + offs, mask=mask)
+    b = tl.load(b_ptr + offs, mask=mask)
+    tl.store(sum_ptr + offs, a + b, mask=mask)
+    tl.store(diff_ptr + offs, a - b, mask=mask)
+
+
+def sum_diff(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    total = torch.empty_like(a)
+    diff = a.new_empty(a.shape)
+    n = a.numel()
+    sum_diff_kernel[lambda meta: (triton.cdiv(n, meta["BLOCK"]),)](a, b, total, diff, n, BLOCK=512)
+    return total, diff
+
+
+# --- a zeroed output (atomic accumulation) -------------------------------------------------------------------------
+@triton.jit
+def colsum_kernel(x_ptr, out_ptr, M, N, BLOCK: tl.constexpr):
+    row = tl.program_id(0)
+    cols = tl.arange(0, BLOCK)
+    for start in range(0, N, BLOCK):
+        mask = start + cols < N
+        x = tl.load(x_ptr + row * N + start + cols, mask=mask, other=0.0)
+        tl.atomic_add(out_ptr + start + cols, x.to(tl.float32), mask=mask)
+
+
+def colsum(x: torch.Tensor) -> torch.Tensor:
+    out = torch.zeros(x.shape[1], device=x.device, dtype=torch.float32)
+    colsum_kernel[(x.shape[0],)](x, out, x.shape[0], x.shape[1], BLOCK=128)
+    return out
+
+
+# --- in place ------------------------------------------------------------------------------------------------------
+@triton.jit
+def scale_kernel(x_ptr, n, alpha, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    x = tl.load(x_ptr + offs, mask=mask)
+    tl.store(x_ptr + offs, (x * alpha).to(x_ptr.dtype.element_ty), mask=mask)
+
+
+def scale_(x: torch.Tensor, alpha: float) -> torch.Tensor:
+    n = x.numel()
+    scale_kernel[lambda meta: (triton.cdiv(n, meta["BLOCK"]),)](x, n, alpha, BLOCK=1024)
+    return x
+
+
+# --- torch.library.triton_op with wrap_triton ---------------------------------------------------------------------
+@triton.jit
+def add_kernel(x_ptr, y_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    tl.store(out_ptr + offs, tl.load(x_ptr + offs, mask=mask) + tl.load(y_ptr + offs, mask=mask), mask=mask)
+
+
+@torch.library.triton_op("ttabody::add", mutates_args=())
+def add(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    n = out.numel()
+
+    def grid(meta):
+        return (triton.cdiv(n, meta["BLOCK"]),)
+
+    torch.library.wrap_triton(add_kernel)[grid](x, y, out, n, BLOCK=128)
+    return out
+
+
+# --- bodies a plugin cannot run -------------------------------------------------------------------------------------
+def with_scratch(x):
+    out = torch.empty_like(x)
+    tmp = torch.empty_like(x)  # scratch
+    add_kernel[(1,)](x, tmp, out, x.numel(), BLOCK=128)
+    return out
+
+
+def two_launches(x, y):
+    out = torch.empty_like(x)
+    add_kernel[(1,)](x, y, out, x.numel(), BLOCK=128)
+    add_kernel[(1,)](out, y, out, x.numel(), BLOCK=128)
+    return out
+
+
+def returns_a_view(x, y):
+    out = torch.empty_like(x)
+    add_kernel[(1,)](x, y, out, x.numel(), BLOCK=128)
+    return out.view(-1)
+
+
+def starts_as_ones(x, y):
+    out = torch.ones_like(x)
+    add_kernel[(1,)](x, y, out, x.numel(), BLOCK=128)
+    return out
+
+
+def tuple_grid(x, y):
+    out = torch.empty_like(x)
+    n = x.numel()
+    BLOCK = 256
+    add_kernel[(triton.cdiv(n, BLOCK),)](x, y, out, n, BLOCK=BLOCK)
+    return out
+
+
+def keyword_block(x, y, *, BLOCK=256):
+    out = torch.empty_like(x)
+    n = x.numel()
+    add_kernel[(triton.cdiv(n, BLOCK),)](x, y, out, n, BLOCK=BLOCK)
+    return out
+
+
+@torch.library.custom_op("ttabody::wrong_fake", mutates_args=())
+def wrong_fake(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    n = x.numel()
+    add_one_kernel[lambda meta: (triton.cdiv(n, meta["BLOCK_SIZE"]),)](x, n, out, BLOCK_SIZE=256)
+    return out
+
+
+@wrong_fake.register_fake
+def _(x):
+    return x.new_empty(x.shape, dtype=torch.float16)
