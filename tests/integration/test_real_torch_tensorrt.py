@@ -110,3 +110,17 @@ def test_pairs_upstream_disables_are_refused_at_registration(tt_version, trt_ver
     assert report["auto_kept_torch_op"] is True
     assert "ttareal::rowstats_auto: registered as a torch op only" in report["stderr"]
     check_gate(report)
+
+
+def test_aot_plugin_examples_add_one_with_one_line():
+    """The Torch-TensorRT AOT plugin example's my::add_one, unchanged, gets its TensorRT side from
+    `trt_plugins.custom_op("my::add_one", impl=tta.aot(configs=[...]))`: export, converter, emulated build."""
+    report = run("2.14.0", "11.4.0.106", mode="add_one")
+    assert report["schema"] == "(Tensor X) -> Tensor"
+    (node,) = report["nodes"]
+    assert node["converter"] == "tta_converter_my_add_one" and node["aot"] == "_TemplateAOTPlugin"
+    assert node["output"] == [[-1, 300], "FLOAT"]
+    assert node["out_types"] == ["FLOAT"] and node["out_shapes"] == [[8, 300]]
+    assert [t["grid"][0] for t in node["tactics"]] == [10, 3]  # cdiv(2400, 256), cdiv(2400, 1024)
+    assert [t["extras"] for t in node["tactics"]] == [[2400], [2400]]
+    assert node["tactics"] == node["expected"]  # what tta compiles itself for the build's profile

@@ -80,6 +80,62 @@ def gate_against_upstream(torch_tensorrt):
     return out
 
 
+def add_one(tta, trt, trt_plugins, builder, standin):
+    """Mode "add_one": the Torch-TensorRT AOT plugin example's `my::add_one` (a torch.library.custom_op, defined in
+    tests/unit/body_ops.py as the example writes it) gets its TensorRT side with one line, then goes through
+    torch.export (dynamic batch), the real converter lookup, tta's converter and the emulated build."""
+    import torch
+
+    from tests.unit import body_ops  # noqa: F401 - defines my::add_one
+    from torch_tensorrt_annotation import symbolic as S
+
+    plugin = trt_plugins.custom_op("my::add_one", impl=tta.aot(configs=[{"BLOCK_SIZE": 256}, {"BLOCK_SIZE": 1024}]),
+                                   supports_dynamic_shapes=True, arch="sm_90", ptx_isa=(9, 0))
+
+    class MyModel(torch.nn.Module):  # the example's model
+        def forward(self, X):
+            return torch.ops.my.add_one.default(X)
+
+    batch = torch.export.Dim("batch", min=1, max=64)
+    exported = torch.export.export(MyModel(), (torch.full((8, 300), 2.0),), dynamic_shapes={"X": {0: batch}})
+    graph = exported.graph_module.graph
+
+    from torch_tensorrt.dynamo._settings import CompilationSettings
+    from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
+    from torch_tensorrt.dynamo.conversion._ConverterRegistry import DYNAMO_CONVERTERS
+
+    settings = CompilationSettings()
+    DYNAMO_CONVERTERS.set_compilation_settings(settings)
+    net = standin.Network()
+    ctx = ConversionContext(net, settings)
+    values = network_inputs(net, trt, graph)
+    nodes = []
+    for node in graph.nodes:
+        if node.op != "call_function" or node.target is not torch.ops.my.add_one.default:
+            continue
+        converter = DYNAMO_CONVERTERS[node][0]
+        output = converter(ctx, node.target, tuple(values.get(a, a) for a in node.args), dict(node.kwargs),
+                           node.name)
+        layer = net.layers[-1]
+        out_types, out_shapes, results = builder.build(trt, layer.plugin, [(8, 300)], [trt.float32],
+                                                       dynamic={(0, 0)}, ranges={(0, 0): (1, 64)})
+        profile = S.Profile((((1, 64), (300, 300)),), (((1, 64), (300, 300)),))
+        expected = []
+        for tactic in plugin.tactics:
+            art = plugin.compile_tactic(tactic, tta.Target.parse(arch="sm_90", ptx_isa=(9, 0)),
+                                        in_dtypes=[torch.float32], out_dtypes=[torch.float32], in_ranks=[2],
+                                        out_ranks=[2], attrs=[], profile=profile)
+            lp = art.launch_params(S.Shapes(((8, 300),), ((8, 300),)))
+            expected.append({"tactic": tactic.number, "kernel": art.kernel_name, "grid": lp.grid,
+                             "extras": lp.extras, "ptx_sha": hashlib.sha256(art.ptx.encode()).hexdigest()})
+        nodes.append({"converter": converter.__name__, "aot": type(layer.plugin).__name__,
+                      "output": [list(output.shape), output.dtype.name],
+                      "out_types": [t.name for t in out_types], "out_shapes": out_shapes, "expected": expected,
+                      "tactics": [{"tactic": r.tactic, "kernel": r.kernel, "grid": r.grid, "extras": r.extras,
+                                   "ptx_sha": hashlib.sha256(r.ptx).hexdigest()} for r in results]})
+    return {"nodes": nodes, "schema": plugin.schema.torch_schema()}
+
+
 def main(tt_dir, bindings_dir, deps_dir, mode="alias"):
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     sys.path[:0] = [root]
@@ -105,6 +161,10 @@ def main(tt_dir, bindings_dir, deps_dir, mode="alias"):
     import torch_tensorrt.dynamo.conversion.plugins as trt_plugins
 
     assert tta.__name__ == "torch_tensorrt_annotation"
+    if mode == "add_one":
+        report.update(add_one(tta, trt, trt_plugins, builder, standin))
+        print(json.dumps(report))
+        return
     plugin = tta.custom_plugin(tta.triton(test_plugins.rowstats_launch, configs=[{"BLOCK": 64}, {"BLOCK": 256}]),
                                meta_impl=test_plugins.rowstats_meta)
     try:
