@@ -151,3 +151,30 @@ def test_a_launch_function_still_decorates_its_meta_impl():
         return torch.empty_like(x)
 
     assert plugin.schema.torch_schema() == "(Tensor x) -> Tensor"
+
+
+def test_body_torch_op_exports_with_a_dynamic_dim():
+    """The fake kernel of a body op is the body on fake tensors: symbolic shapes flow through torch.export."""
+    op = tta.triton_op("ttabody::rmsnorm_export", ops.rmsnorm, tensorrt=False)
+
+    class Model(torch.nn.Module):
+        def forward(self, x, w):
+            return op(x, w, 1e-5) * 2
+
+    batch = torch.export.Dim("batch", min=2, max=64)
+    x, w = torch.randn(8, 300), torch.randn(300)
+    exported = torch.export.export(Model(), (x, w), dynamic_shapes={"x": {0: batch}, "w": None})
+    node = next(n for n in exported.graph.nodes if n.op == "call_function" and "rmsnorm_export" in str(n.target))
+    shape = node.meta["val"].shape
+    assert isinstance(shape[0], torch.SymInt)  # the batch dim stays symbolic
+    assert shape[1] == 300
+
+
+def test_in_place_body_torch_op_under_fake_tensors_returns_its_input():
+    op = tta.triton_op("ttabody::scale_fake", ops.scale_, configs=[{"BLOCK": 256}], tensorrt=False)
+    assert "Tensor(a!) x" in str(torch.ops.ttabody.scale_fake.default._schema)
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    with FakeTensorMode():
+        x = torch.empty(100, device="cuda")
+        assert op(x, 2.0) is x
