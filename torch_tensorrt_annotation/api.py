@@ -190,7 +190,7 @@ class _MetaImplDecorator:
         return CustomPlugin(specs, meta_impl, name, zeroed_outputs)
 
     def __getattr__(self, item):
-        if item.startswith("__"):
+        if item.startswith("_"):
             raise AttributeError(item)
         raise SpecError(
             f"tta.custom_plugin(spec) without meta_impl is used as a plugin (.{item}), but its function is not an op "

@@ -65,7 +65,7 @@ def assert_same(got, expected, dtype):
         torch.testing.assert_close(g, e, rtol=rtol, atol=atol)
 
 
-# --- the seed's add_one ---------------------------------------------------------------------------------------------
+# --- the seed's add_one -------------------------------------------------------------------------------------------
 @needs_bindings
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
 def test_add_one_emulated_trt_launch_matches_the_users_op(trt, dtype):
@@ -78,7 +78,7 @@ def test_add_one_emulated_trt_launch_matches_the_users_op(trt, dtype):
             assert torch.equal(outputs[0], expected)
 
 
-# --- plain bodies as tta torch ops + TensorRT -------------------------------------------------------------------------
+# --- plain bodies as tta torch ops + TensorRT ---------------------------------------------------------------------
 CASES = {
     "rmsnorm": (ops.rmsnorm, None, lambda dtype: ([randn(4, 8, 1000, dtype=dtype), randn(1000, dtype=dtype, seed=1)],
                                                   [1e-5])),
@@ -114,7 +114,7 @@ def test_body_emulated_trt_launch_matches_the_users_function(trt, name, dtype):
         assert_same(outputs, expected, dtype)
 
 
-# --- a zeroed output ---------------------------------------------------------------------------------------------------
+# --- a zeroed output ----------------------------------------------------------------------------------------------
 def test_zeroed_output_body_eager_op_matches_the_users_function():
     plugin = tta.custom_plugin(tta.triton(ops.colsum))
     assert plugin.zeroed_outputs == (0,)
@@ -126,7 +126,7 @@ def test_zeroed_output_body_eager_op_matches_the_users_function():
     torch.testing.assert_close(expected, x.sum(0), rtol=1e-4, atol=1e-3)
 
 
-# --- in place -----------------------------------------------------------------------------------------------------------
+# --- in place -----------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
 def test_in_place_body_eager_op_matches_the_users_function(dtype):
     op = tta.custom_op("ttabodygpu::scale_eager", impl=tta.custom_plugin(
@@ -148,7 +148,7 @@ def test_in_place_body_emulated_trt_launch_writes_its_input(trt):
         torch.testing.assert_close(out, expected)
 
 
-# --- tta.triton_op ----------------------------------------------------------------------------------------------------
+# --- tta.triton_op ------------------------------------------------------------------------------------------------
 def test_triton_op_decorator_eager_matches_the_function_and_compiles():
     op = tta.triton_op("ttabodygpu::add_one_op", ops.add_one._init_fn, configs=[{"BLOCK_SIZE": 128},
                                                                                 {"BLOCK_SIZE": 1024}],

@@ -178,3 +178,11 @@ def test_in_place_body_torch_op_under_fake_tensors_returns_its_input():
     with FakeTensorMode():
         x = torch.empty(100, device="cuda")
         assert op(x, 2.0) is x
+
+
+def test_an_autotuned_kernel_brings_its_configs():
+    plugin = tta.custom_plugin(tta.triton(ops.tuned_add))
+    assert [(t.config["BLOCK"], t.config["num_warps"]) for t in plugin.tactics] == [(128, 2), (512, 4)]
+    artifacts = plugin.compile(meta(1000), meta(1000), **TARGET)
+    assert [grid_for(a, (1000,), (1000,)) for a in artifacts] == [(8, 1, 1), (2, 1, 1)]
+    assert [a.block[0] for a in artifacts] == [S.Const(64), S.Const(128)]

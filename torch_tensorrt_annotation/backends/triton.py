@@ -302,7 +302,7 @@ class TritonBackend(Backend):
 
         where = context(kernel=None, config=config)
         body_kwargs = {} if spec.configs_from_kernel else B.config_kwargs(spec.launch_fn, config)
-        kernel_config = {} if spec.configs_from_kernel else {k: v for k, v in config.items() if k not in body_kwargs}
+        kernel_config = {k: v for k, v in config.items() if k not in body_kwargs}
         with _intercept_launches():
             recorder = B.record_body(spec, tensors, attrs, body_kwargs, _symbolic_overrides(), "")
         if not recorder.launches:
