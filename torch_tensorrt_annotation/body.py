@@ -91,22 +91,38 @@ def _fill_value(name: str, args, kwargs):
     return None
 
 
-def _tracker():
+def _tracker(body: Callable):
+    import sys
+
     from torch.overrides import TorchFunctionMode
 
+    body_code = getattr(inspect.unwrap(body), "__code__", None)
+    own_codes = set()  # the body's code and the functions defined in it (they share its globals when recorded)
+    stack = [body_code] if body_code is not None else []
+    while stack:
+        code = stack.pop()
+        own_codes.add(code)
+        stack.extend(c for c in code.co_consts if isinstance(c, type(code)))
+
     class Allocations(TorchFunctionMode):
-        """Every tensor allocation made while the body runs (in the body or any helper it calls)."""
+        """Every tensor allocation made while the body runs (in the body or any helper it calls); `elsewhere`: those
+        made by `torch.<fn>(...)` outside the body's own code, which the recording cannot hand an output."""
 
         def __init__(self):
             super().__init__()
             self.made: list[tuple[Any, Allocation]] = []
+            self.elsewhere: list[Allocation] = []
 
         def __torch_function__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
             out = func(*args, **kwargs)
             name = getattr(func, "__name__", "")
             if name in ALLOCATING and type(out).__name__ != "Parameter" and hasattr(out, "shape"):
-                self.made.append((out, Allocation(name, R.user_location(), _fill_value(name, args, kwargs))))
+                allocation = Allocation(name, R.user_location(), _fill_value(name, args, kwargs))
+                self.made.append((out, allocation))
+                # x.new_empty(...) is recorded wherever it is called; torch.<fn>(...) only in the body's code
+                if own_codes and not name.startswith("new_") and sys._getframe(1).f_code not in own_codes:
+                    self.elsewhere.append(allocation)
             return out
 
     return Allocations()
@@ -148,7 +164,7 @@ def run_fake(body: Callable, name: str, args: Sequence, kwargs: Mapping, n_input
     inputs = list(args[:n_inputs])
     outer = detect_fake_mode(inputs)
     mode = outer or FakeTensorMode()
-    tracker = _tracker()
+    tracker = _tracker(body)
     with mode:
         fakes = [torch.empty_strided(t.shape, t.stride(), dtype=t.dtype, device="cuda")
                  if isinstance(t, torch.Tensor) else t for t in inputs]
@@ -163,6 +179,13 @@ def run_fake(body: Callable, name: str, args: Sequence, kwargs: Mapping, n_input
         )
     outputs = tuple(result) if isinstance(result, (tuple, list)) else (result,)
     made = tracker.made
+    if tracker.elsewhere:
+        raise SpecError(
+            f"The {where} allocates outside its own code: {'; '.join(a.describe() for a in tracker.elsewhere)}. "
+            "tta hands the plugin's output buffers to the allocations the body itself makes (torch.<fn>(...) in "
+            "the body, or x.new_empty(...) anywhere). Fix: allocate the outputs in the body and pass them to the "
+            "helper."
+        )
     aliases: list[int | None] = []
     slot_of: dict[int, int] = {}
     zeroed: list[int] = []

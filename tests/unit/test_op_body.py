@@ -126,6 +126,8 @@ def test_config_passed_to_the_bodys_keyword_parameter():
                        r".*body_ops.py:\d+: add_kernel\[\(1,\)\]\(out, y, out"),
     (ops.returns_a_view, r"Output 0 .* neither a tensor the body allocated"),
     (ops.starts_as_ones, r"starts as 1 \(ones_like\(...\) at .*body_ops.py"),
+    (ops.allocates_in_a_helper, r"allocates outside its own code: empty_like\(...\) at .*body_ops.py:\d+: return "
+                                r"torch.empty_like\(x\)"),
 ])
 def test_bodies_a_plugin_cannot_run_are_refused_with_the_line(body, match):
     with pytest.raises(tta.TTAError, match=match):
