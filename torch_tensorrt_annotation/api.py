@@ -173,6 +173,14 @@ def custom_plugin(specs=None, *, meta_impl: Callable | None = None, name: str | 
             return CustomPlugin(specs, None, name, zeroed_outputs)  # op bodies: they return their outputs
         except (B.NotABody, B.BodyProbeFailed) as exc:  # a launch function: `@tta.custom_plugin(spec)` on meta_impl
             return _MetaImplDecorator(specs, name, zeroed_outputs, exc)
+    if B.same_arity(specs, meta_impl):  # no output parameters: an op body, or an in-place launch function
+        try:
+            plugin = CustomPlugin(specs, None, name, zeroed_outputs)
+        except (B.NotABody, B.BodyProbeFailed):
+            pass  # a launch function
+        else:
+            B.check_outputs_agree(plugin, meta_impl, "meta_impl", f"plugin '{plugin.name}'", SpecError)
+            return plugin
     return CustomPlugin(specs, meta_impl, name, zeroed_outputs)
 
 

@@ -499,12 +499,33 @@ def _check_schema(plugin, op_name: str) -> None:
         )
 
 
+def same_arity(specs, meta_impl) -> bool:
+    """Whether every Triton spec's function takes exactly meta_impl's positional parameters (no outputs): an op
+    body, or a launch function whose outputs are all in place."""
+    from .spec import KernelSpec
+
+    specs = [specs] if isinstance(specs, KernelSpec) else list(specs)
+    try:
+        wanted = len(signature_of(meta_impl, "meta_impl").parameters)
+        return all(s.backend == "triton" and len(signature_of(s.launch_fn, s.name).parameters) == wanted
+                   for s in specs)
+    except (SpecError, TypeError, ValueError):
+        return False
+
+
 def _check_fake(plugin, op_name: str) -> None:
     """The op's fake kernel (the user's register_fake) and the body's outputs agree on example shapes."""
+    op = _torch_op(op_name)
+    check_outputs_agree(plugin, op, "its fake kernel (register_fake)", f"torch op '{op_name}'", RegistrationError)
+
+
+def check_outputs_agree(plugin, theirs_fn, what: str, where: str, error: type) -> None:
+    """`theirs_fn` (a fake kernel or meta_impl) and the body's outputs agree (count, shapes, dtypes) on example
+    shapes; otherwise `error` names each output and says `what` is the wrong one."""
     import torch
     from torch._subclasses.fake_tensor import FakeTensorMode
 
-    op = _torch_op(op_name)
+    op = theirs_fn
     attrs = [a.placeholder() for a in plugin.schema.attrs]
     for rank in PROBE_RANKS:
         shape = (8,) * rank
@@ -513,7 +534,7 @@ def _check_fake(plugin, op_name: str) -> None:
         except TTAError:
             raise
         except Exception as exc:  # noqa: BLE001 - try another rank
-            log.debug("%s: body on rank %d: %s", op_name, rank, exc)
+            log.debug("%s: body on rank %d: %s", where, rank, exc)
             continue
         recorded = recorded if isinstance(recorded, (tuple, list)) else (recorded,)
         try:
@@ -523,18 +544,17 @@ def _check_fake(plugin, op_name: str) -> None:
                 theirs = theirs if isinstance(theirs, (tuple, list)) else (theirs,)
                 theirs = [(tuple(t.shape), t.dtype) for t in theirs]
         except Exception as exc:  # noqa: BLE001 - no fake kernel, or it failed: torch will say so when tracing
-            log.info("%s: its fake kernel could not be checked against the body on shape %s: %s", op_name, shape,
-                     exc)
+            log.info("%s: %s could not be checked against the body on shape %s: %s", where, what, shape, exc)
             return
         ours = [(tuple(t.shape), t.dtype) for t in recorded]
         if theirs != ours:
             info = plugin.body_info
             lines = "; ".join(f"output {j}: {_describe(info, j)} gives {ours[j][0]} {ours[j][1]}"
                               for j in range(len(ours)))
-            raise RegistrationError(
-                f"torch op '{op_name}': its fake kernel (register_fake) says the outputs for inputs of shape {shape} "
-                f"float32 are {[f'{s} {d}' for s, d in theirs]}, but the op's body allocates {lines}. TensorRT "
-                "sizes its buffers from the body, torch.export and torch.compile from the fake kernel, so the fake "
-                "kernel is wrong. Fix: make register_fake return tensors like the body's allocations."
+            raise error(
+                f"{where}: {what} says the outputs for inputs of shape {shape} float32 are "
+                f"{[f'{s} {d}' for s, d in theirs]} ({len(theirs)}), but the op's body allocates {lines}. TensorRT "
+                f"sizes its buffers from the body, torch.export and torch.compile from {what}, so {what} is "
+                "wrong. Fix: make it return tensors like the body's allocations."
             )
         return

@@ -52,8 +52,8 @@ def test_triton_op_with_wrap_triton_registers_its_tensorrt_side():
 
 
 def test_a_fake_kernel_that_disagrees_with_the_body_is_named():
-    with pytest.raises(tta.RegistrationError, match=r"register_fake.*float16.*empty_like.*torch.float32.*fake "
-                                                    r"kernel is wrong"):
+    with pytest.raises(tta.RegistrationError, match=r"register_fake.*float16.*empty_like.*torch.float32.*"
+                                                    r"\(register_fake\) is wrong"):
         tta.custom_op("ttabody::wrong_fake", impl=tta.aot(), tensorrt=False)
 
 
@@ -188,3 +188,20 @@ def test_an_autotuned_kernel_brings_its_configs():
     artifacts = plugin.compile(meta(1000), meta(1000), **TARGET)
     assert [grid_for(a, (1000,), (1000,)) for a in artifacts] == [(8, 1, 1), (2, 1, 1)]
     assert [a.block[0] for a in artifacts] == [S.Const(64), S.Const(128)]
+
+
+def test_a_body_with_a_meta_impl_is_checked_against_it():
+    plugin = tta.custom_plugin(tta.triton(ops.sum_diff), meta_impl=lambda a, b: (torch.empty_like(a),) * 2)
+    assert plugin.body_info is not None and plugin.schema.num_outputs == 2
+    with pytest.raises(tta.SpecError, match=r"meta_impl says .*\(1\), but the op's body allocates output 0: "
+                                            r"empty_like.*output 1: new_empty.*meta_impl is wrong"):
+        tta.custom_plugin(tta.triton(ops.sum_diff), meta_impl=lambda a, b: torch.empty_like(a))
+
+
+def test_full_of_zero_is_a_zeroed_output():
+    def zero_filled(x):
+        out = torch.full((x.shape[1],), 0.0, device=x.device)
+        ops.colsum_kernel[(x.shape[0],)](x, out, x.shape[0], x.shape[1], BLOCK=128)
+        return out
+
+    assert tta.custom_plugin(tta.triton(zero_filled)).zeroed_outputs == (0,)
