@@ -251,8 +251,11 @@ def run_fake(body: Callable, name: str, args: Sequence, kwargs: Mapping, n_input
             mapped.append(inputs[alias])  # the caller's own input object: in place
         elif outer is None:  # the caller passed meta or real tensors: meta tensors describe the outputs
             mapped.append(torch.empty_strided(out.shape, out.stride(), dtype=out.dtype, device="meta"))
-        else:
-            mapped.append(out)
+        else:  # fake tensors of the caller's mode, on the caller's device (the body ran on CUDA copies)
+            device = next((t.device for t in inputs if isinstance(t, torch.Tensor)), out.device)
+            with outer:
+                mapped.append(out if out.device == device else
+                              torch.empty_strided(out.shape, out.stride(), dtype=out.dtype, device=device))
     return FakeRun(tuple(mapped), info)
 
 
@@ -544,7 +547,7 @@ def check_outputs_agree(plugin, theirs_fn, what: str, where: str, error: type) -
                 theirs = theirs if isinstance(theirs, (tuple, list)) else (theirs,)
                 theirs = [(tuple(t.shape), t.dtype) for t in theirs]
         except Exception as exc:  # noqa: BLE001 - no fake kernel, or it failed: torch will say so when tracing
-            log.info("%s: %s could not be checked against the body on shape %s: %s", where, what, shape, exc)
+            log.warning("%s: %s could not be checked against the body on shape %s: %s", where, what, shape, exc)
             return
         ours = [(tuple(t.shape), t.dtype) for t in recorded]
         if theirs != ours:

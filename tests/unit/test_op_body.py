@@ -169,7 +169,7 @@ def test_body_torch_op_exports_with_a_dynamic_dim():
     node = next(n for n in exported.graph.nodes if n.op == "call_function" and "rmsnorm_export" in str(n.target))
     shape = node.meta["val"].shape
     assert isinstance(shape[0], torch.SymInt)  # the batch dim stays symbolic
-    assert shape[1] == 300
+    assert shape[1] == 300 and node.meta["val"].device == x.device  # the caller's device, not the probe's
 
 
 def test_in_place_body_torch_op_under_fake_tensors_returns_its_input():
