@@ -15,6 +15,7 @@ BINDINGS = standin.bindings_versions()
 pytestmark = pytest.mark.skipif(not BINDINGS, reason="needs a tensorrt-cu13-bindings wheel (pip install -e '.[dev]', "
                                                      "bash scripts/install_trt_versions.sh)")
 TARGET = dict(arch="sm_90", ptx_isa=(9, 0))
+CONFIGS = [{"BLOCK_SIZE": 256}, {"BLOCK_SIZE": 1024}]  # one plugin per op name in a process
 
 
 @pytest.fixture(scope="module", params=BINDINGS or [None], ids=lambda vp: f"trt{vp[0]}" if vp else "none")
@@ -63,8 +64,7 @@ def check_build(trt, trtp, plugin, op_name, in_shapes, dtype, attrs=None, dynami
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16], ids=str)
 def test_add_one_from_the_aot_plugin_example_in_one_line(trt, trtp, dtype):
-    plugin = tta.custom_op("my::add_one", impl=tta.aot(configs=[{"BLOCK_SIZE": 256}, {"BLOCK_SIZE": 1024}]),
-                           **TARGET)
+    plugin = tta.custom_op("my::add_one", impl=tta.aot(configs=CONFIGS), **TARGET)
     for shape in [(63, 65), (1000,), (3, 333)]:  # sizes no 16 divides: the same kernel as eager
         _, results = check_build(trt, trtp, plugin, "my::add_one", [shape], dtype)
         n = 1
@@ -91,9 +91,9 @@ def test_torch_tensorrts_custom_op_hook_takes_tta_aot(trt, trtp):
         import torch_tensorrt  # noqa: F401
     except ImportError:
         with pytest.raises(tta.TensorRTUnavailableError, match="op 'my::add_one' cannot get a converter"):
-            module.custom_op("my::add_one", impl=tta.aot(configs=[{"BLOCK_SIZE": 512}]), **TARGET)
+            module.custom_op("my::add_one", impl=tta.aot(configs=CONFIGS), **TARGET)
     else:
-        plugin = module.custom_op("my::add_one", impl=tta.aot(configs=[{"BLOCK_SIZE": 512}]), **TARGET)
+        plugin = module.custom_op("my::add_one", impl=tta.aot(configs=CONFIGS), **TARGET)
         assert plugin.schema.torch_schema() == "(Tensor X) -> Tensor"
     assert not calls  # upstream's own custom_op was not called
 
