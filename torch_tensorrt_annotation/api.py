@@ -159,7 +159,15 @@ def custom_plugin(specs=None, *, meta_impl: Callable | None = None, name: str | 
     with atomics, so they must start as zeros. The eager op fills them with zeros before each launch; TensorRT,
     which runs an AOT plugin as one kernel on uninitialized outputs, cannot, so TensorRT registration is refused.
 
-    Raises SpecError for a malformed meta_impl or zeroed_outputs. Tactics whose kernels write an input that is not
+    Without `meta_impl`, each Triton spec's function is an **op body** `f(*inputs, *attrs)` that allocates its
+    outputs (torch.empty / empty_like / zeros / x.new_empty ...), launches one kernel and returns the outputs: the
+    returned allocations are the outputs (zeros: zeroed), a returned input is in place, and config entries override
+    the launch's keyword arguments of the same name (see body.py). A function that returns nothing is a launch
+    function, and the call returns a decorator for its meta_impl. With a `meta_impl` and a body (same parameters),
+    the plugin is the body's and meta_impl is checked against it (SpecError naming the disagreeing output).
+
+    Raises SpecError for a malformed meta_impl or zeroed_outputs, or a body that allocates scratch memory, returns
+    a view, or launches no or several kernels (naming the line). Tactics whose kernels write an input that is not
     in place, never write an output, or only accumulate into an output not in `zeroed_outputs` are refused with a
     CompileError when compiled.
     """
