@@ -971,8 +971,45 @@ def _allocation_overrides() -> dict[int, Any]:
     return overrides
 
 
+_device_guard_lock = threading.Lock()
+
+
+def _device_selection_passes_through_recordings() -> None:
+    """Make `with torch.cuda.device(d):` select nothing on a thread that is recording a launch.
+
+    Library host code wraps its launch in a device guard (liger-kernel's `device_context(X.device)`), often inside
+    a helper in its own module, which tta does not rebuild. A recording launches nothing, and the artifact runs on
+    whichever device the eager op or TensorRT runs it on, so the guard has nothing to select; on a machine without
+    CUDA (compiling for an explicit arch) torch's guard would raise. Other threads, and this thread outside a
+    recording, get torch's own behaviour. Installed once, the first time a launch is recorded."""
+    torch = sys.modules.get("torch")
+    guard = getattr(getattr(torch, "cuda", None), "device", None)
+    if guard is None or getattr(guard, "_tta_passthrough", False):
+        return
+    with _device_guard_lock:
+        if getattr(guard, "_tta_passthrough", False):
+            return
+        enter, exit_ = guard.__enter__, guard.__exit__
+
+        def __enter__(self):
+            if active_recorder() is not None:
+                self._tta_skipped = True
+                return None
+            self._tta_skipped = False
+            return enter(self)
+
+        def __exit__(self, *exc):
+            if getattr(self, "_tta_skipped", False):
+                return False
+            return exit_(self, *exc)
+
+        guard.__enter__, guard.__exit__ = __enter__, __exit__
+        guard._tta_passthrough = True
+
+
 def run_recording(launch_fn: Callable, args: Sequence, kwargs: Mapping, overrides: Mapping[int, Any]) -> Recorder:
     """Run launch_fn(*args, **kwargs) with a Recorder active on this thread and return it."""
+    _device_selection_passes_through_recordings()
     recorder = Recorder(getattr(launch_fn, "__name__", repr(launch_fn)))
     previous = active_recorder()
     _active.recorder = recorder

@@ -1,0 +1,448 @@
+"""Forward kernels of liger-kernel 0.8.5, imported unchanged and launched the way liger's own host code launches them.
+
+Each launch function below is the body of liger's host forward function (named in its docstring) with the lines
+that allocate the outputs (`torch.empty(...)` / `torch.zeros(...)` inside liger, which a TensorRT plugin cannot do:
+it gets no workspace) replaced by the op's preallocated outputs; every other line (views, liger's own helpers such
+as `calculate_settings`, `device_context`, branches on sizes, the launch itself with its arguments) is liger's,
+in liger's order. The reference for each op is liger's own host forward function, called as liger's autograd
+functions call it. Shared by the CPU tests (record and compile for sm_90) and the GPU tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+import triton
+from liger_kernel.ops import cross_entropy as _ce
+from liger_kernel.ops import dyt as _dyt
+from liger_kernel.ops import fused_add_rms_norm as _farms
+from liger_kernel.ops import geglu as _geglu
+from liger_kernel.ops import layer_norm as _ln
+from liger_kernel.ops import relu_squared as _relu2
+from liger_kernel.ops import rms_norm as _rms
+from liger_kernel.ops import rope as _rope
+from liger_kernel.ops import softmax as _softmax
+from liger_kernel.ops import swiglu as _swiglu
+from liger_kernel.ops.utils import calculate_settings, device_context
+from liger_kernel.utils import infer_device_arch
+
+import torch_tensorrt_annotation as tta
+
+
+def _rows(x):
+    return x.numel() // x.shape[-1]
+
+
+# --- RMSNorm: liger_kernel.ops.rms_norm.rms_norm_forward (casting_mode="llama", row_mode=None, affine)
+def rms_norm_launch(X, W, Y, RSTD, eps, offset):
+    """rms_norm_forward, lines `shape = X.shape` .. the launch; Y and RSTD (torch.empty there) are the outputs."""
+    casting_mode = _rms._str_to_casting_mode["llama"]
+    row_mode = None
+    shape = X.shape
+    dim = shape[-1]
+    X = X.view(-1, dim)
+    Y = Y.view(-1, dim)  # liger: Y = torch.empty((n_rows, n_cols), ...)
+    n_rows, n_cols = X.shape
+    BLOCK_SIZE, num_warps = calculate_settings(n_cols)
+    if W is not None:
+        assert X.shape[1] == W.shape[0], (
+            "Incompatible hidden size dimension between tensor1.shape[1] and tensor2.shape[0]"
+        )
+        elementwise_affine = True
+    else:
+        elementwise_affine = False
+    kernel_args: dict = {}
+    with device_context(X.device):
+        if BLOCK_SIZE > 256 or n_rows < 4096 * 8 or row_mode:
+            _rms._rms_norm_forward_kernel[(n_rows,)](
+                Y, Y.stride(0), X, X.stride(0), W, W.stride(0) if elementwise_affine else 0, RSTD, RSTD.stride(0),
+                n_cols, eps, offset, casting_mode, elementwise_affine=elementwise_affine, BLOCK_SIZE=BLOCK_SIZE,
+                num_warps=num_warps, **kernel_args)
+        else:
+            BLOCK_ROW = 16
+            kernel_args["BLOCK_ROW"] = BLOCK_ROW
+            _rms._block_rms_norm_forward_kernel[(triton.cdiv(n_rows, BLOCK_ROW),)](
+                Y, Y.stride(0), X, X.stride(0), W, W.stride(0) if elementwise_affine else 0, RSTD, RSTD.stride(0),
+                n_rows, n_cols, eps, offset, casting_mode, elementwise_affine=elementwise_affine,
+                BLOCK_SIZE=BLOCK_SIZE, num_warps=num_warps, **kernel_args)
+
+
+def rms_norm_meta(X, W, eps: float = 1e-6, offset: float = 0.0):
+    return torch.empty_like(X), X.new_empty(_rows(X), dtype=torch.float32)
+
+
+def rms_norm_reference(X, W, eps=1e-6, offset=0.0):
+    Y, _, RSTD, *_ = _rms.rms_norm_forward(X, W, eps, offset, "llama", None)
+    return Y, RSTD
+
+
+# --- LayerNorm: liger_kernel.ops.layer_norm.layer_norm_forward
+def layer_norm_launch(X, W, B, Y, Mean, RSTD, eps):
+    """layer_norm_forward, lines `shape = X.shape` .. the launch; Y, Mean, RSTD (torch.empty there) are the outputs."""
+    shape = X.shape
+    dim = shape[-1]
+    X = X.view(-1, dim)
+    Y = Y.view(-1, dim)  # liger: Y = torch.empty((n_rows, n_cols), ...)
+    n_rows, n_cols = X.shape
+    BLOCK_SIZE, num_warps = calculate_settings(n_cols)
+    if X.shape[1] != W.shape[0]:
+        raise ValueError(
+            f"Incompatible dimensions: input feature size (X.shape[1]={X.shape[1]}) "
+            f"must match weight size (W.shape[0]={W.shape[0]})"
+        )
+    kernel_args: dict = {}
+    if X.device.type == "xpu":
+        _ln.set_large_grf_mode(kernel_args)
+    grid = (n_rows,)
+    _ln._layer_norm_forward_kernel[grid](
+        Y, Y.stride(0), X, X.stride(0), W, W.stride(0), B, B.stride(0), Mean, Mean.stride(0), RSTD, RSTD.stride(0),
+        n_cols, eps, BLOCK_SIZE=BLOCK_SIZE, num_warps=num_warps, **kernel_args)
+
+
+def layer_norm_meta(X, W, B, eps: float = 1e-6):
+    stat = X.new_empty(_rows(X), dtype=torch.float32)
+    return torch.empty_like(X), stat, torch.empty_like(stat)
+
+
+def layer_norm_reference(X, W, B, eps=1e-6):
+    Y, _, Mean, RSTD, *_ = _ln.layer_norm_forward(X, W, B, eps)
+    return Y, Mean, RSTD
+
+
+# --- SwiGLU: liger_kernel.ops.swiglu.swiglu_forward (the one-row path; the column-tiled path is Blackwell's)
+def swiglu_launch(a, b, c, gate_multiplier):
+    """swiglu_forward, its non-tiled path (`_should_tile` is false below Blackwell); c (torch.empty_like) is the
+    output."""
+    ori_shape = a.shape
+    n_cols = ori_shape[-1]
+    a = a.view(-1, n_cols)
+    b = b.view(-1, n_cols)
+    c = c.view(-1, n_cols)  # liger: c = torch.empty_like(a)
+    n_rows = a.shape[0]
+    BLOCK_SIZE, num_warps = calculate_settings(n_cols)
+    with device_context(a.device):
+        _swiglu._swiglu_forward_kernel[(n_rows,)](
+            a, b, c, c.stride(-2), float(gate_multiplier), n_cols=n_cols, BLOCK_SIZE=BLOCK_SIZE, num_warps=num_warps)
+
+
+def swiglu_meta(a, b, gate_multiplier: float = 1.0):
+    return torch.empty_like(a)
+
+
+def swiglu_reference(a, b, gate_multiplier=1.0):
+    return _swiglu.swiglu_forward(a, b, gate_multiplier)[2]
+
+
+# --- GeGLU (tanh approximation): liger_kernel.ops.geglu.geglu_forward
+def geglu_launch(a, b, c):
+    """geglu_forward; c (torch.empty_like) is the output. n_cols goes to a tl.constexpr: one specialization per
+    hidden size, guarded."""
+    ori_shape = a.shape
+    n_cols = ori_shape[-1]
+    a = a.view(-1, n_cols)
+    b = b.view(-1, n_cols)
+    c = c.view(-1, n_cols)  # liger: c = torch.empty_like(a)
+    n_rows = a.shape[0]
+    BLOCK_SIZE, num_warps = calculate_settings(n_cols)
+    with device_context(a.device):
+        _geglu._geglu_tanh_forward_kernel[(n_rows,)](
+            a, b, c, c.stride(-2), n_cols=n_cols, BLOCK_SIZE=BLOCK_SIZE, num_warps=num_warps)
+
+
+def glu_meta(a, b):
+    return torch.empty_like(a)
+
+
+def geglu_reference(a, b):
+    return _geglu.geglu_forward(a, b)[2]
+
+
+# --- ReLU^2: liger_kernel.ops.relu_squared.relu_squared_forward
+def relu_squared_launch(X, Y):
+    """relu_squared_forward; Y (torch.empty_like) is the output."""
+    ori_shape = X.shape
+    n_cols = ori_shape[-1]
+    X_2d = X.view(-1, n_cols)
+    n_rows = X_2d.shape[0]
+    Y = Y.view(-1, n_cols)  # liger: Y = torch.empty_like(X_2d)
+    BLOCK_SIZE, num_warps = calculate_settings(n_cols)
+    _relu2._relu_squared_forward_kernel[(n_rows,)](
+        Y, Y.stride(-2), X_2d, X_2d.stride(-2), n_cols=n_cols, BLOCK_SIZE=BLOCK_SIZE, num_warps=num_warps)
+
+
+def like(x):
+    return torch.empty_like(x)
+
+
+def relu_squared_reference(X):
+    return _relu2.relu_squared_forward(X)
+
+
+# --- Softmax: liger_kernel.ops.softmax._softmax_forward
+def softmax_launch(x, y):
+    """_softmax_forward; y2d (torch.empty_like) is the output. `n_cols <= BLOCK_SIZE` always holds after
+    calculate_settings, so liger's multi-block branch is never taken; it is a guard here."""
+    *batch, n_cols = x.shape
+    x2d = x.contiguous().view(-1, n_cols)
+    n_rows = x2d.shape[0]
+    BLOCK_SIZE, num_warps = calculate_settings(n_cols)
+    y2d = y.view(-1, n_cols)  # liger: y2d = torch.empty_like(x2d)
+    if n_cols <= BLOCK_SIZE:
+        _softmax._softmax_single_block_forward_kernel[(n_rows,)](
+            y2d, y2d.stride(0), x2d, x2d.stride(0), n_cols, BLOCK_SIZE=BLOCK_SIZE, num_warps=num_warps)
+    else:
+        _softmax._softmax_multi_block_forward_kernel[(n_rows,)](
+            y2d, y2d.stride(0), x2d, x2d.stride(0), n_cols, BLOCK_SIZE=BLOCK_SIZE, num_warps=num_warps)
+
+
+def softmax_reference(x):
+    return _softmax._softmax_forward(x)[0]
+
+
+# --- DyT: liger_kernel.ops.dyt.liger_dyt_fwd, an @triton.autotune kernel (18 configs) launched as decorated
+def dyt_launch(x, alpha, gamma, beta, y):
+    """liger_dyt_fwd; y (torch.empty_like) is the output. The autotuner's configs are the tactics."""
+    assert x.is_contiguous()
+    HAVE_BETA = True if beta is not None else False
+    input_shape = x.shape
+    x = x.view(-1, input_shape[-1])
+    y = y.view(-1, input_shape[-1])  # liger: y = torch.empty_like(x)
+    M, N = x.shape
+    grid = lambda meta: (triton.cdiv(N, meta["BLOCK_N"]), M)
+    _dyt._dyt_fwd_kernel[grid](x, y, alpha, gamma, beta, HAVE_BETA, N)
+
+
+def dyt_meta(x, alpha, gamma, beta):
+    return torch.empty_like(x)
+
+
+def dyt_reference(x, alpha, gamma, beta):
+    return _dyt.liger_dyt_fwd(x, alpha, gamma, beta)
+
+
+# --- fused residual add + RMSNorm: liger_kernel.ops.fused_add_rms_norm.fused_add_rms_norm_forward ("llama")
+def fused_add_rms_norm_launch(X, R, W, Y, S, RSTD, eps, offset):
+    """fused_add_rms_norm_forward; Y, S, RSTD (torch.empty there) are the outputs."""
+    casting_mode = _farms._str_to_casting_mode["llama"]
+    shape = X.shape
+    dim = shape[-1]
+    X = X.view(-1, dim)
+    R = R.view(-1, dim)
+    Y = Y.view(-1, dim)  # liger: Y = torch.empty((n_rows, n_cols), ...)
+    S = S.view(-1, dim)  # liger: S = torch.empty((n_rows, n_cols), ...)
+    n_rows, n_cols = X.shape
+    BLOCK_SIZE, num_warps = calculate_settings(n_cols)
+    num_stages = 2
+    assert X.shape[1] == W.shape[0], "Incompatible hidden size dimension between tensor1.shape[1] and tensor2.shape[0]"
+    kernel_args: dict = {}
+    if X.device.type == "xpu":
+        _farms.set_large_grf_mode(kernel_args)
+    _farms._fused_add_rms_norm_forward_kernel[(n_rows,)](
+        Y, Y.stride(0), S, S.stride(0), X, X.stride(0), R, R.stride(0), W, W.stride(0), RSTD, RSTD.stride(0),
+        n_cols, eps, offset, casting_mode, BLOCK_SIZE=BLOCK_SIZE, num_warps=num_warps, num_stages=num_stages,
+        **kernel_args)
+
+
+def fused_add_rms_norm_meta(X, R, W, eps: float = 1e-6, offset: float = 0.0):
+    return torch.empty_like(X), torch.empty_like(X), X.new_empty(_rows(X), dtype=torch.float32)
+
+
+def fused_add_rms_norm_reference(X, R, W, eps=1e-6, offset=0.0):
+    Y, S, RSTD, *_ = _farms.fused_add_rms_norm_forward(X, R, W, eps, offset, "llama")
+    return Y, S, RSTD
+
+
+# --- RoPE, in place on q and k: liger_kernel.ops.rope.rope_forward
+def rope_launch(q, k, cos, sin):
+    """rope_forward from `if cos.ndim == 2` on. liger's q and k arrive as (bsz, n_head, seq_len, head_dim) views
+    of (bsz, seq_len, n_head, head_dim) storage, and rope_forward's first lines transpose them back to that
+    physical layout (`q = q.transpose(1, 2)`) and make them contiguous: the op takes q and k in that layout,
+    contiguous, and the kernel updates them in place (no output parameters)."""
+    if cos.ndim == 2:
+        cos = cos.unsqueeze(0)
+        sin = sin.unsqueeze(0)
+    batch_size, seq_len, n_q_head, head_dim = q.shape
+    n_kv_head = k.shape[2]
+    rotary_dim = _rope._resolve_rotary_dim(cos, head_dim, None)
+    pad_hd = triton.next_power_of_2(head_dim)
+    pad_rd = triton.next_power_of_2(rotary_dim)
+    pad_n_q_head = triton.next_power_of_2(n_q_head)
+    pad_n_kv_head = triton.next_power_of_2(n_kv_head)
+    BLOCK_SIZE = max(pad_n_q_head, pad_n_kv_head)
+    n_row = batch_size * seq_len
+    q = q.contiguous()
+    k = k.contiguous()
+    cos = cos.contiguous()
+    sin = sin.contiguous()
+    cos_batch_size = cos.shape[0]
+    _rope._triton_rope[(n_row,)](
+        q, q.stride(1), k, k.stride(1), cos, cos.stride(-2), sin, sin.stride(-2), seq_len, batch_size,
+        cos_batch_size, n_q_head, n_kv_head, head_dim, pad_n_q_head, pad_n_kv_head, pad_hd, pad_rd, rotary_dim,
+        BLOCK_SIZE=BLOCK_SIZE, BACKWARD_PASS=False)
+
+
+def rope_meta(q, k, cos, sin):
+    return q, k
+
+
+def rope_reference(q, k, cos, sin):
+    """liger's rope_forward on copies, given q and k as HF passes them (transposed views); returned in the op's
+    (physical) layout."""
+    q2, k2, _, _ = _rope.rope_forward(q.clone().transpose(1, 2), k.clone().transpose(1, 2), cos, sin)
+    return q2.transpose(1, 2), k2.transpose(1, 2)
+
+
+# --- cross-entropy: liger_kernel.ops.cross_entropy.cross_entropy_forward; the gradient overwrites the logits
+def cross_entropy_launch(_input, target, loss_1d, ignore_index, n_non_ignore):
+    """cross_entropy_forward with weight=None, lse_square_scale=0, label_smoothing=0, reduction="mean",
+    softcap=None and no z-loss / accuracy / predicted tokens. liger computes n_non_ignore from the targets'
+    values on the host (`target_mask.sum().item()`, a device sync): here it is an op attribute. loss_1d
+    (torch.zeros there: ignored rows are never written) is a zeroed output; the logits are overwritten in place with
+    the gradient (HAS_GRADIENTS, as under autograd)."""
+    weight, lse_square_scale, label_smoothing, reduction, softcap = None, 0.0, 0.0, "mean", None
+    return_z_loss = return_token_accuracy = return_predicted_tokens = False
+    BT, V = _input.shape
+    n_rows = BT
+    BLOCK_SIZE = min(_ce.MAX_FUSED_SIZE, triton.next_power_of_2(V))
+    z_loss_1d = token_accuracy_1d = predicted_tokens_1d = None
+    sum_non_ignore_weight = n_non_ignore
+    weight_sum = 0.0
+    if _input.stride(-1) != 1:
+        _input = _input.contiguous()
+    if target.stride(-1) != 1:
+        target = target.contiguous()
+    if _ce.is_hip():
+        ce_num_warps = 16
+    else:
+        is_blackwell = infer_device_arch().startswith("blackwell")
+        ce_num_warps = 8 if (_input.element_size() == 2 and is_blackwell) else 32
+    _ce.liger_cross_entropy_kernel[(n_rows,)](
+        X_ptr=_input, X_stride=_input.stride(-2), Y_ptr=target, Y_stride=target.stride(-1), weight_ptr=weight,
+        loss_ptr=loss_1d, z_loss_ptr=z_loss_1d, loss_stride=loss_1d.stride(-1), token_accuracy_ptr=token_accuracy_1d,
+        token_accuracy_stride=0, predicted_tokens_ptr=predicted_tokens_1d, predicted_tokens_stride=0, n_cols=V,
+        n_non_ignore=n_non_ignore, sum_non_ignore_weight=sum_non_ignore_weight, ignore_index=ignore_index,
+        weight_sum=weight_sum, lse_square_scale=lse_square_scale, label_smoothing=label_smoothing,
+        reduction=reduction, softcap=softcap, RETURN_Z_LOSS=return_z_loss,
+        RETURN_TOKEN_ACCURACY=return_token_accuracy, RETURN_PREDICTED_TOKENS=return_predicted_tokens,
+        BLOCK_SIZE=BLOCK_SIZE, HAS_WEIGHT=weight is not None, HAS_SOFTCAPPING=softcap is not None,
+        HAS_GRADIENTS=True, num_warps=ce_num_warps)
+
+
+def cross_entropy_meta(_input, target, ignore_index: int = -100, n_non_ignore: int = 1):
+    return _input, _input.new_empty(_input.shape[0])
+
+
+def cross_entropy_reference(_input, target, ignore_index=-100, n_non_ignore=1):
+    """liger's cross_entropy_forward on a copy of the logits that requires grad (so the kernel writes the
+    gradient, as in training); returns (gradient, mean loss). liger sums the per-row losses on the host."""
+    x = _input.clone().requires_grad_(True)
+    with torch.no_grad():
+        loss, *_ = _ce.cross_entropy_forward(x, target, None, ignore_index, 0.0, 0.0, "mean", None, False)
+    return x.detach(), loss
+
+
+def cross_entropy_outputs(grad, loss_1d):
+    """The op's outputs as liger's host returns them: liger's `loss = torch.sum(loss_1d)` after the launch."""
+    return grad, loss_1d.sum()
+
+
+@dataclass
+class Case:
+    """One liger op: its plugin and how to make example inputs. `make(shape, dtype, device)` returns (tensors,
+    attrs)."""
+    name: str
+    launch: Callable
+    meta_impl: Callable
+    make: Callable[..., tuple[list, list]]
+    reference: Callable
+    shapes: list = field(default_factory=list)
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    outputs: Callable = lambda *outs: outs  # the op's outputs as liger's host function returns them
+
+    def plugin(self):
+        return tta.custom_plugin(tta.triton(self.launch), meta_impl=self.meta_impl, **self.kwargs)
+
+
+def _randn(shape, dtype, device, gen):
+    return torch.randn(shape, device=device, generator=gen).to(dtype) if device != "meta" else torch.empty(
+        shape, dtype=dtype, device="meta")
+
+
+def _gen(device):
+    return torch.Generator(device=device).manual_seed(0) if device != "meta" else None
+
+
+def _make_norm(shape, dtype, device):
+    g = _gen(device)
+    return [_randn(shape, dtype, device, g), _randn(shape[-1:], dtype, device, g)], [1e-6, 0.0]
+
+
+def _make_layer_norm(shape, dtype, device):
+    g = _gen(device)
+    return [_randn(shape, dtype, device, g), _randn(shape[-1:], dtype, device, g),
+            _randn(shape[-1:], dtype, device, g)], [1e-5]
+
+
+def _make_two(shape, dtype, device):
+    g = _gen(device)
+    return [_randn(shape, dtype, device, g), _randn(shape, dtype, device, g)], []
+
+
+def _make_swiglu(shape, dtype, device):
+    tensors, _ = _make_two(shape, dtype, device)
+    return tensors, [0.75]
+
+
+def _make_one(shape, dtype, device):
+    return [_randn(shape, dtype, device, _gen(device))], []
+
+
+def _make_dyt(shape, dtype, device):
+    g = _gen(device)
+    return [_randn(shape, dtype, device, g), _randn((1,), dtype, device, g), _randn(shape[-1:], dtype, device, g),
+            _randn(shape[-1:], dtype, device, g)], []
+
+
+def _make_fused_add(shape, dtype, device):
+    g = _gen(device)
+    return [_randn(shape, dtype, device, g), _randn(shape, dtype, device, g), _randn(shape[-1:], dtype, device, g)], [
+        1e-6, 0.0]
+
+
+def _make_rope(shape, dtype, device):
+    """shape = (bsz, seq_len, n_q_head, n_kv_head, head_dim); q and k in rope_forward's physical layout."""
+    bsz, seq, nq, nk, hd = shape
+    g = _gen(device)
+    return [_randn((bsz, seq, nq, hd), dtype, device, g), _randn((bsz, seq, nk, hd), dtype, device, g),
+            _randn((seq, hd), dtype, device, g), _randn((seq, hd), dtype, device, g)], []
+
+
+def _make_ce(shape, dtype, device):
+    bt, v = shape
+    g = _gen(device)
+    if device == "meta":
+        return [torch.empty(shape, dtype=dtype, device="meta"), torch.empty(bt, dtype=torch.int64, device="meta")], [
+            -100, bt]
+    target = torch.randint(0, v, (bt,), device=device, generator=g)
+    target[::3] = -100  # ignored rows: the kernel zeroes their gradient and leaves their loss 0
+    return [_randn(shape, dtype, device, g), target], [-100, int((target != -100).sum())]
+
+
+CASES = {c.name: c for c in [
+    Case("rms_norm", rms_norm_launch, rms_norm_meta, _make_norm, rms_norm_reference,
+         [(3, 5, 1000), (4097, 128), (40000, 64), (2, 4096)]),
+    Case("layer_norm", layer_norm_launch, layer_norm_meta, _make_layer_norm, layer_norm_reference,
+         [(3, 5, 1000), (4097, 128), (2, 4096)]),
+    Case("swiglu", swiglu_launch, swiglu_meta, _make_swiglu, swiglu_reference, [(3, 5, 1000), (257, 2049)]),
+    Case("geglu", geglu_launch, glu_meta, _make_two, geglu_reference, [(3, 5, 1000), (257, 2049)]),
+    Case("relu_squared", relu_squared_launch, like, _make_one, relu_squared_reference, [(3, 5, 1000), (7, 8193)]),
+    Case("softmax", softmax_launch, like, _make_one, softmax_reference, [(3, 5, 1000), (33, 65)]),
+    Case("dyt", dyt_launch, dyt_meta, _make_dyt, dyt_reference, [(3, 5, 1000), (7, 4097)]),
+    Case("fused_add_rms_norm", fused_add_rms_norm_launch, fused_add_rms_norm_meta, _make_fused_add,
+         fused_add_rms_norm_reference, [(3, 5, 1000), (4097, 128)]),
+    Case("rope", rope_launch, rope_meta, _make_rope, rope_reference, [(2, 7, 8, 2, 64), (1, 33, 12, 3, 80)]),
+    Case("cross_entropy", cross_entropy_launch, cross_entropy_meta, _make_ce, cross_entropy_reference,
+         [(13, 1000), (7, 32001)], kwargs={"zeroed_outputs": ("loss_1d",)}, outputs=cross_entropy_outputs),
+]}
