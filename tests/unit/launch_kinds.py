@@ -2,6 +2,8 @@
 @triton.heuristics, and what stays refused (warmup/occupancy code, device and host TMA descriptors, removed APIs,
 scratch allocations). Shared by the CPU tests (record + compile for sm_90) and the GPU tests."""
 
+import contextlib
+
 import torch
 import triton
 import triton.language as tl
@@ -235,3 +237,20 @@ def alias_launch(x, out, *, BLOCK=1024):
 
 def like(x):
     return torch.empty_like(x)
+
+
+# --- a device guard around the launch, as library host code writes it (liger-kernel's device_context)
+@contextlib.contextmanager
+def device_context(device):
+    device = torch.device(device)
+    backend = getattr(torch, device.type, None)
+    if backend is not None and hasattr(backend, "device"):
+        with backend.device(device):
+            yield
+    else:
+        yield
+
+
+def device_guard_launch(x, out, *, BLOCK=256):
+    with torch.cuda.device(x.device), device_context(x.device):
+        affine_kernel[(triton.cdiv(x.numel(), BLOCK),)](x, out, x.numel(), 2.0, 3, BLOCK=BLOCK)

@@ -10,8 +10,9 @@ functions call it. Shared by the CPU tests (record and compile for sm_90) and th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import triton

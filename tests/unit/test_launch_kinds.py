@@ -227,3 +227,15 @@ def test_kernel_args_are_classified(meta):
     assert [(a.name, a.kind, a.dtype) for a in plan.args] == [
         ("x_ptr", INPUT, None), ("out_ptr", OUTPUT, None), ("n", EXTRA, None), ("scale", EXTRA, "fp32"),
         ("shift", EXTRA, None), ("BLOCK", CONSTANT, None)]
+
+
+# --- device guards
+def test_a_device_guard_around_the_launch_selects_nothing_while_recording(meta):
+    """`with torch.cuda.device(x.device):` (directly, or in a library helper such as liger-kernel's
+    device_context) is recorded on a machine without CUDA; outside a recording torch's guard is unchanged."""
+    (art,) = plugin_of(K.device_guard_launch, configs=[{}]).compile(meta(1000), **SM90)
+    assert art.describe_params() == "input0:x_ptr, extra0:n, extra1:scale, extra2:shift, output0:out_ptr"
+    if not torch.cuda.is_available():
+        with pytest.raises((RuntimeError, TypeError, AssertionError)):
+            with torch.cuda.device(torch.device("cuda", 0)):
+                pass

@@ -100,8 +100,9 @@ def test_dyt_autotune_configs_are_the_tactics():
     case = L.CASES["dyt"]
     plugin = case.plugin()
     assert len(plugin.tactics) == 18  # 3 BLOCK_N x 2 num_stages x 3 num_warps, as liger decorates the kernel
-    assert {(dict(t.config)["BLOCK_N"], dict(t.config)["num_stages"], dict(t.config)["num_warps"])
-            for t in plugin.tactics} == {(bn, ns, nw) for bn in (1024, 2048, 4096) for ns in (1, 2) for nw in (4, 8, 16)}
+    configs = [dict(t.config) for t in plugin.tactics]
+    assert {(c["BLOCK_N"], c["num_stages"], c["num_warps"]) for c in configs} == {
+        (bn, ns, nw) for bn in (1024, 2048, 4096) for ns in (1, 2) for nw in (4, 8, 16)}
     tensors, _ = case.make((7, 4097), torch.float16, "meta")
     arts = plugin.compile(*tensors, **SM90)
     shapes = shapes_of(case.meta_impl, tensors, [])
@@ -111,7 +112,8 @@ def test_dyt_autotune_configs_are_the_tactics():
 
 def test_rope_updates_q_and_k_in_place():
     case, plugin, tensors, (art,), shapes = compile_case("rope", (2, 7, 8, 2, 64), torch.bfloat16)
-    assert plugin.schema.torch_schema() == "(Tensor(a!) q, Tensor(b!) k, Tensor cos, Tensor sin) -> (Tensor(a!), Tensor(b!))"
+    assert plugin.schema.torch_schema() == (
+        "(Tensor(a!) q, Tensor(b!) k, Tensor cos, Tensor sin) -> (Tensor(a!), Tensor(b!))")
     assert art.describe_params().endswith("output0:=input0, output1:=input1")
     assert _grid(art, shapes) == (14, 1, 1)  # n_row = batch_size * seq_len
     assert {k: v for k, v in art.constants if k in ("n_qh", "n_kh", "hd", "pad_n_qh", "pad_n_kh", "BLOCK_SIZE")} \
