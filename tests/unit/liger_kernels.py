@@ -20,14 +20,18 @@ from liger_kernel.ops import cross_entropy as _ce
 from liger_kernel.ops import dyt as _dyt
 from liger_kernel.ops import fused_add_rms_norm as _farms
 from liger_kernel.ops import geglu as _geglu
+from liger_kernel.ops import group_norm as _gn
+from liger_kernel.ops import kl_div as _kl
 from liger_kernel.ops import layer_norm as _ln
+from liger_kernel.ops import poly_norm as _poly
+from liger_kernel.ops import qwen2vl_mrope as _mrope
 from liger_kernel.ops import relu_squared as _relu2
 from liger_kernel.ops import rms_norm as _rms
 from liger_kernel.ops import rope as _rope
 from liger_kernel.ops import softmax as _softmax
 from liger_kernel.ops import swiglu as _swiglu
 from liger_kernel.ops.utils import calculate_settings, device_context
-from liger_kernel.utils import infer_device_arch
+from liger_kernel.utils import infer_device, infer_device_arch
 
 import torch_tensorrt_annotation as tta
 
@@ -349,6 +353,117 @@ def cross_entropy_outputs(grad, loss_1d):
     return grad, loss_1d.sum()
 
 
+# --- PolyNorm: liger_kernel.ops.poly_norm.poly_norm_forward
+def poly_norm_launch(X, W, B, Y, RSTD, eps):
+    """poly_norm_forward; Y and RSTD (torch.empty there) are the outputs."""
+    shape = X.shape
+    dim = shape[-1]
+    X = X.view(-1, dim)
+    Y = Y.view(-1, dim)  # liger: Y = torch.empty((n_rows, n_cols), ...)
+    n_rows, n_cols = X.shape
+    BLOCK_SIZE, num_warps = calculate_settings(n_cols)
+    assert W.shape[0] == 3, "Weight tensor must have shape (3,)"
+    assert B.numel() == 1, "Bias must be a scalar"
+    kernel_args: dict = {}
+    if X.device.type == "xpu":
+        _poly.set_large_grf_mode(kernel_args)
+    _poly._poly_norm_forward_kernel[(n_rows,)](
+        Y, Y.stride(0), X, X.stride(0), W, B, RSTD, RSTD.stride(0), n_cols, eps, BLOCK_SIZE=BLOCK_SIZE,
+        num_warps=num_warps, **kernel_args)
+
+
+def poly_norm_meta(X, W, B, eps: float = 1e-6):
+    return torch.empty_like(X), X.new_empty((_rows(X), 3), dtype=torch.float32)
+
+
+def poly_norm_reference(X, W, B, eps=1e-6):
+    Y, _, RSTD, *_ = _poly.poly_norm_forward(X, W, B, eps)
+    return Y, RSTD
+
+
+# --- GroupNorm: liger_kernel.ops.group_norm.group_norm_forward
+def group_norm_launch(X, W, B, Y, Mean, RSTD, num_channels, num_groups, eps):
+    """group_norm_forward; Y, Mean, RSTD (torch.empty / torch.zeros there; the kernel writes every element) are the
+    outputs. num_channels and num_groups are op attributes (int)."""
+    shape = X.shape
+    batch_size = shape[0]
+    channels_per_group = num_channels // num_groups
+    X = X.view(batch_size, num_groups, -1).contiguous()
+    hidden_size = X.shape[-1]
+    BLOCK_SIZE = min(_gn.MAX_FUSED_SIZE, triton.next_power_of_2(hidden_size))
+    Y = Y.view(batch_size, num_groups, hidden_size)  # liger: Y = torch.empty((batch_size, num_groups, hidden_size))
+    _gn._group_norm_forward_kernel[(batch_size, num_groups)](
+        Y, Y.stride(0), Y.stride(1), X, X.stride(0), X.stride(1), Mean, Mean.stride(0), Mean.stride(1), RSTD,
+        RSTD.stride(0), RSTD.stride(1), W, B, hidden_size, channels_per_group, eps, BLOCK_SIZE=BLOCK_SIZE)
+
+
+def group_norm_meta(X, W, B, num_channels: int = 1, num_groups: int = 1, eps: float = 1e-6):
+    stat = X.new_empty((X.shape[0], num_groups))
+    return torch.empty_like(X), stat, torch.empty_like(stat)
+
+
+def group_norm_reference(X, W, B, num_channels=1, num_groups=1, eps=1e-6):
+    Y, _, Mean, RSTD, _ = _gn.group_norm_forward(X, num_channels, num_groups, W, B, eps)
+    return Y, Mean, RSTD
+
+
+# --- KL divergence: liger_kernel.ops.kl_div.kldiv_forward_triton (reduction="none", log_target=False)
+def kl_div_launch(y_pred, y_true, output_tensor, eps):
+    """kldiv_forward_triton with reduction="none"; output_tensor (torch.zeros there; with no reduction the kernel
+    writes every element) is the output."""
+    log_target, reduction = False, "none"
+    BT, V = y_pred.shape
+    BLOCK_SIZE = min(_kl.MAX_FUSED_SIZE, triton.next_power_of_2(V))
+    num_warps = 32 if infer_device() == "xpu" else _kl.get_num_warps(BLOCK_SIZE)
+    grid = (BT,)
+    reduction = _kl._str_to_reduction_mode[reduction]
+    _kl._kldiv_kernel_forward[grid](
+        y_pred, y_pred.stride(0), y_true, y_true.stride(0), output_tensor, output_tensor.stride(0), V, eps=eps,
+        BLOCK_SIZE=BLOCK_SIZE, num_warps=num_warps, log_target=log_target, reduction=reduction)
+
+
+def kl_div_meta(y_pred, y_true, eps: float = 1e-10):
+    return y_pred.new_empty(y_pred.shape, dtype=torch.float32)
+
+
+def kl_div_reference(y_pred, y_true, eps=1e-10):
+    return _kl.kldiv_forward_triton(y_pred, y_true, False, "none", eps)
+
+
+# --- Qwen2-VL multimodal RoPE, in place on q and k: liger_kernel.ops.qwen2vl_mrope.qwen2vl_mrope_forward
+def qwen2vl_mrope_launch(q, k, cos, sin, mrope_section_t, mrope_section_h):
+    """qwen2vl_mrope_forward after its transposes (q and k in the physical (bsz, seq_len, n_head, head_dim)
+    layout, as for rope_launch); liger's `mrope_section` list is two int attributes (its first two entries, all
+    the kernel reads)."""
+    mrope_section = (mrope_section_t, mrope_section_h)
+    batch_size, seq_len, n_q_head, head_dim = q.shape
+    n_kv_head = k.shape[2]
+    pad_hd = triton.next_power_of_2(head_dim)
+    pad_n_q_head = triton.next_power_of_2(n_q_head)
+    pad_n_kv_head = triton.next_power_of_2(n_kv_head)
+    BLOCK_SIZE = max(pad_n_q_head, pad_n_kv_head)
+    n_row = batch_size * seq_len
+    q = q.contiguous()
+    k = k.contiguous()
+    cos = cos.contiguous()
+    sin = sin.contiguous()
+    _mrope._triton_qwen2vl_mrope[(n_row,)](
+        q, k, cos, sin, seq_len, batch_size, n_q_head, n_kv_head, head_dim, pad_n_q_head, pad_n_kv_head, pad_hd,
+        mrope_section[0], mrope_section[1], BLOCK_SIZE=BLOCK_SIZE, BACKWARD_PASS=False)
+
+
+def qwen2vl_mrope_meta(q, k, cos, sin, mrope_section_t: int = 16, mrope_section_h: int = 24):
+    return q, k
+
+
+def qwen2vl_mrope_reference(q, k, cos, sin, mrope_section_t=16, mrope_section_h=24):
+    hd = q.shape[-1]
+    section = [mrope_section_t, mrope_section_h, hd // 2 - mrope_section_t - mrope_section_h]
+    q2, k2, _, _ = _mrope.qwen2vl_mrope_forward(q.clone().transpose(1, 2), k.clone().transpose(1, 2), cos, sin,
+                                                section)
+    return q2.transpose(1, 2), k2.transpose(1, 2)
+
+
 @dataclass
 class Case:
     """One liger op: its plugin and how to make example inputs. `make(shape, dtype, device)` returns (tensors,
@@ -420,6 +535,38 @@ def _make_rope(shape, dtype, device):
             _randn((seq, hd), dtype, device, g), _randn((seq, hd), dtype, device, g)], []
 
 
+def _make_poly(shape, dtype, device):
+    g = _gen(device)
+    return [_randn(shape, dtype, device, g), _randn((3,), dtype, device, g), _randn((1,), dtype, device, g)], [1e-6]
+
+
+def _make_group_norm(shape, dtype, device):
+    """shape = (batch, channels, spatial..., num_groups)."""
+    *x_shape, groups = shape
+    g = _gen(device)
+    c = x_shape[1]
+    return [_randn(tuple(x_shape), dtype, device, g), _randn((c,), dtype, device, g), _randn((c,), dtype, device, g)], [
+        c, groups, 1e-6]
+
+
+def _make_kl(shape, dtype, device):
+    g = _gen(device)
+    if device == "meta":
+        return [_randn(shape, dtype, device, g), _randn(shape, dtype, device, g)], [1e-10]
+    y_pred = torch.randn(shape, device=device, generator=g).log_softmax(-1).to(dtype)
+    y_true = torch.randn(shape, device=device, generator=g).softmax(-1).to(dtype)
+    return [y_pred, y_true], [1e-10]
+
+
+def _make_mrope(shape, dtype, device):
+    """shape = (bsz, seq_len, n_q_head, n_kv_head, head_dim); cos/sin (3, bsz, seq_len, head_dim)."""
+    bsz, seq, nq, nk, hd = shape
+    g = _gen(device)
+    t = hd // 8
+    return [_randn((bsz, seq, nq, hd), dtype, device, g), _randn((bsz, seq, nk, hd), dtype, device, g),
+            _randn((3, bsz, seq, hd), dtype, device, g), _randn((3, bsz, seq, hd), dtype, device, g)], [t, hd // 4]
+
+
 def _make_ce(shape, dtype, device):
     bt, v = shape
     g = _gen(device)
@@ -444,6 +591,12 @@ CASES = {c.name: c for c in [
     Case("fused_add_rms_norm", fused_add_rms_norm_launch, fused_add_rms_norm_meta, _make_fused_add,
          fused_add_rms_norm_reference, [(3, 5, 1000), (4097, 128)]),
     Case("rope", rope_launch, rope_meta, _make_rope, rope_reference, [(2, 7, 8, 2, 64), (1, 33, 12, 3, 80)]),
+    Case("poly_norm", poly_norm_launch, poly_norm_meta, _make_poly, poly_norm_reference, [(3, 5, 1000), (4097, 128)]),
+    Case("group_norm", group_norm_launch, group_norm_meta, _make_group_norm, group_norm_reference,
+         [(2, 6, 10, 3), (3, 32, 7, 9, 8)]),
+    Case("kl_div", kl_div_launch, kl_div_meta, _make_kl, kl_div_reference, [(13, 1000), (5, 20001)]),
+    Case("qwen2vl_mrope", qwen2vl_mrope_launch, qwen2vl_mrope_meta, _make_mrope, qwen2vl_mrope_reference,
+         [(2, 7, 8, 2, 64), (1, 33, 12, 3, 128)]),
     Case("cross_entropy", cross_entropy_launch, cross_entropy_meta, _make_ce, cross_entropy_reference,
          [(13, 1000), (7, 32001)], kwargs={"zeroed_outputs": ("loss_1d",)}, outputs=cross_entropy_outputs),
 ]}

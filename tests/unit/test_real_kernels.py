@@ -218,6 +218,23 @@ def test_triton_tutorial_kernel_records_and_compiles_for_sm90(name, dtype):
             1000, S.float32_bits(0.4), 123)
 
 
+def test_tutorial_matmul_autotune_configs_are_the_tactics_and_all_compile():
+    """Tutorial 03's autotuned matmul (leaky_relu fused), its 16 CUDA configs as decorated: every tactic compiles,
+    with the tutorial's grouped 1D grid."""
+    plugin = tta.custom_plugin(tta.triton(T.matmul_launch), meta_impl=T.matmul_meta)
+    assert [dict(t.config) for t in plugin.tactics] == [
+        {**c.kwargs, "num_warps": c.num_warps, "num_stages": c.num_stages} for c in T.get_cuda_autotune_config()]
+    a, b = _meta(513, 257, dtype=torch.float16), _meta(257, 1025, dtype=torch.float16)
+    arts = plugin.compile(a, b, **SM90)
+    assert len(arts) == 16
+    shapes = shapes_of(T.matmul_meta, [a, b], [])
+    for art in arts:
+        check_abi(art, plugin, shapes)
+        c = dict(art.config)
+        assert _grid(art, shapes) == (-(-513 // c["BLOCK_SIZE_M"]) * -(-1025 // c["BLOCK_SIZE_N"]), 1, 1)
+        assert dict(art.constants)["ACTIVATION"] == "leaky_relu"
+
+
 def test_tutorial_softmax_as_written_is_refused_at_its_warmup_line(monkeypatch):
     """The tutorial sizes its persistent grid from the compiled kernel's registers: refused, naming the line and
     the fix (make the number of programs a config value, which softmax_launch does)."""
