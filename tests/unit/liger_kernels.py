@@ -23,6 +23,7 @@ from liger_kernel.ops import geglu as _geglu
 from liger_kernel.ops import group_norm as _gn
 from liger_kernel.ops import kl_div as _kl
 from liger_kernel.ops import layer_norm as _ln
+from liger_kernel.ops import modulated_rms_norm as _mod
 from liger_kernel.ops import poly_norm as _poly
 from liger_kernel.ops import qwen2vl_mrope as _mrope
 from liger_kernel.ops import relu_squared as _relu2
@@ -464,6 +465,72 @@ def qwen2vl_mrope_reference(q, k, cos, sin, mrope_section_t=16, mrope_section_h=
     return q2.transpose(1, 2), k2.transpose(1, 2)
 
 
+# --- SwiGLU over a fused gate-up tensor: liger_kernel.ops.swiglu.swiglu_fused_gate_up_forward
+def swiglu_fused_gate_up_launch(y, c):
+    """swiglu_fused_gate_up_forward; c (torch.empty there) is the output. Its odd-size check is a guard."""
+    ori_shape = y.shape
+    fused_size = ori_shape[-1]
+    if fused_size % 2 != 0:
+        raise ValueError(f"fused gate-up input must have an even trailing dim; got {fused_size}.")
+    ffn_size = fused_size // 2
+    y = y.view(-1, fused_size)
+    n_rows = y.shape[0]
+    c = c.view(n_rows, ffn_size)  # liger: c = torch.empty(n_rows, ffn_size, ...)
+    BLOCK_SIZE, num_warps = calculate_settings(ffn_size)
+    _swiglu._swiglu_fused_gate_up_forward_kernel[(n_rows,)](
+        y, c, y.stride(-2), c.stride(-2), ffn_size=ffn_size, BLOCK_SIZE=BLOCK_SIZE, num_warps=num_warps)
+
+
+def swiglu_fused_gate_up_meta(y):
+    return y.new_empty((*y.shape[:-1], y.shape[-1] // 2))
+
+
+def swiglu_fused_gate_up_reference(y):
+    return _swiglu.swiglu_fused_gate_up_forward(y)[1]
+
+
+# --- RMSNorm with per-sample scale and shift (AdaLN): liger_kernel.ops.modulated_rms_norm ("llama")
+def modulated_rms_norm_launch(X, W, scale, shift, Y, RSTD, eps, offset):
+    """modulated_rms_norm_forward; Y and RSTD (torch.empty there) are the outputs. liger's shape checks
+    (_check_modulation_shape) run as written: their decisions on dims are guards."""
+    casting_mode = _mod._str_to_casting_mode["llama"]
+    shape = X.shape
+    dim = shape[-1]
+    scale_rows, rows_per_modulation = _mod._check_modulation_shape(X, scale, shift)
+    X = X.view(-1, dim)
+    scale = scale.view(scale_rows, dim)
+    n_rows, n_cols = X.shape
+    BLOCK_SIZE, num_warps = calculate_settings(n_cols)
+    Y = Y.view(n_rows, n_cols)  # liger: Y = torch.empty((n_rows, n_cols), ...)
+    if W is not None:
+        assert X.shape[1] == W.shape[0], "Incompatible hidden size dimension between X and W."
+        elementwise_affine = True
+    else:
+        elementwise_affine = False
+    has_shift = shift is not None
+    if has_shift:
+        shift = shift.view(scale_rows, dim)
+    else:
+        shift = scale
+    kernel_args: dict = {}
+    if X.device.type == "xpu":
+        _mod.set_large_grf_mode(kernel_args)
+    _mod._modulated_rms_norm_forward_kernel[(n_rows,)](
+        Y, Y.stride(0), X, X.stride(0), W, W.stride(0) if elementwise_affine else 0, scale, scale.stride(0), shift,
+        shift.stride(0) if has_shift else 0, RSTD, RSTD.stride(0), n_cols, eps, offset, casting_mode,
+        elementwise_affine=elementwise_affine, has_shift=has_shift, rows_per_modulation=rows_per_modulation,
+        BLOCK_SIZE=BLOCK_SIZE, num_warps=num_warps, **kernel_args)
+
+
+def modulated_rms_norm_meta(X, W, scale, shift, eps: float = 1e-6, offset: float = 0.0):
+    return torch.empty_like(X), X.new_empty(_rows(X), dtype=torch.float32)
+
+
+def modulated_rms_norm_reference(X, W, scale, shift, eps=1e-6, offset=0.0):
+    Y, RSTD, *_ = _mod.modulated_rms_norm_forward(X, W, scale, shift, eps, offset, "llama")
+    return Y, RSTD
+
+
 @dataclass
 class Case:
     """One liger op: its plugin and how to make example inputs. `make(shape, dtype, device)` returns (tensors,
@@ -567,6 +634,14 @@ def _make_mrope(shape, dtype, device):
             _randn((3, bsz, seq, hd), dtype, device, g), _randn((3, bsz, seq, hd), dtype, device, g)], [t, hd // 4]
 
 
+def _make_modulated(shape, dtype, device):
+    """shape = (batch, seq, hidden); scale and shift per sample, (batch, 1, hidden)."""
+    b, _, h = shape
+    g = _gen(device)
+    return [_randn(shape, dtype, device, g), _randn((h,), dtype, device, g), _randn((b, 1, h), dtype, device, g),
+            _randn((b, 1, h), dtype, device, g)], [1e-6, 0.0]
+
+
 def _make_ce(shape, dtype, device):
     bt, v = shape
     g = _gen(device)
@@ -597,6 +672,10 @@ CASES = {c.name: c for c in [
     Case("kl_div", kl_div_launch, kl_div_meta, _make_kl, kl_div_reference, [(13, 1000), (5, 20001)]),
     Case("qwen2vl_mrope", qwen2vl_mrope_launch, qwen2vl_mrope_meta, _make_mrope, qwen2vl_mrope_reference,
          [(2, 7, 8, 2, 64), (1, 33, 12, 3, 128)]),
+    Case("swiglu_fused_gate_up", swiglu_fused_gate_up_launch, swiglu_fused_gate_up_meta, _make_one,
+         swiglu_fused_gate_up_reference, [(3, 5, 2000), (257, 4098)]),
+    Case("modulated_rms_norm", modulated_rms_norm_launch, modulated_rms_norm_meta, _make_modulated,
+         modulated_rms_norm_reference, [(2, 7, 1000), (3, 33, 4097)]),
     Case("cross_entropy", cross_entropy_launch, cross_entropy_meta, _make_ce, cross_entropy_reference,
          [(13, 1000), (7, 32001)], kwargs={"zeroed_outputs": ("loss_1d",)}, outputs=cross_entropy_outputs),
 ]}

@@ -173,7 +173,9 @@ def test_liger_op_builds_in_the_emulated_tensorrt_build(trt, name):
         art = arts[r.tactic]
         assert r.extras_are_int32
         lp = art.launch_params(shapes_of(case.meta_impl, tensors, attrs))
-        assert (r.grid, r.block, r.shared_mem, r.extras) == (lp.grid, lp.block, lp.shared_mem, lp.extras)
+        # the build compiles its own artifact, knowing the static dims (divisibility by 16 of extras, as eager
+        # launches do): the launch geometry and extras are the recorded ones, shared memory may differ
+        assert (r.grid, r.block, r.extras) == (lp.grid, lp.block, lp.extras)
         ptx = r.ptx.decode() if isinstance(r.ptx, bytes) else r.ptx
         (entry,) = P.parse(ptx).entries
         assert entry.name == r.kernel and entry.reqntid == (r.block[0],)
