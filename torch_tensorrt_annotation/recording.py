@@ -639,6 +639,20 @@ class SymTensor:
         self._need_contiguous("contiguous()")
         return self
 
+    def to(self, *args, **kwargs):
+        """`x.to(dtype)`, `x.to(device)`, `x.to(other)`: torch returns the tensor itself when nothing changes (library
+        host code casts to the dtype it already has), and so does the recording; a real conversion, or `copy=True`,
+        allocates a new tensor and is refused like any scratch allocation."""
+        dtype = kwargs.get("dtype")
+        for arg in args:
+            if _is_dtype(arg):
+                dtype = arg
+            elif isinstance(arg, SymTensor):
+                dtype = arg.dtype
+        if kwargs.get("copy") or (dtype is not None and dtype != self._dtype):
+            raise _scratch(f"{self._name}.to({dtype})")
+        return self  # a device (the recording is not on any) or non_blocking changes nothing
+
     def view(self, *shape):
         if len(shape) == 1 and _is_dtype(shape[0]):
             return self._dtype_view(shape[0])

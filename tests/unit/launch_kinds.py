@@ -254,3 +254,14 @@ def device_context(device):
 def device_guard_launch(x, out, *, BLOCK=256):
     with torch.cuda.device(x.device), device_context(x.device):
         affine_kernel[(triton.cdiv(x.numel(), BLOCK),)](x, out, x.numel(), 2.0, 3, BLOCK=BLOCK)
+
+
+# --- casts to the dtype a tensor already has (library host code: `q.to(compute_dtype)`)
+def same_dtype_cast_launch(x, out, *, BLOCK=256):
+    x = x.to(x.dtype).to("cuda", non_blocking=True).to(out)
+    affine_kernel[(triton.cdiv(x.numel(), BLOCK),)](x, out, x.numel(), 2.0, 3, BLOCK=BLOCK)
+
+
+def converting_cast_launch(x, out, *, BLOCK=256):
+    x = x.to(torch.float16)
+    affine_kernel[(triton.cdiv(x.numel(), BLOCK),)](x, out, x.numel(), 2.0, 3, BLOCK=BLOCK)

@@ -23,6 +23,7 @@ from liger_kernel.ops import geglu as _geglu
 from liger_kernel.ops import group_norm as _gn
 from liger_kernel.ops import kl_div as _kl
 from liger_kernel.ops import layer_norm as _ln
+from liger_kernel.ops import llama4_rope as _l4rope
 from liger_kernel.ops import modulated_rms_norm as _mod
 from liger_kernel.ops import poly_norm as _poly
 from liger_kernel.ops import qwen2vl_mrope as _mrope
@@ -531,6 +532,35 @@ def modulated_rms_norm_reference(X, W, scale, shift, eps=1e-6, offset=0.0):
     return Y, RSTD
 
 
+# --- Llama-4 RoPE, in place on q and k: liger_kernel.ops.llama4_rope.llama4_rope_forward
+def llama4_rope_launch(q, k, freqs_cis, imag_sign):
+    """llama4_rope_forward (BLOCK_SIZE=None) for a real freqs_cis, (seq_len, head_dim // 2, 2): liger's complex
+    branch (`torch.view_as_real`) is a host-side view of a complex tensor, which an op input cannot be.
+    `_cast_and_contiguous` runs as written (a cast to the dtype q already has is q itself); the kernel updates q
+    and k in place, and the cast back is not taken."""
+    original_dtype = q.dtype
+    batch_size, seq_len, n_q_heads, head_dim = q.shape
+    _, _, n_k_heads, _ = k.shape
+    head_dim_half = head_dim // 2
+    q, k, freqs_cis = _l4rope._cast_and_contiguous(q, k, freqs_cis)
+    BLOCK_SIZE, num_warps = _l4rope._select_kernel_meta(head_dim_half)
+    n_heads_max = max(n_q_heads, n_k_heads)
+    grid = (batch_size * seq_len, n_heads_max)
+    _l4rope._llama4_rope_kernel[grid](
+        q, k, freqs_cis, q.stride(1), k.stride(1), q.stride(2), k.stride(2), freqs_cis.stride(0), seq_len,
+        batch_size, imag_sign, head_dim_half, n_q_heads, n_k_heads, BLOCK_SIZE, num_warps=num_warps, num_stages=2)
+    assert q.dtype == original_dtype and k.dtype == original_dtype
+
+
+def llama4_rope_meta(q, k, freqs_cis, imag_sign: float = 1.0):
+    return q, k
+
+
+def llama4_rope_reference(q, k, freqs_cis, imag_sign=1.0):
+    q2, k2 = _l4rope.llama4_rope_forward(q.clone(), k.clone(), freqs_cis, None, imag_sign)
+    return q2, k2
+
+
 @dataclass
 class Case:
     """One liger op: its plugin and how to make example inputs. `make(shape, dtype, device)` returns (tensors,
@@ -642,6 +672,15 @@ def _make_modulated(shape, dtype, device):
             _randn((b, 1, h), dtype, device, g)], [1e-6, 0.0]
 
 
+def _make_llama4_rope(shape, dtype, device):
+    """shape = (bsz, seq_len, n_q_head, n_kv_head, head_dim); freqs_cis real fp32, (seq_len, head_dim // 2, 2), as
+    `torch.view_as_real` of liger's complex64 freqs_cis gives it."""
+    bsz, seq, nq, nk, hd = shape
+    g = _gen(device)
+    return [_randn((bsz, seq, nq, hd), dtype, device, g), _randn((bsz, seq, nk, hd), dtype, device, g),
+            _randn((seq, hd // 2, 2), torch.float32, device, g)], [1.0]
+
+
 def _make_ce(shape, dtype, device):
     bt, v = shape
     g = _gen(device)
@@ -676,6 +715,8 @@ CASES = {c.name: c for c in [
          swiglu_fused_gate_up_reference, [(3, 5, 2000), (257, 4098)]),
     Case("modulated_rms_norm", modulated_rms_norm_launch, modulated_rms_norm_meta, _make_modulated,
          modulated_rms_norm_reference, [(2, 7, 1000), (3, 33, 4097)]),
+    Case("llama4_rope", llama4_rope_launch, llama4_rope_meta, _make_llama4_rope, llama4_rope_reference,
+         [(2, 7, 8, 2, 64), (1, 33, 5, 1, 256)]),
     Case("cross_entropy", cross_entropy_launch, cross_entropy_meta, _make_ce, cross_entropy_reference,
          [(13, 1000), (7, 32001)], kwargs={"zeroed_outputs": ("loss_1d",)}, outputs=cross_entropy_outputs),
 ]}

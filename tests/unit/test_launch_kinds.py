@@ -239,3 +239,11 @@ def test_a_device_guard_around_the_launch_selects_nothing_while_recording(meta):
         with pytest.raises((RuntimeError, TypeError, AssertionError)):
             with torch.cuda.device(torch.device("cuda", 0)):
                 pass
+
+
+def test_a_cast_to_the_same_dtype_is_the_tensor_itself_and_a_conversion_is_refused(meta):
+    (art,) = plugin_of(K.same_dtype_cast_launch, configs=[{}]).compile(meta(1000), **SM90)
+    assert art.describe_params() == "input0:x_ptr, extra0:n, extra1:scale, extra2:shift, output0:out_ptr"
+    with pytest.raises(tta.RecordingError, match=r"allocates a new tensor \(x.to\(torch.float16\) at "
+                                                 r".*launch_kinds.py:\d+: x = x.to\(torch.float16\)"):
+        plugin_of(K.converting_cast_launch, configs=[{}]).compile(meta(1000), **SM90)

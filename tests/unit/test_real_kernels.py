@@ -165,7 +165,7 @@ def test_liger_op_builds_in_the_emulated_tensorrt_build(trt, name):
     tensors, attrs = case.make(shape, torch.float16, "meta")
     attr_values = dict(zip([a.name for a in plugin.schema.attrs], attrs))
     created = builder.create(trt, trtp, op_name, attr_values, len(tensors))
-    in_types = [trt.float16 if t.dtype == torch.float16 else trt.int32 for t in tensors]
+    in_types = [{torch.float16: trt.float16, torch.float32: trt.float32}[t.dtype] for t in tensors]
     _, out_shapes, results = builder.build(trt, created, [tuple(t.shape) for t in tensors], in_types)
     assert [r.tactic for r in results] == [t.number for t in plugin.tactics]
     arts = {a.tactic: a for a in plugin.compile(*tensors, *attrs, **SM90)}
