@@ -127,7 +127,7 @@ def test_cross_entropy_writes_the_gradient_in_place_and_needs_a_zeroed_loss():
     assert dict(art.metadata)["num_warps"] == 32  # liger's choice below Blackwell
     # ignored rows never write their loss: liger allocates it with torch.zeros, so TensorRT (which does not zero
     # a plugin's outputs) cannot take this op
-    with pytest.raises(tta.RegistrationError, match="zero"):
+    with pytest.raises(tta.RegistrationError, match=r"declares zeroed_outputs \[1\], which cannot be a TensorRT AOT"):
         tta.custom_op("ttaligercpu::cross_entropy", impl=plugin, tensorrt=True, **SM90)
 
 
@@ -179,6 +179,30 @@ def test_liger_op_builds_in_the_emulated_tensorrt_build(trt, name):
         ptx = r.ptx.decode() if isinstance(r.ptx, bytes) else r.ptx
         (entry,) = P.parse(ptx).entries
         assert entry.name == r.kernel and entry.reqntid == (r.block[0],)
+
+
+def test_liger_rms_norm_with_dynamic_rows_builds_where_the_profile_decides_liger_s_branch(trt):
+    """TensorRT's usual profile: rows dynamic, hidden size static. liger's `BLOCK_SIZE > 256 or n_rows < 4096 * 8`
+    is decided by the static hidden size (4096), or by the profile's row range when every row count in it takes
+    the same branch; otherwise the build refuses the tactic naming liger's line, the dim and the fixes."""
+    import tensorrt.plugin as trtp
+
+    plugin = L.CASES["rms_norm"].plugin()
+    op_name = "ttaligerbuild::rms_norm_dynamic_rows"
+    tta.custom_op(op_name, impl=plugin, **SM90)
+
+    def build(hidden, rows_range):
+        created = builder.create(trt, trtp, op_name, {"eps": 1e-6, "offset": 0.0}, 2)
+        return builder.build(trt, created, [(512, hidden), (hidden,)], [trt.float16] * 2, dynamic={(0, 0)},
+                             ranges={(0, 0): rows_range})
+
+    for hidden, rows_range in [(4096, (1, 65536)), (128, (1, 8192))]:
+        _, _, (r,) = build(hidden, rows_range)
+        assert r.grid == (512, 1, 1) and r.extras[-3] == hidden  # the one-row kernel, n_cols
+    with pytest.raises(builder.BuildFailed, match=r"liger_kernels.py:\d+: if BLOCK_SIZE > 256 or n_rows < 4096 \* 8 "
+                                                  r"or row_mode:.*dynamic dim 0 of input 'X'.*\[1, 65536\].*Fix: make "
+                                                  r"that dim static"):
+        build(128, (1, 65536))
 
 
 # --- Triton's tutorials
