@@ -247,3 +247,12 @@ def test_a_cast_to_the_same_dtype_is_the_tensor_itself_and_a_conversion_is_refus
     with pytest.raises(tta.RecordingError, match=r"allocates a new tensor \(x.to\(torch.float16\) at "
                                                  r".*launch_kinds.py:\d+: x = x.to\(torch.float16\)"):
         plugin_of(K.converting_cast_launch, configs=[{}]).compile(meta(1000), **SM90)
+
+
+def test_a_method_on_an_argument_triton_made_constant_is_not_called_a_missing_api(meta):
+    """Triton specializes the literal int 1 into a constant; the kernel's `shift.to(...)` then fails to compile.
+    The error says so (as Triton's own launcher fails), instead of blaming the installed Triton's API."""
+    with pytest.raises(tta.CompileError, match=r"(?s)'int' object has no attribute 'to'.*compile-time Python int, "
+                                               r"which has no `.to`.*equal to 1") as info:
+        plugin_of(K.literal_one_launch, configs=[{}]).compile(meta(1000), **SM90)
+    assert "does not have (any more)" not in str(info.value)

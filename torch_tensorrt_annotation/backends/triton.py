@@ -12,6 +12,7 @@ import copy
 import hashlib
 import inspect
 import logging
+import re
 import threading
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -459,8 +460,19 @@ def _error_location(kernel, exc) -> str:
     return f" at {filename}:{start + getattr(node, 'lineno', 1) - 1}"
 
 
+# a method called on an argument that Triton turned into a compile-time Python value: not a missing API
+_CONSTANT_ARGUMENT = re.compile(r"'(int|float|bool|NoneType|constexpr)' object has no attribute '(\w+)'")
+
+
 def _removed_api_hint(exc, version: str) -> str:
     text = str(exc)
+    constant = _CONSTANT_ARGUMENT.search(text)
+    if constant:
+        return (f"\nA kernel argument reached the kernel as a compile-time Python {constant[1]}, which has no "
+                f"`.{constant[2]}`: Triton specializes an int argument equal to 1, bools, None and tl.constexpr "
+                "arguments into constants (tta records them as Triton's own launcher does, which fails the same "
+                "way). Fix: pass a runtime value there (an op attribute or a dim expression rather than a literal "
+                "1 / bool / None), or change the kernel so it does not call that method on the argument.")
     if not any(p in text for p in _REMOVED_API_PATTERNS):
         return ""
     return (f"\nThe kernel uses an API that Triton {version}, the compiler installed here, does not have (any more). "
