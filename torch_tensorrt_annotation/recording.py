@@ -92,6 +92,8 @@ class ShapeContext:
     def __init__(self, hints: S.Shapes | None = None, profile: S.Profile | None = None,
                  names: Mapping[tuple[str, int], str] | None = None, where: str = ""):
         self.hints, self.profile, self.names, self.where = hints, profile, dict(names or {}), where
+        # per output: the input it updates in place, or None (the op schema's aliases)
+        self.aliases: tuple[int | None, ...] = ()
         self.guards: list[Guard] = []
         self._seen: set = set()
 
@@ -420,6 +422,15 @@ class SymInt:
 
     def __invert__(self):
         return wrap(S.binop("sub", -1, self.expr))
+
+    def bit_length(self) -> int:
+        """`n.bit_length()`, as a library's own next-power-of-2 helper uses it (`1 << (n - 1).bit_length()`).
+        Decided for the shapes at hand and guarded as `next_power_of_2(n + 1)` (for n >= 0 that is
+        `1 << n.bit_length()`), so every n of the same bit length reuses the recording; a negative n is
+        decided as a Python int."""
+        if decide(S.py_op("ge", self.expr, 0), "took the bit length of"):
+            return decide(S.next_pow2(S.binop("add", self.expr, 1)), "took the bit length of").bit_length() - 1
+        return int(self).bit_length()
 
     def __repr__(self):
         return f"SymInt({self.expr})"

@@ -269,3 +269,15 @@ def converting_cast_launch(x, out, *, BLOCK=256):
 
 def literal_one_launch(x, out, *, BLOCK=256):
     affine_kernel[(triton.cdiv(x.numel(), BLOCK),)](x, out, x.numel(), 2.0, 1, BLOCK=BLOCK)  # shift=1: a constant
+
+
+# --- a library's own next-power-of-2 helper (liger-kernel's JSD backend): `1 << (n - 1).bit_length()`
+def _next_pow2(n: int) -> int:
+    if n <= 1:
+        return 1
+    return 1 << (n - 1).bit_length()
+
+
+def bit_length_launch(x, out):
+    n = x.numel()
+    row_shift_kernel[(1,)](x, out, n, 0, BLOCK=_next_pow2(n))

@@ -20,6 +20,8 @@ from liger_kernel.ops import cross_entropy as _ce
 from liger_kernel.ops import dyt as _dyt
 from liger_kernel.ops import fused_add_rms_norm as _farms
 from liger_kernel.ops import geglu as _geglu
+from liger_kernel.ops import jsd as _jsd
+from liger_kernel.ops.backends._triton import jsd as _jsd_triton
 from liger_kernel.ops import group_norm as _gn
 from liger_kernel.ops import kl_div as _kl
 from liger_kernel.ops import layer_norm as _ln
@@ -561,6 +563,40 @@ def llama4_rope_reference(q, k, freqs_cis, imag_sign=1.0):
     return q2, k2
 
 
+# --- generalized Jensen-Shannon divergence: liger_kernel.ops.jsd.jsd_forward, through liger's dispatcher to its
+# Triton implementation, liger_kernel.ops.backends._triton.jsd.jsd_loss_and_grad_triton (with shift labels)
+def jsd_launch(student_prob, teacher_prob, shift_labels, loss, beta, ignore_index, n_non_ignore):
+    """jsd_loss_and_grad_triton with labels; loss (torch.zeros there: ignored rows are never written) is a zeroed
+    output, and the gradient overwrites the student's log-probabilities in place (as liger's `dX = _input.clone()`
+    that jsd_forward hands it). liger computes n_non_ignore on the host from the labels' values: an attribute."""
+    BT, V = student_prob.shape
+    BLOCK_SIZE = min(_jsd_triton._JSD_TRITON_BLOCK_SIZE, _jsd_triton._next_pow2(V))
+    has_label = shift_labels is not None
+    label_arg = shift_labels  # liger: `if has_label else torch.empty(1, ...)`
+    _jsd._jsd_kernel[(BT,)](
+        X_ptr=student_prob, X_stride=student_prob.stride(-2), Y_ptr=teacher_prob, Y_stride=teacher_prob.stride(-2),
+        loss_ptr=loss, loss_stride=loss.stride(-2), dX_ptr=student_prob, dX_stride=student_prob.stride(-2),
+        label_ptr=label_arg, beta=beta, n_non_ignore=int(round(n_non_ignore)), ignore_index=ignore_index,
+        n_cols=V, BLOCK_SIZE=BLOCK_SIZE, HAS_LABEL=has_label)
+
+
+def jsd_meta(student_prob, teacher_prob, shift_labels, beta: float = 0.5, ignore_index: int = -100,
+             n_non_ignore: int = 1):
+    return student_prob, student_prob.new_empty(student_prob.shape, dtype=torch.float32)
+
+
+def jsd_reference(student_prob, teacher_prob, shift_labels, beta=0.5, ignore_index=-100, n_non_ignore=1):
+    """liger's jsd_forward with its Triton implementation; returns (gradient, loss in the input's dtype)."""
+    loss, dX = _jsd.jsd_forward(student_prob, teacher_prob, shift_labels, beta, ignore_index, True,
+                                jsd_impl="nvidia-triton")
+    return dX, loss
+
+
+def jsd_outputs(dX, loss_tile):
+    """The op's outputs as jsd_forward returns them: `loss = torch.sum(loss_tile)`, in the input's dtype."""
+    return dX, torch.sum(loss_tile).to(dX.dtype)
+
+
 @dataclass
 class Case:
     """One liger op: its plugin and how to make example inputs. `make(shape, dtype, device)` returns (tensors,
@@ -681,6 +717,19 @@ def _make_llama4_rope(shape, dtype, device):
             _randn((seq, hd // 2, 2), torch.float32, device, g)], [1.0]
 
 
+def _make_jsd(shape, dtype, device):
+    bt, v = shape
+    g = _gen(device)
+    if device == "meta":
+        return [_randn(shape, dtype, device, g), _randn(shape, dtype, device, g),
+                torch.empty(bt, dtype=torch.int64, device="meta")], [0.5, -100, bt]
+    student = torch.randn(shape, device=device, generator=g).log_softmax(-1).to(dtype)
+    teacher = torch.randn(shape, device=device, generator=g).log_softmax(-1).to(dtype)
+    labels = torch.randint(0, v, (bt,), device=device, generator=g)
+    labels[1::4] = -100
+    return [student, teacher, labels], [0.5, -100, int((labels != -100).sum())]
+
+
 def _make_ce(shape, dtype, device):
     bt, v = shape
     g = _gen(device)
@@ -717,6 +766,8 @@ CASES = {c.name: c for c in [
          modulated_rms_norm_reference, [(2, 7, 1000), (3, 33, 4097)]),
     Case("llama4_rope", llama4_rope_launch, llama4_rope_meta, _make_llama4_rope, llama4_rope_reference,
          [(2, 7, 8, 2, 64), (1, 33, 5, 1, 256)]),
+    Case("jsd", jsd_launch, jsd_meta, _make_jsd, jsd_reference, [(13, 1000), (7, 5001)],
+         kwargs={"zeroed_outputs": ("loss",)}, outputs=jsd_outputs),
     Case("cross_entropy", cross_entropy_launch, cross_entropy_meta, _make_ce, cross_entropy_reference,
          [(13, 1000), (7, 32001)], kwargs={"zeroed_outputs": ("loss_1d",)}, outputs=cross_entropy_outputs),
 ]}

@@ -256,3 +256,13 @@ def test_a_method_on_an_argument_triton_made_constant_is_not_called_a_missing_ap
                                                r"which has no `.to`.*equal to 1") as info:
         plugin_of(K.literal_one_launch, configs=[{}]).compile(meta(1000), **SM90)
     assert "does not have (any more)" not in str(info.value)
+
+
+def test_bit_length_of_a_dim_is_guarded_like_next_power_of_2(meta):
+    (art,) = plugin_of(K.bit_length_launch, configs=[{}]).compile(meta(1000), **SM90)
+    assert dict(art.constants)["BLOCK"] == 1024
+    # every numel of the same bit length reuses the artifact; another one breaks a guard
+    assert art.launch_params(S.Shapes(((600,),), ((600,),))).grid == (1, 1, 1)
+    with pytest.raises(ValueError, match="was compiled under the guard"):
+        art.launch_params(S.Shapes(((1500,),), ((1500,),)))
+    assert all("next_power_of_2" in str(e) or "numel" in str(e) for e, _ in art.guards)

@@ -464,6 +464,15 @@ def _error_location(kernel, exc) -> str:
 _CONSTANT_ARGUMENT = re.compile(r"'(int|float|bool|NoneType|constexpr)' object has no attribute '(\w+)'")
 
 
+def _in_place_output_of(role: str, index: int, seen_tensors) -> int | None:
+    """The output that updates input `index` in place (the recording's aliases), if its slot is still free."""
+    if role != INPUT:
+        return None
+    ctx = R.current_context()
+    aliases = getattr(ctx, "aliases", ()) if ctx is not None else ()
+    return next((j for j, a in enumerate(aliases) if a == index and (OUTPUT, j) not in seen_tensors), None)
+
+
 def _removed_api_hint(exc, version: str) -> str:
     text = str(exc)
     constant = _CONSTANT_ARGUMENT.search(text)
@@ -766,6 +775,14 @@ def _classify(spec: KernelSpec, config: Config, launch: R.RecordedLaunch, kernel
             if param.is_constexpr:
                 raise RecordingError(f"Tensor passed to tl.constexpr parameter ({arg_where}). Fix: drop tl.constexpr.")
             role, index = value.tta_role
+            in_place_slot = _in_place_output_of(role, index, seen_tensors)
+            if (role, index) in seen_tensors and in_place_slot is not None:
+                # an in-place op's kernel that reads the input through one pointer and writes its result through
+                # another (liger's JSD: X_ptr and dX_ptr): TensorRT passes the aliased output's pointer, equal to
+                # the input's, in the output's slot, so the second pointer is that output
+                seen_tensors[OUTPUT, in_place_slot] = param.name
+                args.append(KernelArg(param.name, OUTPUT, index=in_place_slot, dtype=value.tta_reinterpreted_dtype))
+                continue
             if (role, index) in seen_tensors:
                 raise RecordingError(
                     f"{role.capitalize()} {index} is passed to kernel '{name}' twice (as '{seen_tensors[role, index]}'"
