@@ -20,9 +20,8 @@ from liger_kernel.ops import cross_entropy as _ce
 from liger_kernel.ops import dyt as _dyt
 from liger_kernel.ops import fused_add_rms_norm as _farms
 from liger_kernel.ops import geglu as _geglu
-from liger_kernel.ops import jsd as _jsd
-from liger_kernel.ops.backends._triton import jsd as _jsd_triton
 from liger_kernel.ops import group_norm as _gn
+from liger_kernel.ops import jsd as _jsd
 from liger_kernel.ops import kl_div as _kl
 from liger_kernel.ops import layer_norm as _ln
 from liger_kernel.ops import llama4_rope as _l4rope
@@ -34,6 +33,7 @@ from liger_kernel.ops import rms_norm as _rms
 from liger_kernel.ops import rope as _rope
 from liger_kernel.ops import softmax as _softmax
 from liger_kernel.ops import swiglu as _swiglu
+from liger_kernel.ops.backends._triton import jsd as _jsd_triton
 from liger_kernel.ops.utils import calculate_settings, device_context
 from liger_kernel.utils import infer_device, infer_device_arch
 
