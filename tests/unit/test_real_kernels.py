@@ -271,3 +271,20 @@ def test_tutorial_softmax_as_written_is_refused_at_its_warmup_line(monkeypatch):
                                                  r"kernel = softmax_kernel.warmup.*make the number of programs a "
                                                  r"config value"):
         _tutorial_plugin(T.softmax_as_written, T.softmax_meta).compile(_meta(100, 100), **SM90)
+
+
+def test_liger_s_own_host_functions_as_op_bodies_are_refused_naming_the_cause():
+    """Today's limit, stated by tta: liger's host forward functions allocate their outputs inside liger's module and
+    return views of them (`Y.view(*ori_shape)`), so they cannot be op bodies as they are; the launch functions
+    above mirror them instead."""
+    from liger_kernel.ops.relu_squared import relu_squared_forward
+
+    def relu_squared(X: torch.Tensor) -> torch.Tensor:
+        return relu_squared_forward(X)
+
+    with pytest.raises(tta.SpecError, match=r"Output 0 of op body 'relu_squared_forward' is neither a tensor the "
+                                            r"body allocated .* nor one of its inputs"):
+        tta.custom_plugin(tta.triton(relu_squared_forward))
+    with pytest.raises(tta.SpecError, match=r"allocates outside its own code: empty_like\(...\) at .*liger_kernel/ops/"
+                                            r"relu_squared.py:\d+: Y = torch.empty_like\(X_2d\)"):
+        tta.custom_plugin(tta.triton(relu_squared))
