@@ -142,8 +142,11 @@ class CustomPlugin:
             tensors += [R.SymTensor(OUTPUT, j, f"out{j}", torch.float32, None) for j in self.schema.launch_outputs]
             attrs = R.attribute_proxies([a.name for a in self.schema.attrs],
                                         [a.placeholder() for a in self.schema.attrs])
+            ctx = R.ShapeContext()  # neither shapes nor a profile: a decision on a dim stops the check
+            ctx.aliases = tuple(self.schema.aliases)
             try:
-                get_backend(tactic.spec.backend).record(tactic.spec, tactic.config, tensors, attrs)
+                with R.shape_context(ctx):
+                    get_backend(tactic.spec.backend).record(tactic.spec, tactic.config, tensors, attrs)
             except R.ShapesUnknown as exc:
                 log.debug("launch check of %s deferred to compile time: needs ranks or shapes (%s)",
                           tactic.describe(), exc)
@@ -214,6 +217,7 @@ class CustomPlugin:
         tensors += [R.SymTensor(OUTPUT, j, f"out{j}", output_dtypes[j], output_ranks[j])
                     for j in self.schema.launch_outputs]
         ctx.names = {t.tta_role: t._name for t in tensors}
+        ctx.aliases = tuple(self.schema.aliases)
         ctx.where = f"[{self.name}, {tactic.describe()}] "
         backend = get_backend(tactic.spec.backend)
         try:

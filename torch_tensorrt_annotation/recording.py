@@ -92,6 +92,8 @@ class ShapeContext:
     def __init__(self, hints: S.Shapes | None = None, profile: S.Profile | None = None,
                  names: Mapping[tuple[str, int], str] | None = None, where: str = ""):
         self.hints, self.profile, self.names, self.where = hints, profile, dict(names or {}), where
+        # per output: the input it updates in place, or None (the op schema's aliases)
+        self.aliases: tuple[int | None, ...] = ()
         self.guards: list[Guard] = []
         self._seen: set = set()
 
@@ -421,6 +423,15 @@ class SymInt:
     def __invert__(self):
         return wrap(S.binop("sub", -1, self.expr))
 
+    def bit_length(self) -> int:
+        """`n.bit_length()`, as a library's own next-power-of-2 helper uses it (`1 << (n - 1).bit_length()`).
+        Decided for the shapes at hand and guarded as `next_power_of_2(n + 1)` (for n >= 0 that is
+        `1 << n.bit_length()`), so every n of the same bit length reuses the recording; a negative n is
+        decided as a Python int."""
+        if decide(S.py_op("ge", self.expr, 0), "took the bit length of"):
+            return decide(S.next_pow2(S.binop("add", self.expr, 1)), "took the bit length of").bit_length() - 1
+        return int(self).bit_length()
+
     def __repr__(self):
         return f"SymInt({self.expr})"
 
@@ -638,6 +649,20 @@ class SymTensor:
     def contiguous(self, *args, **kwargs):
         self._need_contiguous("contiguous()")
         return self
+
+    def to(self, *args, **kwargs):
+        """`x.to(dtype)`, `x.to(device)`, `x.to(other)`: torch returns the tensor itself when nothing changes (library
+        host code casts to the dtype it already has), and so does the recording; a real conversion, or `copy=True`,
+        allocates a new tensor and is refused like any scratch allocation."""
+        dtype = kwargs.get("dtype")
+        for arg in args:
+            if _is_dtype(arg):
+                dtype = arg
+            elif isinstance(arg, SymTensor):
+                dtype = arg.dtype
+        if kwargs.get("copy") or (dtype is not None and dtype != self._dtype):
+            raise _scratch(f"{self._name}.to({dtype})")
+        return self  # a device (the recording is not on any) or non_blocking changes nothing
 
     def view(self, *shape):
         if len(shape) == 1 and _is_dtype(shape[0]):
@@ -971,8 +996,45 @@ def _allocation_overrides() -> dict[int, Any]:
     return overrides
 
 
+_device_guard_lock = threading.Lock()
+
+
+def _device_selection_passes_through_recordings() -> None:
+    """Make `with torch.cuda.device(d):` select nothing on a thread that is recording a launch.
+
+    Library host code wraps its launch in a device guard (liger-kernel's `device_context(X.device)`), often inside
+    a helper in its own module, which tta does not rebuild. A recording launches nothing, and the artifact runs on
+    whichever device the eager op or TensorRT runs it on, so the guard has nothing to select; on a machine without
+    CUDA (compiling for an explicit arch) torch's guard would raise. Other threads, and this thread outside a
+    recording, get torch's own behaviour. Installed once, the first time a launch is recorded."""
+    torch = sys.modules.get("torch")
+    guard = getattr(getattr(torch, "cuda", None), "device", None)
+    if guard is None or getattr(guard, "_tta_passthrough", False):
+        return
+    with _device_guard_lock:
+        if getattr(guard, "_tta_passthrough", False):
+            return
+        enter, exit_ = guard.__enter__, guard.__exit__
+
+        def __enter__(self):
+            if active_recorder() is not None:
+                self._tta_skipped = True
+                return None
+            self._tta_skipped = False
+            return enter(self)
+
+        def __exit__(self, *exc):
+            if getattr(self, "_tta_skipped", False):
+                return False
+            return exit_(self, *exc)
+
+        guard.__enter__, guard.__exit__ = __enter__, __exit__
+        guard._tta_passthrough = True
+
+
 def run_recording(launch_fn: Callable, args: Sequence, kwargs: Mapping, overrides: Mapping[int, Any]) -> Recorder:
     """Run launch_fn(*args, **kwargs) with a Recorder active on this thread and return it."""
+    _device_selection_passes_through_recordings()
     recorder = Recorder(getattr(launch_fn, "__name__", repr(launch_fn)))
     previous = active_recorder()
     _active.recorder = recorder

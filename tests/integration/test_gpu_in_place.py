@@ -107,3 +107,22 @@ def test_in_place_op_under_torch_compile_updates_the_input():
     out = fn(x)
     torch.testing.assert_close(x, expected)  # the mutation reaches the caller's tensor
     torch.testing.assert_close(out, expected * 2)
+
+
+def test_second_pointer_to_an_in_place_input_is_the_aliased_output_slot():
+    """x read through x_ptr and written through dx_ptr (both x): eager, and launched as TensorRT does (the aliased
+    output's pointer, equal to the input's, in the output slot)."""
+    plugin = tta.custom_plugin(tta.triton(K.read_then_write_launch, configs=CONFIGS), meta_impl=lambda x: x)
+    x = torch.randn(4097, device="cuda")
+    expected = x * 2 + 1
+    op = tta.custom_op("ttagpuinplace::read_then_write", impl=plugin, tensorrt=False)
+    y = op(x.clone())
+    torch.testing.assert_close(y, expected)
+    for art in plugin.compile(torch.empty(4097, device="meta"), arch="sm_90", ptx_isa=(9, 0)):
+        assert art.describe_params() == "input0:x_ptr, extra0:n, output0:dx_ptr"
+        x2 = x.clone()
+        params = art.launch_params(S.Shapes(((4097,),), ((4097,),)))
+        launcher.launch_raw(art.kernel_name, art.ptx, params.grid, params.block, params.shared_mem,
+                            params.extras, [x2.data_ptr()], [x2.data_ptr()], torch.cuda.current_stream().cuda_stream)
+        torch.cuda.synchronize()
+        torch.testing.assert_close(x2, expected)

@@ -106,3 +106,20 @@ def cuda_writes_input_launch(kernel, x, out, *, BLOCK):
 def cuda_colsum_launch(kernel, x, out, *, BLOCK):
     m, n = x.shape
     kernel[(tta.cdiv(n, BLOCK), m), BLOCK](x, m, n, out)
+
+
+@triton.jit
+def read_then_write_kernel(x_ptr, n, dx_ptr, BLOCK: tl.constexpr):
+    """Reads x through one pointer and writes the result through another, to be passed the same tensor (liger-kernel's
+    JSD / cross-entropy style: X_ptr and dX_ptr)."""
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    tl.store(dx_ptr + offs, tl.load(x_ptr + offs, mask=mask) * 2 + 1, mask=mask)
+
+
+def read_then_write_launch(x, *, BLOCK):  # in place: x is passed as both pointers
+    read_then_write_kernel[(triton.cdiv(x.numel(), BLOCK),)](x, x.numel(), x, BLOCK=BLOCK)
+
+
+def read_then_write_out_launch(x, out, *, BLOCK):  # not in place: passing x twice stays refused
+    read_then_write_kernel[(triton.cdiv(x.numel(), BLOCK),)](x, x.numel(), x, BLOCK=BLOCK)

@@ -2,6 +2,8 @@
 @triton.heuristics, and what stays refused (warmup/occupancy code, device and host TMA descriptors, removed APIs,
 scratch allocations). Shared by the CPU tests (record + compile for sm_90) and the GPU tests."""
 
+import contextlib
+
 import torch
 import triton
 import triton.language as tl
@@ -235,3 +237,47 @@ def alias_launch(x, out, *, BLOCK=1024):
 
 def like(x):
     return torch.empty_like(x)
+
+
+# --- a device guard around the launch, as library host code writes it (liger-kernel's device_context)
+@contextlib.contextmanager
+def device_context(device):
+    device = torch.device(device)
+    backend = getattr(torch, device.type, None)
+    if backend is not None and hasattr(backend, "device"):
+        with backend.device(device):
+            yield
+    else:
+        yield
+
+
+def device_guard_launch(x, out, *, BLOCK=256):
+    with torch.cuda.device(x.device), device_context(x.device):
+        affine_kernel[(triton.cdiv(x.numel(), BLOCK),)](x, out, x.numel(), 2.0, 3, BLOCK=BLOCK)
+
+
+# --- casts to the dtype a tensor already has (library host code: `q.to(compute_dtype)`)
+def same_dtype_cast_launch(x, out, *, BLOCK=256):
+    x = x.to(x.dtype).to("cuda", non_blocking=True).to(out)
+    affine_kernel[(triton.cdiv(x.numel(), BLOCK),)](x, out, x.numel(), 2.0, 3, BLOCK=BLOCK)
+
+
+def converting_cast_launch(x, out, *, BLOCK=256):
+    x = x.to(torch.float16)
+    affine_kernel[(triton.cdiv(x.numel(), BLOCK),)](x, out, x.numel(), 2.0, 3, BLOCK=BLOCK)
+
+
+def literal_one_launch(x, out, *, BLOCK=256):
+    affine_kernel[(triton.cdiv(x.numel(), BLOCK),)](x, out, x.numel(), 2.0, 1, BLOCK=BLOCK)  # shift=1: a constant
+
+
+# --- a library's own next-power-of-2 helper (liger-kernel's JSD backend): `1 << (n - 1).bit_length()`
+def _next_pow2(n: int) -> int:
+    if n <= 1:
+        return 1
+    return 1 << (n - 1).bit_length()
+
+
+def bit_length_launch(x, out):
+    n = x.numel()
+    row_shift_kernel[(1,)](x, out, n, 0, BLOCK=_next_pow2(n))

@@ -377,3 +377,16 @@ def test_in_place_op_refuses_gradients_clearly():
         op(torch.empty(4, device="meta", requires_grad=True))
     x = torch.empty(4, device="meta")
     assert op(x) is x  # no grad needed: runs
+
+
+def test_in_place_input_passed_as_a_second_pointer_is_the_aliased_output(meta):
+    """A kernel that reads x through x_ptr and writes through dx_ptr, both given x: in an in-place op the second
+    pointer is the aliased output's slot (TensorRT passes the input's pointer there)."""
+    plugin = tta.custom_plugin(tta.triton(K.read_then_write_launch, configs=[{"BLOCK": 256}]), meta_impl=lambda x: x)
+    (art,) = plugin.compile(meta(1000), **TARGET)
+    assert art.describe_params() == "input0:x_ptr, extra0:n, output0:dx_ptr"
+    (entry,) = P.parse(art.ptx).entries
+    assert P.is_referenced(art.ptx, entry, entry.params[2])  # the kernel writes through the output slot
+    with pytest.raises(tta.RecordingError, match=r"Input 0 is passed to kernel 'read_then_write_kernel' twice"):
+        tta.custom_plugin(tta.triton(K.read_then_write_out_launch, configs=[{"BLOCK": 256}]),
+                          meta_impl=lambda x: torch.empty_like(x))  # refused when the plugin is created

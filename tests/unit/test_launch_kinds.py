@@ -227,3 +227,42 @@ def test_kernel_args_are_classified(meta):
     assert [(a.name, a.kind, a.dtype) for a in plan.args] == [
         ("x_ptr", INPUT, None), ("out_ptr", OUTPUT, None), ("n", EXTRA, None), ("scale", EXTRA, "fp32"),
         ("shift", EXTRA, None), ("BLOCK", CONSTANT, None)]
+
+
+# --- device guards
+def test_a_device_guard_around_the_launch_selects_nothing_while_recording(meta):
+    """`with torch.cuda.device(x.device):` (directly, or in a library helper such as liger-kernel's
+    device_context) is recorded on a machine without CUDA; outside a recording torch's guard is unchanged."""
+    (art,) = plugin_of(K.device_guard_launch, configs=[{}]).compile(meta(1000), **SM90)
+    assert art.describe_params() == "input0:x_ptr, extra0:n, extra1:scale, extra2:shift, output0:out_ptr"
+    if not torch.cuda.is_available():
+        with pytest.raises((RuntimeError, TypeError, AssertionError)):
+            with torch.cuda.device(torch.device("cuda", 0)):
+                pass
+
+
+def test_a_cast_to_the_same_dtype_is_the_tensor_itself_and_a_conversion_is_refused(meta):
+    (art,) = plugin_of(K.same_dtype_cast_launch, configs=[{}]).compile(meta(1000), **SM90)
+    assert art.describe_params() == "input0:x_ptr, extra0:n, extra1:scale, extra2:shift, output0:out_ptr"
+    with pytest.raises(tta.RecordingError, match=r"allocates a new tensor \(x.to\(torch.float16\) at "
+                                                 r".*launch_kinds.py:\d+: x = x.to\(torch.float16\)"):
+        plugin_of(K.converting_cast_launch, configs=[{}]).compile(meta(1000), **SM90)
+
+
+def test_a_method_on_an_argument_triton_made_constant_is_not_called_a_missing_api(meta):
+    """Triton specializes the literal int 1 into a constant; the kernel's `shift.to(...)` then fails to compile.
+    The error says so (as Triton's own launcher fails), instead of blaming the installed Triton's API."""
+    with pytest.raises(tta.CompileError, match=r"(?s)'int' object has no attribute 'to'.*compile-time Python int, "
+                                               r"which has no `.to`.*equal to 1") as info:
+        plugin_of(K.literal_one_launch, configs=[{}]).compile(meta(1000), **SM90)
+    assert "does not have (any more)" not in str(info.value)
+
+
+def test_bit_length_of_a_dim_is_guarded_like_next_power_of_2(meta):
+    (art,) = plugin_of(K.bit_length_launch, configs=[{}]).compile(meta(1000), **SM90)
+    assert dict(art.constants)["BLOCK"] == 1024
+    # every numel of the same bit length reuses the artifact; another one breaks a guard
+    assert art.launch_params(S.Shapes(((600,),), ((600,),))).grid == (1, 1, 1)
+    with pytest.raises(ValueError, match="was compiled under the guard"):
+        art.launch_params(S.Shapes(((1500,),), ((1500,),)))
+    assert all("next_power_of_2" in str(e) or "numel" in str(e) for e, _ in art.guards)

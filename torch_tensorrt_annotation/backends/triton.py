@@ -12,6 +12,7 @@ import copy
 import hashlib
 import inspect
 import logging
+import re
 import threading
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -459,8 +460,28 @@ def _error_location(kernel, exc) -> str:
     return f" at {filename}:{start + getattr(node, 'lineno', 1) - 1}"
 
 
+# a method called on an argument that Triton turned into a compile-time Python value: not a missing API
+_CONSTANT_ARGUMENT = re.compile(r"'(int|float|bool|NoneType|constexpr)' object has no attribute '(\w+)'")
+
+
+def _in_place_output_of(role: str, index: int, seen_tensors) -> int | None:
+    """The output that updates input `index` in place (the recording's aliases), if its slot is still free."""
+    if role != INPUT:
+        return None
+    ctx = R.current_context()
+    aliases = getattr(ctx, "aliases", ()) if ctx is not None else ()
+    return next((j for j, a in enumerate(aliases) if a == index and (OUTPUT, j) not in seen_tensors), None)
+
+
 def _removed_api_hint(exc, version: str) -> str:
     text = str(exc)
+    constant = _CONSTANT_ARGUMENT.search(text)
+    if constant:
+        return (f"\nA kernel argument reached the kernel as a compile-time Python {constant[1]}, which has no "
+                f"`.{constant[2]}`: Triton specializes an int argument equal to 1, bools, None and tl.constexpr "
+                "arguments into constants (tta records them as Triton's own launcher does, which fails the same "
+                "way). Fix: pass a runtime value there (an op attribute or a dim expression rather than a literal "
+                "1 / bool / None), or change the kernel so it does not call that method on the argument.")
     if not any(p in text for p in _REMOVED_API_PATTERNS):
         return ""
     return (f"\nThe kernel uses an API that Triton {version}, the compiler installed here, does not have (any more). "
@@ -754,6 +775,14 @@ def _classify(spec: KernelSpec, config: Config, launch: R.RecordedLaunch, kernel
             if param.is_constexpr:
                 raise RecordingError(f"Tensor passed to tl.constexpr parameter ({arg_where}). Fix: drop tl.constexpr.")
             role, index = value.tta_role
+            in_place_slot = _in_place_output_of(role, index, seen_tensors)
+            if (role, index) in seen_tensors and in_place_slot is not None:
+                # an in-place op's kernel that reads the input through one pointer and writes its result through
+                # another (liger's JSD: X_ptr and dX_ptr): TensorRT passes the aliased output's pointer, equal to
+                # the input's, in the output's slot, so the second pointer is that output
+                seen_tensors[OUTPUT, in_place_slot] = param.name
+                args.append(KernelArg(param.name, OUTPUT, index=in_place_slot, dtype=value.tta_reinterpreted_dtype))
+                continue
             if (role, index) in seen_tensors:
                 raise RecordingError(
                     f"{role.capitalize()} {index} is passed to kernel '{name}' twice (as '{seen_tensors[role, index]}'"
