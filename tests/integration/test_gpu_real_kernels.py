@@ -137,8 +137,12 @@ def _tutorial(name, shape, dtype):
         return (tta.custom_plugin(tta.triton(T.add_launch, configs=[{}]), meta_impl=T.add_meta), [x, y], [],
                 T.add(x, y))
     if name == "softmax":
+        try:
+            expected = T.softmax(x)
+        except ZeroDivisionError:  # the tutorial's host divides by the kernel's shared memory, 0 for tiny fp16 rows
+            expected = torch.softmax(x.float(), dim=-1).to(dtype)
         return (tta.custom_plugin(tta.triton(T.softmax_launch, configs=T.SOFTMAX_CONFIGS), meta_impl=T.softmax_meta),
-                [x], [], T.softmax(x))
+                [x], [], expected)
     if name == "matmul":  # the tutorial's fp16 matmul with leaky_relu fused; its autotuner picks one config
         b = torch.randn((shape[1], shape[0] + 3), device="cuda", generator=g).to(dtype)
         return (tta.custom_plugin(tta.triton(T.matmul_launch), meta_impl=T.matmul_meta), [x, b], [],
