@@ -140,7 +140,8 @@ def example_inputs(plugin, shapes: list[str], dtype: str, attrs: list[str], devi
                        f"({', '.join(plugin.schema.inputs)}); --shapes gave {len(shapes)}")
     torch_dtype = getattr(torch, dtype, None)
     if not isinstance(torch_dtype, torch.dtype):
-        raise CliError(f"unknown dtype {dtype!r}")
+        raise CliError(f"unknown dtype {dtype!r}; --dtype takes a torch dtype name such as float32, float16, "
+                       "bfloat16, int32")
     tensors = []
     for text in shapes:
         try:

@@ -178,7 +178,7 @@ def _parse_arch(arch) -> tuple[int, str]:
             hint = f" (for compute capability {arch}, pass 'sm_{int(round(arch * 10))}')"
         raise SpecError(f"arch={arch!r} ({type(arch).__name__}) is not accepted{hint}. Accepted forms: "
                         f"{_ARCH_FORMS}.")
-    if number not in KNOWN_ARCHS and number < KNOWN_ARCHS[-1]:
+    if number not in KNOWN_ARCHS and not KNOWN_ARCHS[-1] < number < 200:  # a newer arch than tta knows may pass
         raise SpecError(f"arch sm_{number} is not an NVIDIA GPU arch. Known: "
                         f"{', '.join(f'sm_{a}' for a in KNOWN_ARCHS)}. Accepted forms: {_ARCH_FORMS}.")
     if suffix == "a" and number < 90 or suffix == "f" and number < 100:
@@ -279,7 +279,7 @@ class Artifact:
     backend: str
     config: Config
     kernel_name: str
-    ptx: str
+    ptx: str = field(repr=False)  # kilobytes of text: left out of repr() so that printing artifacts stays readable
     ptx_version: tuple[int, int]
     arch: str
     params: tuple[Param, ...]
@@ -317,7 +317,9 @@ class Artifact:
             if not -(2**31) <= value <= INT32_MAX:
                 raise OverflowError(
                     f"Extra argument {expr} = {value} does not fit in int32, the only integer type TensorRT "
-                    f"passes to an AOT kernel (artifact {self.kernel_name})."
+                    f"passes to an AOT kernel (artifact {self.kernel_name}, tactic {self.tactic}, config "
+                    f"{dict(self.config)}), for input shapes {shapes.inputs}. Fix: keep every extra (e.g. numel) "
+                    "below 2**31: split the tensor, or compute 64-bit offsets in the kernel from smaller extras."
                 )
         gx, gy, gz = S.evaluate_all(self.grid, shapes)
         bx, by, bz = S.evaluate_all(self.block, shapes)

@@ -48,6 +48,7 @@ def test_compile_from_a_file_path(tmp_path):
     (["compile", "torch_tensorrt_annotation.examples.triton_examples:ADD_CONFIGS", "--shapes", "1", "--out", "o"],
      "not a plugin"),
     (["compile", "justaname", "--shapes", "1", "--out", "o"], "expected MODULE:PLUGIN"),
+    (["compile", ADD, "--shapes", "8", "8", "--dtype", "fp8", "--out", "o"], "such as float32, float16, bfloat16"),
 ])
 def test_errors_exit_2_with_one_line(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

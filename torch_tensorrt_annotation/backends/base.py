@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -100,12 +100,29 @@ class Backend(ABC):
         ask the toolchain for `target.ptx_isa`. Raise CompileError, naming kernel and reason, when it cannot."""
 
 
+def check_missing_keys(spec: KernelSpec, keys) -> None:
+    """Every keyword-only parameter of the launch function without a default must come from the config (`keys`)."""
+    try:
+        params = inspect.signature(spec.launch_fn).parameters
+    except (TypeError, ValueError):
+        return
+    missing = [n for n, p in params.items() if p.kind == p.KEYWORD_ONLY and p.default is p.empty and n not in keys]
+    if missing:
+        raise RecordingError(
+            f"Config {dict((k, keys[k]) for k in keys) if isinstance(keys, Mapping) else sorted(keys)} of "
+            f"'{spec.name}' lacks {missing}, keyword-only parameter(s) of launch function '{spec.name}' without a "
+            f"default. Configs are passed to the launch function as keyword arguments. Fix: add {missing} to every "
+            f"config (e.g. configs=[{{'{missing[0]}': ...}}]), or give the parameter a default."
+        )
+
+
 def check_config_keys(spec: KernelSpec, config: Config) -> None:
     """Config entries are keyword arguments of the launch function: an unknown key fails before any call."""
     try:
         params = inspect.signature(spec.launch_fn).parameters
     except (TypeError, ValueError):
         return
+    check_missing_keys(spec, config)
     if any(p.kind == p.VAR_KEYWORD for p in params.values()):
         return
     accepted = [n for n, p in params.items() if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]

@@ -23,7 +23,7 @@ from .. import symbolic as S
 from ..errors import CompileError, RecordingError, context
 from ..sources import referenced, source_of
 from ..spec import CONSTANT, EXTRA, INPUT, OUTPUT, Config, KernelArg, KernelSpec, LaunchPlan, Target
-from .base import Backend, CompiledKernel, check_config_keys
+from .base import Backend, CompiledKernel, check_config_keys, check_missing_keys
 
 log = logging.getLogger(__name__)
 
@@ -275,6 +275,7 @@ class TritonBackend(Backend):
             kernel_config = {k: v for k, v in config.items() if k not in launch_kwargs}
         else:
             launch_kwargs, kernel_config = dict(config), {}
+        check_missing_keys(spec, launch_kwargs)
         with _intercept_launches():
             recorder = R.run_recording(spec.launch_fn, [*tensors, *attrs], launch_kwargs, _symbolic_overrides())
         where = context(kernel=None, config=config)
