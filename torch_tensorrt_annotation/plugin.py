@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import inspect
 import json
@@ -29,6 +30,32 @@ HASH_LENGTH = 12
 DROPPED = "were dropped (see the returned list's .dropped)"
 RECOMPILE_LIMIT_ENV = "TTA_RECOMPILE_LIMIT"
 DEFAULT_RECOMPILE_LIMIT = 8
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Specialization:
+    """What one compile of a tactic is keyed on: the recorded launch for a dtype/rank/attribute signature, the values
+    baked into the kernel, and the guards under which its artifact may be reused. Two equal `key`s give the same
+    artifact (the memory cache's key; with the sources' hash and the toolchain's version, the disk cache's)."""
+
+    tactic: Tactic
+    target: Target
+    plan: LaunchPlan
+    constants: dict  # kernel argument name -> compile-time value
+    guards: tuple  # ((symbolic expr, value), ...): facts about the dims the artifact holds for
+    divisible: frozenset  # int32 extras the compiler may take to be multiples of 16
+    in_dtypes: tuple
+    out_dtypes: tuple
+    in_ranks: tuple[int, ...]
+    out_ranks: tuple[int, ...]
+    attrs: tuple  # the op's attribute values, in schema order
+    attr_key: tuple  # the attribute values when the backend compiles them into the source, else ()
+
+    @functools.cached_property
+    def key(self) -> tuple:
+        return (self.tactic.number, self.target, self.in_dtypes, self.out_dtypes, (self.in_ranks, self.out_ranks),
+                _freeze(self.constants), self.guards, tuple(sorted(self.divisible)), self.attr_key,
+                _plan_key(self.plan))
 
 
 class CustomPlugin:
@@ -327,7 +354,7 @@ class CustomPlugin:
 
     def cached_artifact(self, tactic: Tactic, target: Target, **signature) -> Artifact | None:
         """The artifact from the in-memory or disk cache, without compiling (None on a miss)."""
-        return self._lookup(*self._specialize(tactic, target, **signature))[0]
+        return self._lookup(self._specialize(tactic, target, **signature))[0]
 
     def compile_tactic(self, tactic: Tactic, target: Target, *, in_dtypes, out_dtypes, in_ranks, out_ranks, attrs,
                        shapes: S.Shapes | None = None, specialize_divisibility: bool = False,
@@ -346,34 +373,39 @@ class CustomPlugin:
         spec = self._specialize(tactic, target, in_dtypes=in_dtypes, out_dtypes=out_dtypes, in_ranks=in_ranks,
                                 out_ranks=out_ranks, attrs=attrs, shapes=shapes,
                                 specialize_divisibility=specialize_divisibility, profile=profile)
-        artifact, disk_key = self._lookup(*spec)
+        artifact, disk_key = self._lookup(spec)
         if artifact is not None:
             return artifact
-        tactic, target, plan, constants, guards, divisible, key, in_dtypes, out_dtypes, ranks, attrs = spec
-        kernel_name = self.kernel_name(tactic, key)
+        plan, constants = spec.plan, spec.constants
+        kernel_name = self.kernel_name(tactic, spec.key)
         backend = get_backend(tactic.spec.backend)
         try:
-            compiled = backend.compile(plan, kernel_name=kernel_name, target=target, input_dtypes=in_dtypes,
-                                       output_dtypes=out_dtypes, constants=constants, divisible=divisible,
+            compiled = backend.compile(plan, kernel_name=kernel_name, target=target, input_dtypes=spec.in_dtypes,
+                                       output_dtypes=spec.out_dtypes, constants=constants, divisible=spec.divisible,
                                        config=tactic.config,
-                                       attributes=dict(zip((a.name for a in self.schema.attrs), attrs)))
+                                       attributes=dict(zip((a.name for a in self.schema.attrs), spec.attrs)))
         except DtypeError as exc:
             tensor = (f"input '{self.schema.inputs[exc.index]}'" if exc.role == INPUT
                       else f"output {exc.index}" if exc.role == OUTPUT else "a tensor")
             raise DtypeError(f"Op '{self.op_name}', {tactic.describe()}, {tensor}: {exc.message}", exc.role,
                              exc.index) from None
         artifact = build_artifact(tactic=tactic.number, backend=tactic.spec.backend, config=tactic.config,
-                                  plan=plan, compiled=compiled, target=target, input_dtypes=in_dtypes,
-                                  output_dtypes=out_dtypes, input_ranks=ranks[0], constants=constants,
-                                  guards=tuple(guards), aliases=self.schema.aliases)
+                                  plan=plan, compiled=compiled, target=target, input_dtypes=spec.in_dtypes,
+                                  output_dtypes=spec.out_dtypes, input_ranks=spec.in_ranks, constants=constants,
+                                  guards=spec.guards, aliases=self.schema.aliases)
         check_writes(self, tactic, plan, artifact)
         if disk_key is not None:
             disk_cache.store(disk_key, artifact)
+        return self.remember(spec, artifact)
+
+    def remember(self, spec: Specialization, artifact: Artifact) -> Artifact:
+        """Keep `artifact` in the memory cache under `spec` (the one already there wins: every caller gets the same
+        object)."""
         with self._lock:
-            return self._artifacts.setdefault(key, artifact)
+            return self._artifacts.setdefault(spec.key, artifact)
 
     def _specialize(self, tactic, target, *, in_dtypes, out_dtypes, in_ranks, out_ranks, attrs, shapes=None,
-                    specialize_divisibility=False, profile=None):
+                    specialize_divisibility=False, profile=None) -> Specialization:
         """Everything that decides the artifact of `tactic` for this signature, and its cache key."""
         plan = self.plan(tactic, in_dtypes, in_ranks, out_dtypes, out_ranks, attrs, shapes=shapes, profile=profile)
         constants: dict = {}
@@ -420,32 +452,30 @@ class CustomPlugin:
                     value = arg.expr.evaluate(shapes)
                 constants[arg.name] = value
                 guards.append((arg.expr, value))
-        ranks = (tuple(in_ranks), tuple(out_ranks))
         # Attribute values decide the artifact through the recorded plan (constants, grid, options; a runtime scalar
         # attribute is an extra read at launch); backends that compile them into the source add them to the key.
         attr_key = tuple(attrs) if get_backend(tactic.spec.backend).compiles_attribute_values else ()
-        key = (tactic.number, target, tuple(in_dtypes), tuple(out_dtypes), ranks, _freeze(constants), tuple(guards),
-               tuple(sorted(divisible)), attr_key, _plan_key(plan))
-        return (tactic, target, plan, constants, guards, frozenset(divisible), key, in_dtypes, out_dtypes, ranks,
-                attrs)
+        return Specialization(tactic=tactic, target=target, plan=plan, constants=constants, guards=tuple(guards),
+                              divisible=frozenset(divisible), in_dtypes=tuple(in_dtypes),
+                              out_dtypes=tuple(out_dtypes), in_ranks=tuple(in_ranks), out_ranks=tuple(out_ranks),
+                              attrs=tuple(attrs), attr_key=attr_key)
 
-    def _lookup(self, tactic, target, plan, constants, guards, divisible, key, *rest):
+    def _lookup(self, spec: Specialization):
         """(artifact or None, disk key): memory first, then disk (a disk hit is remembered in memory). The disk key,
         which asks the toolchain for its version, is only computed on a memory miss."""
         with self._lock:
-            cached = self._artifacts.get(key)
+            cached = self._artifacts.get(spec.key)
         if cached is not None:
             return cached, None  # no disk key needed: nothing will be stored
-        backend = get_backend(tactic.spec.backend)
+        backend = get_backend(spec.tactic.spec.backend)
         # the recorded plan itself (grid, classified arguments, options) is part of the key: any value that reached
         # the launch, wherever it came from, shows up in it; and the toolchain's own view of the kernel's sources
-        disk_key = disk_cache.make_key(self.hash, repr(key), plan.fingerprint(), backend.kernel_key(plan),
-                                       backend.toolchain_version(), __version__)
+        disk_key = disk_cache.make_key(self.hash, repr(spec.key), spec.plan.fingerprint(),
+                                       backend.kernel_key(spec.plan), backend.toolchain_version(), __version__)
         cached = disk_cache.load(disk_key)
         if cached is not None:
-            check_writes(self, tactic, plan, cached)
-            with self._lock:
-                cached = self._artifacts.setdefault(key, cached)
+            check_writes(self, spec.tactic, spec.plan, cached)
+            cached = self.remember(spec, cached)
         return cached, disk_key
 
     def kernel_name(self, tactic: Tactic, key) -> str:
@@ -634,9 +664,7 @@ def _keep(plugin: CustomPlugin, tactic: Tactic, target: Target, signature: dict,
     """Remember an artifact that a worker process compiled (its memory cache died with it)."""
     if isinstance(result, CompileError):
         return result
-    with plugin._lock:
-        spec = plugin._specialize(tactic, target, **signature)
-        return plugin._artifacts.setdefault(spec[6], result)
+    return plugin.remember(plugin._specialize(tactic, target, **signature), result)
 
 
 def _isolated_child(sender, plugin_id: int, number: int, target: Target, signature: dict) -> None:
