@@ -90,7 +90,7 @@ def test_check_and_bench_on_a_gpu(capsys):
 def test_progress_line_names_the_tactic_on_a_terminal(monkeypatch):
     import io
 
-    from torch_tensorrt_annotation import plugin as plugin_module
+    from torch_tensorrt_annotation import compile_pool
 
     class FakeTerminal(io.StringIO):
         def isatty(self):
@@ -100,7 +100,7 @@ def test_progress_line_names_the_tactic_on_a_terminal(monkeypatch):
     monkeypatch.setattr(sys, "stderr", fake)
     from torch_tensorrt_annotation.examples.triton_examples import ADD as add
 
-    progress = plugin_module._Progress(add, 2)
+    progress = compile_pool.Progress(add.op_name, 2)
     progress.start -= 5  # pretend compiling has already taken longer than a second
     progress.step(add.tactics[0])
     progress.done()
