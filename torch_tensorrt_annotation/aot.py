@@ -9,6 +9,7 @@ for a tensor the kernel ignores, and checks the ISA and block size that TensorRT
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -80,21 +81,14 @@ def build_artifact(*, tactic: int, backend: str, config: Config, plan: LaunchPla
 
     ptx_text = P.rewrite_params(compiled.ptx, entry, ordered)
     version = P.parse(ptx_text).version
-    if target.ptx_isa is not None and version > target.ptx_isa:
-        raise CompileError(
-            f"The toolchain emitted PTX ISA {version[0]}.{version[1]} for {where}, newer than the requested "
-            f"{target.ptx_isa[0]}.{target.ptx_isa[1]}; a driver limited to that ISA would refuse to load it. "
-            "Fix: use a toolchain that can target that ISA, or a newer driver (and ptx_isa) at deployment."
-        )
+    target.check_ptx_isa(version, f"The PTX of {where} ({compiled.toolchain or 'its toolchain'})",
+                         "use a toolchain that can target that ISA, or a newer driver (and ptx_isa) at deployment.")
     bx, by, bz = (S.as_expr(b) for b in compiled.block)
     block = (bx, by, bz)
     consts = [b.value for b in block if isinstance(b, S.Const)]
     threads = consts[0] * consts[1] * consts[2] if len(consts) == 3 else None
     if entry.reqntid is not None and threads is not None:
-        required = 1
-        for v in entry.reqntid:
-            required *= v
-        if required != threads:
+        if math.prod(entry.reqntid) != threads:
             raise CompileError(
                 f"The PTX of {where} requires {entry.reqntid} threads per block (.reqntid), but the launch uses "
                 f"block {compiled.block}. TensorRT would fail to launch it."

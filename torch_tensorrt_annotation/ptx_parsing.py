@@ -17,6 +17,7 @@ from dataclasses import dataclass
 _ENTRY = re.compile(r"\.entry\s+([A-Za-z_$][\w$]*)\s*\((.*?)\)", re.S)
 _VERSION = re.compile(r"^\s*\.version\s+(\d+)\.(\d+)", re.M)
 _TARGET = re.compile(r"^\s*\.target\s+([\w, ]+)", re.M)
+_HEADER = re.compile(r"[^{;]*")  # after an .entry's parameter list: its directives, up to the body (or a ';')
 _TYPE = re.compile(r"\.(u64|u32|s32|s64|b64|b32|b8|f32|f64|u16|s16|b16|u8|s8)\b")
 
 
@@ -35,8 +36,15 @@ class PtxParam:
 class PtxEntry:
     name: str
     params: tuple[PtxParam, ...]
-    reqntid: tuple[int, ...] | None
+    reqntid: tuple[int, ...] | None  # the block size the kernel requires (.reqntid), e.g. cuTile's
     span: tuple[int, int]  # the parameter list's text span, between the parentheses
+    header: str = ""  # the performance directives between the parameter list and the body
+    maxntid: tuple[int, ...] | None = None  # the block size the kernel allows at most (__launch_bounds__)
+
+    @property
+    def needs_cluster(self) -> bool:
+        """Whether the kernel declares a thread-block cluster (a launch TensorRT does not do)."""
+        return re.search(r"\.(reqnctapercluster|explicitcluster|maxclusterrank)\b", self.header) is not None
 
 
 @dataclass(frozen=True)
@@ -64,14 +72,18 @@ def parse(ptx: str) -> PtxInfo:
             if decl:
                 name = re.sub(r"\[\d*\]$", "", decl.split()[-1])
                 params.append(PtxParam(name, decl))
-        tail = ptx[m.end(): m.end() + 400]
-        body_start = tail.find("{")
-        header = tail if body_start < 0 else tail[:body_start]
-        req = re.search(r"\.reqntid\s+([\d\s,]+)", header)
-        reqntid = tuple(int(v) for v in re.findall(r"\d+", req.group(1))) if req else None
-        entries.append(PtxEntry(m.group(1), tuple(params), reqntid, m.span(2)))
+        found = _HEADER.match(ptx, m.end())
+        header = found.group(0) if found else ""
+        entries.append(PtxEntry(m.group(1), tuple(params), _directive(header, "reqntid"), m.span(2), header,
+                                _directive(header, "maxntid")))
     return PtxInfo((int(version.group(1)), int(version.group(2))), target.group(1).strip() if target else "",
                    tuple(entries))
+
+
+def _directive(header: str, name: str) -> tuple[int, ...] | None:
+    """The numbers of a `.reqntid x, y, z`-style directive in an entry header; None without one."""
+    found = re.search(rf"\.{name}\s+([\d\s,]+)", header)
+    return tuple(int(v) for v in re.findall(r"\d+", found.group(1))) if found else None
 
 
 def is_referenced(ptx: str, entry: PtxEntry, param: PtxParam) -> bool:

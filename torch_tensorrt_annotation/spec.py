@@ -163,6 +163,19 @@ class Target:
         that always emits arch-specific code)."""
         return min_ptx_isa(self.arch, self.suffix if suffix is None else suffix)
 
+    def check_ptx_isa(self, version: tuple[int, int], what: str, fix: str) -> None:
+        """The one ISA ceiling check: raise CompileError when PTX of ISA `version` (its `.version`), described by
+        `what` (e.g. "The PTX of kernel 'add' (nvrtc 13.0)"), is newer than `ptx_isa`, which a driver limited to
+        that ISA would refuse to load. `fix` says how to get PTX of an older ISA for this toolchain."""
+        from .errors import CompileError
+
+        if self.ptx_isa is not None and version > self.ptx_isa:
+            raise CompileError(
+                f"{what} is PTX ISA {version[0]}.{version[1]}, newer than the requested "
+                f"{self.ptx_isa[0]}.{self.ptx_isa[1]}. tta never relabels .version: a driver limited to that ISA "
+                f"would refuse to load it. Fix: {fix}"
+            )
+
 
 def _parse_arch(arch) -> tuple[int, str]:
     if isinstance(arch, str):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -225,18 +226,14 @@ class _HandleBackend(Backend):
                     "32-bit extras only. Fix: declare tensor parameters as pointers, ints as int and floats as "
                     "float (a double or 64-bit int parameter cannot be passed: read it from its TTA_ macro)."
                 )
-        if target.ptx_isa is not None and info.version > target.ptx_isa:
-            raise CompileError(
-                f"The PTX of kernel '{plan.kernel_name}' is ISA {info.version[0]}.{info.version[1]} ({toolchain}), "
-                f"newer than the requested {target.ptx_isa[0]}.{target.ptx_isa[1]}. tta never relabels .version. "
-                "Fix: compile with a toolchain of the deployment driver's CUDA version (e.g. "
-                "pip install 'nvidia-cuda-nvrtc==13.0.*' for CUDA 13.0 drivers)."
-            )
+        target.check_ptx_isa(info.version, f"The PTX of kernel '{plan.kernel_name}' ({toolchain})",
+                             "compile with a toolchain of the deployment driver's CUDA version (e.g. "
+                             "pip install 'nvidia-cuda-nvrtc==13.0.*' for CUDA 13.0 drivers).")
         _check_target_arch(info.target, target, plan.kernel_name)
         text = P.rename_entry(ptx_text, entry, kernel_name)
         opts = dict(plan.options)
         block = opts["block"]
-        maxntid = _maxntid(text, kernel_name)
+        maxntid = found.maxntid and math.prod(found.maxntid)
         threads = S.evaluate_all(block, S.Shapes(())) if all(isinstance(b, S.Const) for b in block) else None
         if maxntid and threads and threads[0] * threads[1] * threads[2] > maxntid:
             raise CompileError(f"Kernel '{plan.kernel_name}' allows at most {maxntid} threads per block "
@@ -308,21 +305,6 @@ def spec_handle(spec: KernelSpec) -> KernelHandle:
     if not isinstance(spec.kernel, KernelHandle):
         raise SpecError(f"Spec '{spec.name}' has no kernel handle; make it with tta.cuda(...) or tta.ptx(...).")
     return spec.kernel
-
-
-def _maxntid(ptx_text: str, entry: str) -> int | None:
-    import re
-
-    m = re.search(rf"\.entry\s+{entry}\s*\(.*?\)\s*([^{{]*)\{{", ptx_text, re.S)
-    if not m:
-        return None
-    found = re.search(r"\.maxntid\s+([\d\s,]+)", m.group(1))
-    if not found:
-        return None
-    total = 1
-    for v in re.findall(r"\d+", found.group(1)):
-        total *= int(v)
-    return total
 
 
 def _check_target_arch(ptx_target: str, target: Target, kernel: str) -> None:

@@ -178,6 +178,16 @@ def cutlass_dtype(dtype):
     return getattr(cutlass, table[name])
 
 
+def _arch_and_isa(target) -> tuple[str, int]:
+    """The arch CuTe DSL compiles for (arch-specific from sm_90 on) and its `ptx-version` (e.g. 88 for 8.8): the
+    target's ISA ceiling, at most what both DSL flavours emit. Raises CompileError below 8.7, the oldest it emits."""
+    isa = _MAX_PTX if target.ptx_isa is None else min(_MAX_PTX, target.ptx_isa[0] * 10 + target.ptx_isa[1])
+    if isa < 87:
+        raise CompileError(f"CuTe DSL emits PTX ISA 8.7 or newer; the target allows {target.ptx_isa}.")
+    arch = target.sm if target.suffix else f"sm_{target.arch}a" if target.arch >= 90 else f"sm_{target.arch}"
+    return arch, isa
+
+
 class CuteDslBackend(_HandleBackend):
     name = "cutedsl"
     extra = "cutedsl"
@@ -252,10 +262,7 @@ class CuteDslBackend(_HandleBackend):
                 fakes.append(make_ptr(cutlass_dtype(dtype), 0, AddressSpace.gmem, assumed_align=16))
             elif arg.kind == EXTRA:
                 fakes.append(cutlass.Float32(1.0) if arg.dtype == "fp32" else cutlass.Int32(1))
-        isa = _MAX_PTX if target.ptx_isa is None else min(_MAX_PTX, target.ptx_isa[0] * 10 + target.ptx_isa[1])
-        if isa < 87:
-            raise CompileError(f"CuTe DSL emits PTX ISA 8.7 or newer; the target allows {target.ptx_isa}.")
-        arch = target.sm if target.suffix else f"sm_{target.arch}a" if target.arch >= 90 else f"sm_{target.arch}"
+        arch, isa = _arch_and_isa(target)
         dump = tempfile.mkdtemp(prefix="tta_cute_")
         options = (GPUArch(arch), KeepPTX(True), DumpDir(dump), ExtraCompilerOpts(f"ptx-version=+ptx{isa}"))
         try:
@@ -269,15 +276,14 @@ class CuteDslBackend(_HandleBackend):
         finally:
             shutil.rmtree(dump, ignore_errors=True)
         text = compiled.__ptx__ or ""
-        entries = [e.name for e in P.parse(text).entries] if text else []
+        entries = P.parse(text).entries if text else ()
         if len(entries) != 1:
             raise CompileError(f"CuTe DSL produced {len(entries)} kernels for '{handle.name}'; a plugin tactic "
                                "launches exactly one.")
-        header = text[text.index(entries[0]):]
-        header = header[: header.index("{")]
-        if re.search(r"\.(reqnctapercluster|explicitcluster|maxclusterrank)\b", header):
+        (entry,) = entries
+        if entry.needs_cluster:
             raise CompileError(f"Kernel '{handle.name}' needs a cluster launch, which TensorRT does not do.")
-        if ".b8" in header:
+        if any(".b8" in p.decl for p in entry.params):
             raise CompileError(
                 f"Kernel '{handle.name}' takes a parameter by value (a cute.Tensor carries its layout in a struct), "
                 "but TensorRT passes only pointers and int32 values. Fix: take cute.Pointer and cutlass.Int32 "
@@ -289,7 +295,7 @@ class CuteDslBackend(_HandleBackend):
                 f"Kernel '{handle.name}' uses dynamic shared memory, but the launch gives none. TensorRT needs its "
                 "size: launch as kernel[grid, block, shared_mem_bytes](...)."
             )
-        return self.finish(plan, text, entries[0], kernel_name, target, self.toolchain_version())
+        return self.finish(plan, text, entry.name, kernel_name, target, self.toolchain_version())
 
     def _compile_tensor_kernel(self, plan, kernel_name, target, input_dtypes, output_dtypes,
                                constants) -> CompiledKernel:
@@ -332,10 +338,7 @@ class CuteDslBackend(_HandleBackend):
             elif name in by_name:
                 kwargs[name] = by_name[name][0]
                 host_args.append(by_name[name][1])
-        isa = _MAX_PTX if target.ptx_isa is None else min(_MAX_PTX, target.ptx_isa[0] * 10 + target.ptx_isa[1])
-        if isa < 87:
-            raise CompileError(f"CuTe DSL emits PTX ISA 8.7 or newer; the target allows {target.ptx_isa}.")
-        arch = target.sm if target.suffix else f"sm_{target.arch}a" if target.arch >= 90 else f"sm_{target.arch}"
+        arch, isa = _arch_and_isa(target)
         dump = tempfile.mkdtemp(prefix="tta_cute_")
         options = (GPUArch(arch), KeepPTX(True), DumpDir(dump), ExtraCompilerOpts(f"ptx-version=+ptx{isa}"))
         try:
@@ -361,7 +364,7 @@ class CuteDslBackend(_HandleBackend):
             raise CompileError(f"The CuTe DSL did not return the host IR of '{handle.name}'; tta needs it to read "
                                "the launch. This nvidia-cutlass-dsl version is not supported; use 4.8.1.")
         try:
-            A.check_header(text, entry.name)
+            A.check_header(entry)
             smem = A.shared_mem_from_lowered(compiled.ir_module)
             launch = A.analyze_host(host_ir, host_args, smem, handle.name)
             flat, decls = A.flatten(text, entry, launch.params, handle.name)

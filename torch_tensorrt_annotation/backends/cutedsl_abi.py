@@ -21,6 +21,7 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
+from .. import ptx_parsing as P
 from .. import symbolic as S
 from ..errors import CompileError
 
@@ -492,13 +493,12 @@ def flatten(ptx: str, entry, params: tuple[KernelParam, ...], kernel: str):
     return text, decls
 
 
-def check_header(ptx: str, entry_name: str) -> None:
+def check_header(entry: P.PtxEntry) -> None:
     """Refuse cluster directives and grid-constant parameters in the entry header."""
-    start = ptx.index(entry_name)
-    header = ptx[start: ptx.index("{", start)]
-    if re.search(r"\.(reqnctapercluster|explicitcluster|maxclusterrank)\b", header):
+    if entry.needs_cluster:
         raise Refused("a kernel that declares a thread-block cluster; TensorRT launches AOT kernels without one")
-    if ".ptr .param" in header or "grid_constant" in header.lower():
+    declarations = " ".join([entry.header, *(p.decl for p in entry.params)])
+    if ".ptr .param" in declarations or "grid_constant" in declarations.lower():
         raise Refused("a grid-constant parameter (a TMA descriptor or similar) whose address the kernel takes")
 
 

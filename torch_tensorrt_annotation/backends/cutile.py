@@ -198,12 +198,9 @@ class CuTileBackend(_HandleBackend):
         if len(entry.params) != len(expanded):
             raise CompileError(f"cuTile kernel '{handle.name}' has {len(entry.params)} PTX parameters, expected "
                                f"{len(expanded)} (pointer, extents and strides per array, int32 per scalar).")
-        if target.ptx_isa is not None and info.version > target.ptx_isa:
-            raise CompileError(
-                f"tileiras emitted PTX ISA {info.version[0]}.{info.version[1]} for '{handle.name}', newer than the "
-                f"requested {target.ptx_isa[0]}.{target.ptx_isa[1]}; tta never relabels .version. Fix: pass the "
-                "deployment driver's ISA if it is newer, or install the tileiras of that CUDA version."
-            )
+        target.check_ptx_isa(info.version, f"The PTX tileiras emitted for '{handle.name}'",
+                             "pass the deployment driver's ISA if it is newer, or install the tileiras of that CUDA "
+                             "version.")
         if entry.reqntid is None:
             raise CompileError(f"cuTile kernel '{handle.name}' declares no .reqntid; cannot tell its block size.")
         bx, by, bz = (*entry.reqntid, 1, 1)[:3]
