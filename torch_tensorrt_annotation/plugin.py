@@ -411,20 +411,20 @@ class CustomPlugin:
         plan = self.plan(tactic, in_dtypes, in_ranks, out_dtypes, out_ranks, attrs, shapes=shapes, profile=profile)
         constants: dict = {}
         guards = list(plan.guards)
-        extras = [a for a in plan.of_kind(EXTRA) if a.dtype is None]  # int32 extras (not a float scalar's bits)
-        divisible = {a.name for a in extras if isinstance(a.expr, S.Const) and a.expr.value % 16 == 0}
+        # int32 extras (not a float scalar's bits): name -> the expression TensorRT's launch evaluates
+        extras = {a.name: a.expr for a in plan.of_kind(EXTRA) if a.dtype is None and a.expr is not None}
+        divisible = {name for name, e in extras.items() if isinstance(e, S.Const) and e.value % 16 == 0}
         if profile is not None:  # an extra that static dims fix: the compiler may know what eager's launcher knows
-            for a in extras:
-                span = S.bounds(a.expr, profile) if a.expr.tensors() else None
-                if a.name not in divisible and span is not None and span[0] == span[1] and span[0] % 16 == 0:
-                    divisible.add(a.name)
-                    guards.append((S.binop("mod", a.expr, 16), 0))
+            for name, e in extras.items():
+                span = S.bounds(e, profile) if e.tensors() else None
+                if name not in divisible and span is not None and span[0] == span[1] and span[0] % 16 == 0:
+                    divisible.add(name)
+                    guards.append((S.binop("mod", e, 16), 0))
         if specialize_divisibility and shapes is not None:
-            shape_extras = [a for a in extras if a.name not in divisible and a.expr.tensors()]
-            for a in shape_extras:
-                if a.expr.evaluate(shapes) % 16 == 0:
-                    divisible.add(a.name)
-                    guards.append((S.binop("mod", a.expr, 16), 0))
+            for name, e in extras.items():
+                if name not in divisible and e.tensors() and e.evaluate(shapes) % 16 == 0:
+                    divisible.add(name)
+                    guards.append((S.binop("mod", e, 16), 0))
         for arg in plan.args:
             if arg.kind != CONSTANT:
                 continue

@@ -121,7 +121,7 @@ def test_float_kernel_refuses_float16_tensors_and_a_half_kernel_runs_them():
     torch.testing.assert_close(both(x.half(), y.half()), x.half() + y.half())
     # the backend's own launcher (tta.check's reference) refuses it too
     with pytest.raises(tta.DtypeError):
-        from torch_tensorrt_annotation.backends.cuda import launch_with_specialization
+        from torch_tensorrt_annotation.backends.base import launch_with_specialization
 
         spec = cx.plugins()["cuda_add"].specs[0]
         launch_with_specialization(spec, {"BLOCK": 128}, {}, [x.half(), y.half(), torch.empty_like(x.half())])

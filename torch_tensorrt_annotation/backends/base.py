@@ -7,15 +7,21 @@ TensorRT-ready `Artifact` (parameter order, ISA checks) is shared, in `aot.py`.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
+import math
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ..errors import BackendUnavailableError, RecordingError
-from ..spec import Config, KernelArg, KernelSpec, LaunchPlan, Target
+from .. import ptx_parsing as P
+from .. import recording as R
+from .. import symbolic as S
+from ..errors import BackendUnavailableError, CompileError, RecordingError, SpecError, context
+from ..spec import CONSTANT, EXTRA, INPUT, OUTPUT, Config, KernelArg, KernelSpec, LaunchPlan, Target
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,227 @@ def check_config_keys(spec: KernelSpec, config: Config) -> None:
             f"not accept (its parameters: {list(params)}). Configs are passed to the launch function as keyword "
             "arguments. Fix: rename the key, or add a keyword-only parameter for it to the launch function."
         )
+
+
+# --- kernel handles: the backends whose launch function launches a handle ------------------------------------
+_POINTER_TYPES = {".u64", ".b64", ".s64"}
+_INT32_TYPES = {".u32", ".s32", ".b32"}
+_FLOAT32_TYPES = {".f32", ".b32"}
+_specialization = threading.local()  # (config, attributes) for a handle launched outside a recording
+
+class KernelHandle:
+    """What a launch function launches: `kernel[grid, block](*args)` or `kernel[grid, block, shared_mem](*args)`.
+    While a launch is recorded, the call is reported to the recorder; otherwise the backend launches it for real."""
+
+    name: str = ""
+    accepts_keywords = False  # keyword arguments become compile-time constants (CuTe DSL Constexpr)
+
+    def fingerprint(self) -> str:
+        raise NotImplementedError
+
+    def launch_eagerly(self, grid, block, shared, args, kwargs) -> None:
+        raise NotImplementedError
+
+    def __getitem__(self, launch):
+        launch = launch if isinstance(launch, tuple) else (launch,)
+        if not 2 <= len(launch) <= 3:
+            raise RecordingError(
+                f"Launch kernel '{self.name}' as kernel[grid, block](...) or kernel[grid, block, shared_mem](...); "
+                f"got kernel[{', '.join(map(repr, launch))}] at {R.user_location()}."
+            )
+        grid, block, shared = (*launch, 0)[:3]
+        return functools.partial(self._call, grid, block, shared)
+
+    def _call(self, grid, block, shared, *args, **kwargs):
+        if kwargs and not self.accepts_keywords:
+            raise RecordingError(f"Kernel '{self.name}' takes positional arguments only, got {sorted(kwargs)}.")
+        recorder = R.active_recorder()
+        if recorder is not None:
+            recorder.on_launch(self, (grid, block, shared), args, kwargs)
+            return
+        self.launch_eagerly(grid, block, shared, args, kwargs)
+
+def _dims(value, what: str, name: str, location: str) -> tuple[S.Expr, S.Expr, S.Expr]:
+    value = value if isinstance(value, (tuple, list)) else (value,)
+    if not 1 <= len(value) <= 3:
+        raise RecordingError(f"The {what} of kernel '{name}' must have 1 to 3 dims, got {value!r} at {location}.")
+    return R.launch_dims(value, lambda _i, v: RecordingError(
+        f"The {what} of kernel '{name}' has a {type(v).__name__} ({v!r}) at {location}; it must be ints "
+        "computed from tensor dims and config values (use // or tta.cdiv)."))
+
+
+class HandleBackend(Backend):
+    """The base of backends whose launch function launches a `KernelHandle` (CUDA C++, PTX, CuTe DSL, cuTile):
+    recording classifies the handle launch's arguments; `finish` checks a compiled entry against it."""
+
+    leading_launch_params = 1
+    runtime_float_scalars = True  # float arguments become fp32 runtime parameters
+
+    def fingerprint(self, spec: KernelSpec) -> str:
+        from ..sources import source_of
+
+        handle = spec_handle(spec)
+        return source_of(spec.launch_fn) + "\n----\n" + handle.fingerprint()
+
+    def record(self, spec: KernelSpec, config: Config, tensors, attrs) -> LaunchPlan:
+        self.require()
+        check_config_keys(spec, config)
+        handle = spec_handle(spec)
+        recorder = R.run_recording(spec.launch_fn, [handle, *tensors, *attrs], dict(config), {})
+        where = context(kernel=handle.name, config=config)
+        launches = [lnc for lnc in recorder.launches if lnc.kernel is handle]
+        if len(recorder.launches) != 1 or not launches:
+            raise RecordingError(
+                f"Launch function '{spec.name}' ({where}) launched {len(recorder.launches)} kernels; it must launch "
+                f"its kernel handle exactly once, as kernel[grid, block](*args). Locations: "
+                f"{[lnc.location for lnc in recorder.launches] or 'none'}."
+            )
+        (launch,) = launches
+        _check_dtypes_count(handle, launch.args)
+        grid, block, shared = launch.grid
+        args, seen = [], {}
+        for position, value in enumerate(launch.args):
+            name = f"arg{position}"
+            arg_where = context(kernel=handle.name, config=config, arg=name)
+            if isinstance(value, R.SymTensor):
+                if value.tta_role in seen:
+                    raise RecordingError(f"{value.tta_role[0].capitalize()} {value.tta_role[1]} is passed twice to "
+                                         f"kernel '{handle.name}' ({arg_where}); TensorRT passes each tensor once.")
+                seen[value.tta_role] = name
+                args.append(KernelArg(name, value.tta_role[0], index=value.tta_role[1]))
+            elif isinstance(value, R.SymInt):
+                args.append(KernelArg(name, EXTRA, expr=value.expr))
+            elif isinstance(value, bool):
+                args.append(KernelArg(name, EXTRA, expr=S.Const(int(value))))
+            elif isinstance(value, (int, float)) and (isinstance(value, int) or self.runtime_float_scalars):
+                # a number is a runtime parameter of a CUDA kernel: TensorRT passes its 32 bits (an fp32's IEEE-754
+                # pattern) as an int32 extra; an op attribute is read at launch, a literal is a constant extra
+                scalar = R.scalar_extra(value, specialize_one=False)
+                if scalar is None:
+                    raise RecordingError(
+                        f"Kernel '{handle.name}' gets the int {int(value)} ({arg_where}) at {launch.location}, which "
+                        "does not fit in int32, and TensorRT passes no 64-bit scalars to an AOT kernel. Fix: read "
+                        "the value from its macro instead (every op attribute and config entry is defined for the "
+                        "compiler, e.g. -DTTA_n=...), or pass it as two int32 halves."
+                    )
+                expr, scalar_type = scalar
+                args.append(KernelArg(name, EXTRA, expr=expr, dtype=None if scalar_type == "i32" else scalar_type))
+            elif isinstance(value, float):
+                raise RecordingError(
+                    f"Kernel '{handle.name}' takes a float runtime argument ({arg_where}, value {value!r}) at "
+                    f"{launch.location}, which the {self.name} backend cannot pass. Fix: make it a compile-time "
+                    "constant (a keyword argument of the launch)."
+                )
+            else:
+                raise RecordingError(
+                    f"Unsupported kernel argument ({arg_where}): a {type(value).__name__} at {launch.location}. "
+                    "Pass the op's tensors and int values computed from their shapes."
+                )
+        constexprs = []
+        for key, value in sorted(launch.kwargs.items()):
+            if isinstance(value, (R.SymInt, R.SymTensor)) or not isinstance(value, (int, float, bool, str)):
+                raise RecordingError(
+                    f"Keyword argument '{key}' of kernel '{handle.name}' is a compile-time constant and must be an "
+                    f"int, float, bool or str computed without tensor dims; got {type(value).__name__} at "
+                    f"{launch.location}."
+                )
+            constexprs.append((key, value))
+        if grid is None:  # kernel(...) without launch dims: the backend reads them from compiled host code
+            return LaunchPlan(handle, handle.name, (S.Const(0), S.Const(0), S.Const(0)), tuple(args),
+                              (("block", None), ("shared_mem", None), ("constexprs", tuple(constexprs)),
+                               ("location", launch.location)))
+        options = (("block", _dims(block, "block", handle.name, launch.location)),
+                   ("shared_mem", _dims(shared, "shared memory", handle.name, launch.location)[0]),
+                   ("constexprs", tuple(constexprs)))
+        return LaunchPlan(handle, handle.name, _dims(grid, "grid", handle.name, launch.location), tuple(args),
+                          options)
+
+    def run_reference(self, spec, config, attributes, args) -> None:
+        launch_with_specialization(spec, config, attributes, args)
+
+    def finish(self, plan: LaunchPlan, ptx_text: str, entry: str, kernel_name: str, target: Target,
+               toolchain: str) -> CompiledKernel:
+        """Check the entry's parameters against the recorded launch, rename it, and package the result."""
+        info = P.parse(ptx_text)
+        try:
+            found = info.entry(entry)
+        except KeyError as exc:
+            raise CompileError(f"{exc.args[0]} (kernel '{plan.kernel_name}').") from None
+        runtime = [a for a in plan.args if a.kind != CONSTANT]
+        if len(found.params) != len(runtime):
+            raise CompileError(
+                f"Kernel '{plan.kernel_name}' declares {len(found.params)} parameters in its PTX, but the launch "
+                f"passes {len(runtime)} arguments. Fix: pass exactly one argument per kernel parameter."
+            )
+        for arg, param in zip(runtime, found.params):
+            if arg.kind in (INPUT, OUTPUT):
+                wanted, what = _POINTER_TYPES, "a pointer"
+            elif arg.dtype == "fp32":
+                wanted, what = _FLOAT32_TYPES, "a 32-bit float"
+            else:
+                wanted, what = _INT32_TYPES, "a 32-bit int"
+            if param.ptx_type not in wanted:
+                raise CompileError(
+                    f"Parameter {param.name} of kernel '{plan.kernel_name}' is {param.ptx_type} in PTX, but the "
+                    f"launch passes {what} there ({arg.kind} {arg.name}). TensorRT passes 64-bit pointers and "
+                    "32-bit extras only. Fix: declare tensor parameters as pointers, ints as int and floats as "
+                    "float (a double or 64-bit int parameter cannot be passed: read it from its TTA_ macro)."
+                )
+        target.check_ptx_isa(info.version, f"The PTX of kernel '{plan.kernel_name}' ({toolchain})",
+                             "compile with a toolchain of the deployment driver's CUDA version (e.g. "
+                             "pip install 'nvidia-cuda-nvrtc==13.0.*' for CUDA 13.0 drivers).")
+        _check_target_arch(info.target, target, plan.kernel_name)
+        text = P.rename_entry(ptx_text, entry, kernel_name)
+        opts = dict(plan.options)
+        block = opts["block"]
+        maxntid = found.maxntid and math.prod(found.maxntid)
+        threads = S.evaluate_all(block, S.Shapes(())) if all(isinstance(b, S.Const) for b in block) else None
+        if maxntid and threads and threads[0] * threads[1] * threads[2] > maxntid:
+            raise CompileError(f"Kernel '{plan.kernel_name}' allows at most {maxntid} threads per block "
+                               f"(__launch_bounds__), but the launch uses block {threads}.")
+        return CompiledKernel(ptx=text, entry=kernel_name, args=tuple(runtime), block=block,
+                              shared_mem=opts["shared_mem"], toolchain=toolchain)
+
+def _check_dtypes_count(handle: KernelHandle, args) -> None:
+    """dtypes= with one entry per pointer parameter must have as many entries as the launch passes tensors."""
+    explicit = getattr(handle, "dtypes", None)
+    tensors = sum(isinstance(a, R.SymTensor) for a in args)
+    if isinstance(explicit, tuple) and len(explicit) != tensors:
+        raise SpecError(
+            f"dtypes= of kernel '{handle.name}' has {len(explicit)} entries, but the launch passes {tensors} "
+            "tensors (pointer parameters). Fix: one entry per pointer parameter, in the kernel's parameter order "
+            "(a dtype, a tuple of dtypes, or None for any)."
+        )
+
+def spec_handle(spec: KernelSpec) -> KernelHandle:
+    if not isinstance(spec.kernel, KernelHandle):
+        raise SpecError(f"Spec '{spec.name}' has no kernel handle; make it with tta.cuda(...) or tta.ptx(...).")
+    return spec.kernel
+
+
+def _check_target_arch(ptx_target: str, target: Target, kernel: str) -> None:
+    import re
+
+    m = re.match(r"sm_(\d+)([af]?)", ptx_target or "")
+    if not m:
+        return
+    arch, suffix = int(m.group(1)), m.group(2)
+    if arch > target.arch or (suffix and arch != target.arch):
+        raise CompileError(f"The PTX of kernel '{kernel}' targets {ptx_target}, which cannot run on {target.sm}.")
+
+def current_specialization() -> tuple[dict, dict]:
+    """(config, attributes) of the `launch_with_specialization` running in this thread; ({}, {}) outside one."""
+    return getattr(_specialization, "value", None) or ({}, {})
+
+
+def launch_with_specialization(spec: KernelSpec, config, attributes: dict, args: Sequence[Any]) -> None:
+    """Run spec's launch function for real, its kernel compiled with this config's and attributes' macros."""
+    previous = getattr(_specialization, "value", None)
+    _specialization.value = (dict(config), dict(attributes))
+    try:
+        spec.launch_fn(spec_handle(spec), *args, **dict(config))
+    finally:
+        _specialization.value = previous
 
 
 _BACKENDS: dict[str, str] = {

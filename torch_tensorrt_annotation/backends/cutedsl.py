@@ -38,8 +38,7 @@ from .. import symbolic as S
 from ..errors import CompileError, RecordingError, context
 from ..sources import global_values, referenced, source_of
 from ..spec import CONSTANT, EXTRA, INPUT, OUTPUT, KernelArg, LaunchPlan
-from .base import CompiledKernel
-from .cuda import KernelHandle, _HandleBackend
+from .base import CompiledKernel, HandleBackend, KernelHandle
 
 _MAX_PTX = 88  # the newest ISA both CuTe DSL flavours (cu12, cu13) can emit through ptx-version
 
@@ -188,7 +187,7 @@ def _arch_and_isa(target) -> tuple[str, int]:
     return arch, isa
 
 
-class CuteDslBackend(_HandleBackend):
+class CuteDslBackend(HandleBackend):
     name = "cutedsl"
     extra = "cutedsl"
     module = "cutlass"

@@ -38,8 +38,7 @@ from .. import symbolic as S
 from ..errors import BackendUnavailableError, CompileError
 from ..sources import global_values, source_of
 from ..spec import CONSTANT, EXTRA, INPUT, OUTPUT, KernelArg
-from .base import CompiledKernel
-from .cuda import KernelHandle, _HandleBackend
+from .base import CompiledKernel, HandleBackend, KernelHandle
 
 SUPPORTED_MAJORS = (8, 10, 11, 12)
 
@@ -115,7 +114,7 @@ def _clean(ptx: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-class CuTileBackend(_HandleBackend):
+class CuTileBackend(HandleBackend):
     runtime_float_scalars = False
     name = "cutile"
     extra = "cutile"
