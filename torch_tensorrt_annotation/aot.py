@@ -16,6 +16,7 @@ from typing import Any
 from . import ptx_parsing as P
 from . import symbolic as S
 from .backends.base import CompiledKernel
+from .dtypes import dtype_name
 from .errors import CompileError
 from .limits import check_block_limits, static_shared_bytes
 from .spec import EXTRA, INPUT, OUTPUT, Artifact, Config, LaunchPlan, Param, Target
@@ -111,18 +112,14 @@ def build_artifact(*, tactic: int, backend: str, config: Config, plan: LaunchPla
         block=block,
         shared_mem=S.as_expr(compiled.shared_mem),
         extras=tuple(arg.expr for _, arg in extras),
-        input_dtypes=tuple(_dtype_name(d) for d in input_dtypes),
-        output_dtypes=tuple(_dtype_name(d) for d in output_dtypes),
+        input_dtypes=tuple(dtype_name(d) for d in input_dtypes),
+        output_dtypes=tuple(dtype_name(d) for d in output_dtypes),
         input_ranks=tuple(input_ranks),
         constants=tuple(sorted((k, v if _is_plain(v) else str(v)) for k, v in constants.items())),
         guards=guards,
         toolchain=compiled.toolchain,
         metadata=tuple(sorted(compiled.metadata.items())),
     )
-
-
-def _dtype_name(dtype) -> str:
-    return str(dtype).replace("torch.", "")
 
 
 def _is_plain(value) -> bool:

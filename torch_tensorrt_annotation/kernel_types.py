@@ -23,15 +23,13 @@ import ctypes.util
 import functools
 import re
 from collections.abc import Sequence
-from typing import Any
 
+from .dtypes import DTYPE_NAMES, dtype_name
 from .errors import SpecError
 
 ANY = None
 UNKNOWN = frozenset({"?"})  # a type the source states but tta cannot map to a dtype
 
-DTYPE_NAMES = ("float32", "float16", "bfloat16", "float64", "int8", "uint8", "int16", "int32", "int64", "bool",
-               "float8_e4m3fn", "float8_e5m2")
 
 # C/C++ element type (as the demangler spells it, qualifiers removed) -> dtypes a pointer to it may point at
 C_TYPE_DTYPES: dict[str, frozenset[str] | None] = {
@@ -54,10 +52,6 @@ C_TYPE_DTYPES: dict[str, frozenset[str] | None] = {
     "void": ANY, "int4": ANY, "uint4": ANY, "int2": ANY, "uint2": ANY, "char4": ANY, "uchar4": ANY,
 }
 _QUALIFIERS = re.compile(r"\b(const|volatile|__restrict__|__restrict|restrict|struct|class|__grid_constant__)\b")
-
-
-def dtype_name(dtype: Any) -> str:
-    return str(dtype).replace("torch.", "")
 
 
 def describe(accepted: frozenset[str] | None) -> str:

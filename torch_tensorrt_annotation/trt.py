@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import symbolic as S
+from .dtypes import dtype_name, element_type, torch_name_of_trt
 from .errors import CompileError, RecordingError, RegistrationError, SpecError, TensorRTUnavailableError, TTAError
 from .plugin import CustomPlugin, resolve_target
 from .spec import INT32_MAX, Artifact, Target
@@ -44,8 +45,6 @@ RESERVED_ATTRS = {"outputs", "stream", "tactic"}
 _lock = threading.Lock()
 _bindings: dict[str, "QdpBinding"] = {}
 
-_TORCH_TO_TRT = {"float32": "FLOAT", "float16": "HALF", "bfloat16": "BF16", "int8": "INT8", "int32": "INT32",
-                 "int64": "INT64", "bool": "BOOL", "uint8": "UINT8", "float8_e4m3fn": "FP8"}
 _AUTOTUNE_NAMES = {"FLOAT": "FP32", "HALF": "FP16"}
 
 
@@ -336,7 +335,14 @@ class QdpBinding:
             if alias is not None:  # in place: TensorRT binds the output to the input's buffer
                 outs.append(tensors[alias].aliased())
                 continue
-            trt_dtype = getattr(trt.DataType, _TORCH_TO_TRT[str(dtype).replace("torch.", "")])
+            trt_name = element_type(dtype, "trt")
+            if trt_name is None:
+                raise CompileError(
+                    f"Output {j} of op '{self.op_name}' is {dtype_name(dtype)} (meta_impl says so), which has "
+                    "no TensorRT data type. Fix: return a float32, float16, bfloat16, int8, uint8, int32, int64, "
+                    "bool or float8_e4m3fn tensor from meta_impl."
+                )
+            trt_dtype = getattr(trt.DataType, trt_name)
             if fake:  # TensorRT's first call only wants dtypes; its shapes are placeholders
                 shape_exprs = trtp.ShapeExprs(len(shape), _is_dummy=True)
             else:
@@ -509,9 +515,9 @@ def _torch_dtype(trt_dtype):
     import torch
 
     name = getattr(trt_dtype, "name", str(trt_dtype)).split(".")[-1]
-    for torch_name, trt_name in _TORCH_TO_TRT.items():
-        if trt_name == name:
-            return getattr(torch, torch_name)
+    torch_name = torch_name_of_trt(name)
+    if torch_name is not None:
+        return getattr(torch, torch_name)
     raise CompileError(f"TensorRT data type {name} has no torch equivalent that tta compiles kernels for.")
 
 

@@ -27,14 +27,13 @@ import logging
 from collections.abc import Sequence
 
 from .. import kernel_types as T
+from ..dtypes import element_type
 from ..errors import CompileError, DtypeError, SpecError
 from ..spec import EXTRA, INPUT, OUTPUT, KernelArg
 from .base import CompiledKernel, HandleBackend, KernelHandle, current_specialization
 
 log = logging.getLogger(__name__)
 
-_C_TYPES = {"float32": "float", "float16": "__half", "bfloat16": "__nv_bfloat16", "int32": "int",
-            "int64": "long long", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
 
 
 class CudaKernel(KernelHandle):
@@ -120,7 +119,7 @@ def _defines(config, attributes, in_dtypes, out_dtypes) -> dict[str, str]:
                if isinstance(v, (int, float, bool))}
     for prefix, dtypes in (("IN", in_dtypes), ("OUT", out_dtypes)):
         for i, d in enumerate(dtypes):
-            defines[f"TTA_{prefix}{i}_T"] = _C_TYPES.get(str(d).replace("torch.", ""), "void")
+            defines[f"TTA_{prefix}{i}_T"] = (element_type(d, "c") or "void")
     return defines
 
 

@@ -35,6 +35,7 @@ from typing import Any
 from .. import ptx_parsing as P
 from .. import recording as R
 from .. import symbolic as S
+from ..dtypes import dtype_name, element_type
 from ..errors import CompileError, RecordingError, context
 from ..sources import global_values, referenced, source_of
 from ..spec import CONSTANT, EXTRA, INPUT, OUTPUT, KernelArg, LaunchPlan
@@ -169,12 +170,10 @@ def _host_param_kinds(host_fn) -> dict[str, str]:
 def cutlass_dtype(dtype):
     import cutlass
 
-    name = str(dtype).replace("torch.", "")
-    table = {"float32": "Float32", "float16": "Float16", "bfloat16": "BFloat16", "int32": "Int32",
-             "int64": "Int64", "int8": "Int8", "uint8": "Uint8"}
-    if name not in table:
-        raise CompileError(f"CuTe DSL backend: tensors of dtype {name} are not supported.")
-    return getattr(cutlass, table[name])
+    name = element_type(dtype, "cutlass")
+    if name is None:
+        raise CompileError(f"CuTe DSL backend: tensors of dtype {dtype_name(dtype)} are not supported.")
+    return getattr(cutlass, name)
 
 
 def _arch_and_isa(target) -> tuple[str, int]:

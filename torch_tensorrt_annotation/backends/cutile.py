@@ -35,6 +35,7 @@ import tempfile
 
 from .. import ptx_parsing as P
 from .. import symbolic as S
+from ..dtypes import dtype_name, element_type
 from ..errors import BackendUnavailableError, CompileError
 from ..sources import global_values, source_of
 from ..spec import CONSTANT, EXTRA, INPUT, OUTPUT, KernelArg
@@ -215,12 +216,10 @@ class CuTileBackend(HandleBackend):
 
 
 def _tile_dtype(ct, dtype):
-    name = str(dtype).replace("torch.", "")
-    table = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16", "int32": "int32",
-             "int64": "int64", "int8": "int8"}
-    if name not in table:
-        raise CompileError(f"cuTile backend: tensors of dtype {name} are not supported.")
-    return getattr(ct, table[name])
+    name = element_type(dtype, "cutile")
+    if name is None:
+        raise CompileError(f"cuTile backend: tensors of dtype {dtype_name(dtype)} are not supported.")
+    return getattr(ct, name)
 
 
 __all__ = ["CuTileBackend", "TileKernel", "ptx_from_cubin"]
