@@ -21,6 +21,7 @@ from torch_tensorrt_annotation.examples import triton_examples as tx  # noqa: E4
 from torch_tensorrt_annotation.examples.reference import rmsnorm as rms_ref  # noqa: E402
 from torch_tensorrt_annotation.runtime import time_artifacts  # noqa: E402
 from torch_tensorrt_annotation.symbolic import Shapes  # noqa: E402
+from torch_tensorrt_annotation.tables import format_table  # noqa: E402
 from torch_tensorrt_annotation.torch_op import eager_runner  # noqa: E402
 
 
@@ -53,11 +54,11 @@ def run(n_rows: int = 4096, n_cols: int = 4096, command: str = "python benchmark
     lines = ["# RMSNorm tactics across backends", "",
              f"GPU: {torch.cuda.get_device_name()}; torch {torch.__version__}; input {tuple(x.shape)} fp16. "
              f"Command: `{command}`.", "",
-             "| tactic | backend | config | status | TensorRT artifact, median us | eager artifact, median us | "
-             "picked by the eager autotuner |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
-    lines += [f"| {r['tactic']} | {r['backend']} | {r['config']} | {r['status']} | {r['median_us']:.2f} | "
-              f"{r['eager_median_us']:.2f} | {'yes' if r['picked'] else ''} |" for r in rows]
+             format_table(["tactic", "backend", "config", "status", "TensorRT artifact, median us",
+                           "eager artifact, median us", "picked by the eager autotuner"],
+                          [[r["tactic"], r["backend"], r["config"], r["status"], f"{r['median_us']:.2f}",
+                            f"{r['eager_median_us']:.2f}", "yes" if r["picked"] else ""] for r in rows],
+                          markdown=True)]
     fastest = min((r for r in rows if r["status"] == "ok"), key=lambda r: r["median_us"])
     fastest_eager = min(rows, key=lambda r: r["eager_median_us"])
     lines += ["", f"Fastest TensorRT artifact (tta.check): tactic {fastest['tactic']} ({fastest['backend']}). "

@@ -22,6 +22,8 @@ import os
 import sys
 import time
 
+from .tables import format_table
+
 
 class CliError(Exception):
     """A usage error, reported as one line."""
@@ -39,13 +41,6 @@ def _report(message: str) -> None:
     """Print one `tta: error:` line: a multi-line message is joined, so nothing is lost."""
     text = " ".join(line.strip() for line in str(message).splitlines() if line.strip())
     print(f"tta: error: {text}", file=sys.stderr)
-
-
-def _table(rows: list[list], header: list[str]) -> str:
-    rows = [[str(c) for c in r] for r in rows]
-    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
-    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
-    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
 # --- info -------------------------------------------------------------------------------------------------------
@@ -66,7 +61,7 @@ def info(args) -> int:
                                  ("cutedsl", "nvidia-cutlass-dsl", "cutedsl"), ("cutile", "cuda-tile", "cutile")):
         version = _version(dist)
         rows.append([backend, version or f"not installed (pip install 'torch-tensorrt-annotation[{extra}]')"])
-    print(_table(rows, ["backend", "toolchain"]))
+    print(format_table(["backend", "toolchain"], rows))
     print()
     driver = driver_version()
     isa = driver_ptx_isa()
@@ -222,8 +217,8 @@ def demo(args) -> int:
                          a.kernel_name, f"{a.ptx_version[0]}.{a.ptx_version[1]}", a.block[0], a.shared_mem,
                          " ".join(str(g) for g in a.grid if str(g) != "1"), a.describe_params(), f"{seconds:.2f}"])
     print(f"Example plugins compiled for {args.arch}, PTX ISA <= {args.ptx_isa}:\n")
-    print(_table(rows, ["plugin", "tactic", "config", "kernel", "ptx", "block", "smem", "grid",
-                        "params (TensorRT order)", "s/tactic"]))
+    print(format_table(["plugin", "tactic", "config", "kernel", "ptx", "block", "smem", "grid",
+                        "params (TensorRT order)", "s/tactic"], rows))
     return 1 if failed else 0
 
 
@@ -295,10 +290,10 @@ def bench_cmd(args) -> int:
     plugin, tensors, attrs = _gpu_inputs(args)
     report = check(plugin, *tensors, *attrs, reps=args.reps)
     rows = sorted((r for r in report.results), key=lambda r: (r.status != "ok", r.median_us))
-    print(_table([[r.tactic, plugin.tactics[r.tactic - 1].spec.backend,
-                   ",".join(f"{k}={v}" for k, v in r.config.items()), r.status,
-                   f"{r.median_us:.2f}" if r.status == "ok" else "-"] for r in rows],
-                 ["tactic", "backend", "config", "status", "median us"]))
+    print(format_table(["tactic", "backend", "config", "status", "median us"],
+                       [[r.tactic, plugin.tactics[r.tactic - 1].spec.backend,
+                         ",".join(f"{k}={v}" for k, v in r.config.items()), r.status,
+                         f"{r.median_us:.2f}" if r.status == "ok" else "-"] for r in rows]))
     return 0
 
 

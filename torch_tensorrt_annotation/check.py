@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from . import launcher
 from . import symbolic as S
 from .errors import CompileError, SpecError
+from .tables import format_table
 
 OK, MISMATCH, COMPILE_ERROR, LOAD_ERROR, OUT_OF_RESOURCES, LAUNCH_ERROR = (
     "ok", "mismatch", "compile error", "load error", "out of resources", "launch error")
@@ -57,11 +58,8 @@ class CheckReport:
         rows = [[f"{r.tactic}{'*' if best is r else ''}", ",".join(f"{k}={v}" for k, v in r.config.items()),
                  r.status, _num(r.max_abs_err), _num(r.max_rel_err), _num(r.median_us, "{:.2f}"), r.detail[:90]]
                 for r in self.results]
-        widths = [max(len(x[i]) for x in rows + [header]) for i in range(len(header))]
-        line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
         verdict = "all tactics ok" if self.ok else "FAILED"
-        return "\n".join([f"tta.check {self.op} on {self.device}: {verdict} (* = fastest)", line(header),
-                          line(["-" * w for w in widths])] + [line(r) for r in rows])
+        return f"tta.check {self.op} on {self.device}: {verdict} (* = fastest)\n" + format_table(header, rows)
 
 
 def _num(value: float, fmt: str = "{:.3g}") -> str:
