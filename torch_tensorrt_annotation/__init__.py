@@ -54,7 +54,6 @@ __all__ = [
     "Param",
     "RecordingError",
     "ResourceLimitError",
-    "TTAWarning",
     "RegistrationError",
     "SpecError",
     "TTAError",

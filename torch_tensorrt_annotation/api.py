@@ -37,6 +37,27 @@ def triton(launch_fn: Callable | None = None, *, configs: Sequence[Mapping] | No
     TensorRT tactic. Without `configs`, a `@triton.autotune` kernel's `triton.Config`s are the tactics (applied to
     the kernel launch: kwargs, num_warps, num_stages); config keys the launch function does not take are applied
     to an autotuned kernel the same way. Triton is imported only when the spec is used.
+
+    Tensors may have any shape and any dtype the kernel takes: the launch is recorded with symbolic tensors, so
+    the grid and int arguments become expressions of the input dims (int32 at launch). Returns a `KernelSpec`
+    (as a decorator: the spec, in place of the function). Recording errors (RecordingError) come when the plugin
+    is created, compile errors (CompileError) when it is compiled.
+
+    Raises:
+        SpecError: `launch_fn` is not callable, or `configs` is not a list of dicts (a key that is not an
+            identifier, a value that is not int/float/bool/str/None, an empty list, a config listed twice).
+
+    Example::
+
+        @triton.jit
+        def add_kernel(x, y, out, n, BLOCK: tl.constexpr):
+            offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+            tl.store(out + offs, tl.load(x + offs, mask=offs < n) + tl.load(y + offs, mask=offs < n), mask=offs < n)
+
+        @tta.triton(configs=[{"BLOCK": 256}, {"BLOCK": 1024}])     # two tactics
+        def add(x, y, out, *, BLOCK):
+            n = x.numel()
+            add_kernel[(tta.cdiv(n, BLOCK),)](x, y, out, n, BLOCK=BLOCK)
     """
     if launch_fn is None:
         return lambda fn: _make_spec("triton", fn, configs, name)
@@ -58,7 +79,32 @@ def cuda(source: str, kernel_name: str, launch_fn: Callable | None = None, *,
     another dtype raises DtypeError (a CompileError) before anything runs, and TensorRT is offered only the tactics
     that take its dtypes. `dtypes=` states them where the signature does not (a typedef or struct pointer): one
     dtype for every pointer parameter, or one entry per pointer parameter in the kernel's order (a dtype, a tuple
-    of dtypes, or None for any); SpecError if it contradicts the declaration."""
+    of dtypes, or None for any); SpecError if it contradicts the declaration.
+
+    TensorRT passes 64-bit pointers and 32-bit scalars only: int and float arguments travel as int32 (a float as
+    its IEEE-754 bits); 64-bit scalar parameters are refused. `options` are extra NVRTC flags. Returns a
+    `KernelSpec` (as a decorator: the spec). NVRTC (the `nvrtc` extra) is imported when the spec is compiled.
+
+    Raises:
+        SpecError: no source or kernel name, malformed `dtypes=` or `configs`, or a launch function that is not
+            callable.
+        BackendUnavailableError: when compiled without NVRTC (`pip install 'torch-tensorrt-annotation[nvrtc]'`).
+        DtypeError: when compiled or called with dtypes the kernel's pointer parameters do not take.
+
+    Example::
+
+        SOURCE = '''
+        extern "C" __global__ void add(const float* x, const float* y, float* out, int n) {
+            int i = blockIdx.x * blockDim.x + threadIdx.x;
+            if (i < n) out[i] = x[i] + y[i];
+        }'''
+
+        def launch(kernel, x, y, out, *, BLOCK):
+            n = x.numel()
+            kernel[tta.cdiv(n, BLOCK), BLOCK](x, y, out, n)
+
+        spec = tta.cuda(SOURCE, "add", launch, configs=[{"BLOCK": 256}])
+    """
     from .backends.cuda import CudaKernel
 
     handle = CudaKernel(source, kernel_name, options=options, dtypes=dtypes)
@@ -76,7 +122,21 @@ def ptx(ptx_text: str, kernel_name: str, launch_fn: Callable | None = None, *,
     PTX pointers (`.u64`) carry no element type. A name-mangled entry (`_Z...`) states them in its name; for an
     `extern "C"` entry pass `dtypes=` (one dtype for every pointer parameter, or one entry per pointer parameter in
     the kernel's order: a dtype, a tuple of dtypes, or None for any). Other dtypes then raise DtypeError. Without
-    either, tta cannot refuse a wrong dtype and warns (TTAWarning) when the spec is made."""
+    either, tta cannot refuse a wrong dtype and warns (TTAWarning) when the spec is made.
+
+    The launch function is written as for `tta.cuda` (`kernel[grid, block(, shared_mem)](*args)`). Returns a
+    `KernelSpec` (as a decorator: the spec).
+
+    Raises:
+        SpecError: no PTX or kernel name, malformed `dtypes=` or `configs`.
+        CompileError: when compiled, for an entry missing from the PTX, parameters that do not match the launch,
+            a `.version` newer than the target's `ptx_isa`, or a `.target` the GPU cannot run.
+        DtypeError: when compiled or called with dtypes a mangled entry or `dtypes=` refuses.
+
+    Example::
+
+        spec = tta.ptx(PTX_TEXT, "add", launch, configs=[{"BLOCK": 256}], dtypes=torch.float32)
+    """
     from .backends.cuda import CudaKernel
     from .kernel_types import demangle
 
@@ -108,8 +168,27 @@ def cutedsl(host_fn: Callable, launch_fn: Callable | None = None, *, configs: Se
       parameter names (e.g. {"x": [0], "out": [0]}), which become int32 extra args. A `cuda.CUstream` host
       parameter is filled by tta.
 
-    Compiled on CPU with fake arguments; nvidia-cutlass-dsl is imported only when the spec is compiled. Raises
-    RecordingError if dynamic_dims names a parameter that is not a cute.Tensor."""
+    Compiled on CPU with fake arguments; nvidia-cutlass-dsl is imported only when the spec is compiled. The PTX
+    ISA is at most 8.8 (what the DSL emits), at least 8.7. Returns a `KernelSpec` (as a decorator: the spec).
+
+    Raises:
+        RecordingError: `dynamic_dims` names a parameter that is not a cute.Tensor.
+        SpecError: malformed `configs` or a launch function that is not callable.
+        BackendUnavailableError: when recorded or compiled without nvidia-cutlass-dsl (the `cutedsl` extra).
+        CompileError: when compiled for a `ptx_isa` below 8.7, or for a kernel TensorRT cannot launch (a
+            cluster launch, parameters passed by value).
+
+    Example::
+
+        @cute.jit
+        def host(x: cute.Pointer, out: cute.Pointer, n: cutlass.Int32, BLOCK: cutlass.Constexpr): ...
+
+        def launch(kernel, x, out, *, BLOCK):
+            n = x.numel()
+            kernel[tta.cdiv(n, BLOCK), BLOCK](x, out, n, BLOCK=BLOCK)
+
+        spec = tta.cutedsl(host, launch, configs=[{"BLOCK": 128}])
+    """
     from .backends.cutedsl import CuteKernel
 
     handle = CuteKernel(host_fn, dynamic_dims)
@@ -122,7 +201,26 @@ def cutile(kernel, launch_fn: Callable | None = None, *, configs: Sequence[Mappi
            name: str | None = None):
     """A cuTile spec: `kernel` is a @ct.kernel; `launch_fn(kernel, *inputs, *outputs, *attrs, **config)` launches
     it as `kernel[grid](*args, **constants)` (grid in tiles, ct.Constant parameters as keywords). Compiled with
-    tileiras for sm_80/sm_100/sm_120-class GPUs; sm_90 is refused, as cuTile does not support it."""
+    tileiras for sm_80/sm_100/sm_120-class GPUs; sm_90 is refused, as cuTile does not support it. The block
+    size is the kernel's own (`.reqntid`); the PTX ISA is the tileiras version's. Returns a `KernelSpec` (as a
+    decorator: the spec).
+
+    Raises:
+        SpecError: malformed `configs` or a launch function that is not callable.
+        BackendUnavailableError: when recorded or compiled without cuda-tile (the `cutile` extra).
+        CompileError: when compiled for sm_90, for a `ptx_isa` older than tileiras emits, or for loads lowered to
+            TMA (pass allow_tma=False).
+
+    Example::
+
+        @ct.kernel
+        def scale(x, out, TILE: ct.Constant[int]): ...
+
+        def launch(kernel, x, out, *, TILE):
+            kernel[(tta.cdiv(x.shape[0], TILE),)](x, out, TILE=TILE)
+
+        spec = tta.cutile(scale, launch, configs=[{"TILE": 256}])
+    """
     from .backends.cutile import TileKernel
 
     handle = TileKernel(kernel)
@@ -132,14 +230,34 @@ def cutile(kernel, launch_fn: Callable | None = None, *, configs: Sequence[Mappi
 
 
 def cdiv(a, b):
-    """Ceiling division that also works on symbolic dims while a launch is recorded."""
+    """Ceiling division, -(-a // b), that also works on symbolic dims while a launch is recorded (then the result
+    is an expression of the dims, evaluated per launch as an int32).
+
+    Raises:
+        RecordingError: while recording, when a dim is divided by (or divides) something other than an int.
+        ZeroDivisionError: for plain ints with b == 0.
+
+    Example:
+
+    >>> tta.cdiv(1000, 256)
+    4
+    """
     from .recording import sym_cdiv
 
     return sym_cdiv(a, b)
 
 
 def next_power_of_2(n):
-    """Smallest power of two >= n; works on symbolic dims while a launch is recorded."""
+    """Smallest power of two >= n (1 for n <= 1); works on symbolic dims while a launch is recorded.
+
+    Raises:
+        AttributeError: for a value that is neither an int nor a recorded dim (a float, say).
+
+    Example:
+
+    >>> tta.next_power_of_2(100), tta.next_power_of_2(128)
+    (128, 128)
+    """
     from .recording import sym_next_power_of_2
 
     return sym_next_power_of_2(n)
@@ -166,10 +284,30 @@ def custom_plugin(specs=None, *, meta_impl: Callable | None = None, name: str | 
     function, and the call returns a decorator for its meta_impl. With a `meta_impl` and a body (same parameters),
     the plugin is the body's and meta_impl is checked against it (SpecError naming the disagreeing output).
 
-    Raises SpecError for a malformed meta_impl or zeroed_outputs, or a body that allocates scratch memory, returns
-    a view, or launches no or several kernels (naming the line). Tactics whose kernels write an input that is not
-    in place, never write an output, or only accumulate into an output not in `zeroed_outputs` are refused with a
-    CompileError when compiled.
+    The plugin's `compile(*example_inputs, arch="sm_90", ptx_isa=(9, 0))` returns one TensorRT-ready `Artifact`
+    per tactic (a `CompileResult`); example inputs may be meta tensors of any shape and dtype the kernels take.
+
+    Raises:
+        SpecError: no spec, a malformed meta_impl (not returning tensors, aliasing inputs inconsistently) or
+            zeroed_outputs, launch functions that disagree on the number of outputs, or a body that allocates
+            scratch memory, returns a view, or launches no or several kernels (naming the line).
+        RecordingError: a launch function that cannot be recorded as one AOT launch (checked for every tactic).
+        CompileError: when compiled, for tactics whose kernels write an input that is not in place, never write an
+            output, or only accumulate into an output not in `zeroed_outputs` (and everything a toolchain refuses).
+
+    Example::
+
+        def add(x, y):                          # an op body: allocates its output, launches, returns it
+            out = torch.empty_like(x)
+            add_kernel[(triton.cdiv(x.numel(), 256),)](x, y, out, x.numel(), BLOCK=256)
+            return out
+
+        plugin = tta.custom_plugin(tta.triton(add, configs=[{"BLOCK": 256}, {"BLOCK": 1024}]))
+        # or a launch function and its meta_impl:
+        # tta.custom_plugin(tta.triton(add_launch, configs=[...]), meta_impl=lambda x, y: torch.empty_like(x))
+        artifacts = plugin.compile(torch.empty(4096, device="meta"), torch.empty(4096, device="meta"),
+                                   arch="sm_90", ptx_isa=(9, 0))
+        print(plugin.op_name, [a.kernel_name for a in artifacts])
     """
     from . import body as B
     from .plugin import CustomPlugin
@@ -268,7 +406,22 @@ def custom_op(op_name: str | None = None, impl=None, capability_validator=None, 
     - `arch` / `ptx_isa`: what the TensorRT build compiles for (default: the build GPU, its driver's PTX ISA).
     - `tactic`: pin the eager op to one tactic instead of autotuning (also: TTA_TACTIC=n).
 
-    Idempotent and thread-safe; a different plugin under a taken name is a RegistrationError.
+    Idempotent and thread-safe. The op takes and returns CUDA tensors of the shapes and dtypes meta_impl states
+    (any strides: inputs are made contiguous), then attribute values; it compiles per dtype/rank signature on
+    first use and autotunes among the tactics that compile.
+
+    Raises:
+        SpecError: no `impl`, or a malformed `arch` / `ptx_isa`.
+        RegistrationError: an op name torch or TensorRT refuses, a name taken by a different plugin, or TensorRT
+            registration asked for a plugin with `zeroed_outputs`.
+        TensorRTUnavailableError: `tensorrt=True` (or a converter option) without a TensorRT / Torch-TensorRT that
+            can host AOT plugins.
+
+    Example::
+
+        op = tta.custom_op("mylib::add", impl=plugin)
+        out = op(x, y)                          # eager: compiles once per dtype/rank signature, then launches
+        model = torch.compile(model, fullgraph=True)   # traced through meta_impl
     """
     from .errors import TensorRTUnavailableError
     from .torch_op import register_torch_op

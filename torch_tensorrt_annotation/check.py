@@ -27,6 +27,17 @@ _LOAD_CODES = {218, 222, 209, 200}  # invalid PTX, unsupported PTX version, no b
 
 @dataclass
 class TacticResult:
+    """One tactic's row of a `tta.check` report. `status` is one of "ok", "mismatch", "compile error", "load
+    error", "out of resources", "launch error" (`detail` says why); `max_abs_err` / `max_rel_err` compare its
+    outputs with the reference; `median_us` is its median kernel time in microseconds (NaN where it did not run).
+
+    Example:
+
+    >>> row = tta.TacticResult(1, {"BLOCK": 256}, median_us=4.2)
+    >>> row.status, row.median_us
+    ('ok', 4.2)
+    """
+
     tactic: int
     config: dict
     kernel: str = ""
@@ -39,6 +50,17 @@ class TacticResult:
 
 @dataclass
 class CheckReport:
+    """What `tta.check` found for op `op` on GPU `device` (its name): one `TacticResult` per tactic. `ok` is True
+    when every tactic matched the reference; `fastest` is the matching tactic with the lowest median time;
+    `str(report)` is a table of all of them.
+
+    Example::
+
+        report = tta.check(op, x, y)
+        print(report)          # tactic, config, status, errors, median us
+        assert report.ok, report
+    """
+
     op: str
     device: str
     results: list[TacticResult] = field(default_factory=list)
@@ -82,6 +104,25 @@ def _plugin_of(plugin_or_op):
 
 def check(plugin_or_op, *inputs, reference=None, rtol: float | None = None, atol: float | None = None,
           reps: int = 20) -> CheckReport:
+    """Run every tactic of a plugin (or of an op registered with `tta.custom_op`) on the GPU and compare each with
+    a reference; time the ones that match.
+
+    `inputs` follow the op's schema: CUDA tensors, then attribute values (non-contiguous tensors are copied
+    contiguous). `reference(*inputs)` returns the expected output(s); default: the first tactic's launch function
+    run through the backend's own launcher. `rtol` / `atol` default to 2e-3 for float16, 2e-2 for bfloat16 and
+    1e-5 otherwise. Each matching tactic is timed over `reps` launches (`median_us`, microseconds). A tactic that
+    fails to compile, load or launch gets that status in the report; it does not raise.
+
+    Raises:
+        SpecError: `plugin_or_op` is neither a plugin nor a tta op, the tensors are not on a CUDA device, or the
+            inputs do not match the op's schema.
+
+    Example::
+
+        report = tta.check(plugin, torch.randn(4096, device="cuda"), torch.randn(4096, device="cuda"))
+        print(report)                 # one row per tactic: status, max abs/rel error, median us
+        print(report.fastest.tactic)
+    """
     import torch
 
     from .runtime import EagerOp

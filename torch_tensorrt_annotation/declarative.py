@@ -44,6 +44,25 @@ def _declared(fn, inputs: int, outputs: int, description: str):
 
 
 def elementwise(*, inputs: int, outputs: int = 1, block="BLOCK", layout: str = "flat", shared_mem=0):
+    """A launch function for a CUDA C++ kernel `(inputs..., extras..., outputs...)` with one thread per element of
+    output 0 (any shape, any dtype the kernel takes).
+
+    - `layout="flat"`: grid = cdiv(numel(out0), block) blocks of `block` threads; one int32 extra, numel.
+    - `layout="rows"`: out0 viewed as (rows, last dim); grid = (rows, cdiv(cols, block)); extras rows, cols.
+
+    `block` (threads per block) and `shared_mem` (dynamic shared memory, bytes) are a config key (its value per
+    tactic) or an int.
+
+    Raises:
+        SpecError: `layout` is neither "flat" nor "rows"; when recorded, `block` or `shared_mem` names a key the
+            config lacks.
+
+    Example::
+
+        spec = tta.cuda(SOURCE, "add", tta.elementwise(inputs=2, outputs=1, block="BLOCK"),
+                        configs=[{"BLOCK": 256}, {"BLOCK": 1024}])
+        plugin = tta.custom_plugin(spec, meta_impl=tta.meta_like("x", "y"))
+    """
     if layout not in ("flat", "rows"):
         raise SpecError(f"elementwise layout must be 'flat' or 'rows', got {layout!r}.")
 
@@ -65,6 +84,21 @@ def elementwise(*, inputs: int, outputs: int = 1, block="BLOCK", layout: str = "
 
 
 def reduction(*, inputs: int, outputs: int = 1, dims: int = 1, block="BLOCK", shared_mem=0):
+    """A launch function for a CUDA C++ kernel `(inputs..., rows, cols, outputs...)` that reduces the last `dims`
+    dims of input 0 (contiguous): one block of `block` threads per output element, grid = rows; the int32 extras
+    are rows (elements of output 0) and cols (the product of the reduced dims).
+
+    `block` (threads per block) and `shared_mem` (dynamic shared memory, bytes) are a config key or an int.
+
+    Raises:
+        SpecError: `dims` < 1; when recorded, `block` or `shared_mem` names a key the config lacks.
+
+    Example::
+
+        spec = tta.cuda(SOURCE, "row_sum", tta.reduction(inputs=1, dims=1, block="BLOCK"),
+                        configs=[{"BLOCK": 128}])
+        plugin = tta.custom_plugin(spec, meta_impl=tta.meta_reduced("x", dims=1))
+    """
     if dims < 1:
         raise SpecError(f"reduction reduces the last `dims` dims of input 0; dims must be >= 1, got {dims}.")
 
@@ -102,8 +136,19 @@ def _meta(names, attrs: dict[str, Any] | None, body, description: str, outputs: 
 
 
 def meta_like(*inputs: str, like: int = 0, outputs: int = 1, dtype=None, attrs: dict[str, Any] | None = None):
-    """A meta_impl for an op with tensor inputs named `inputs` (and `attrs` with their defaults) whose outputs are
-    shaped like input `like`."""
+    """A meta_impl for an op with tensor inputs named `inputs` (and `attrs`, {name: default}, as int/float/bool
+    attributes) whose `outputs` outputs have the shape of input `like` and its dtype (or `dtype`).
+
+    Raises:
+        TypeError: when the meta_impl is called with arguments that do not fit its signature.
+        IndexError: when called, if `like` is not the index of an input.
+
+    Example:
+
+    >>> meta = tta.meta_like("x", "w", attrs={"eps": 1e-5})
+    >>> meta(torch.empty(4, 8, device="meta"), torch.empty(8, device="meta")).shape
+    torch.Size([4, 8])
+    """
     def body(tensors):
         out = tuple(tensors[like].new_empty(tensors[like].shape, dtype=dtype or tensors[like].dtype)
                     for _ in range(outputs))
@@ -114,7 +159,18 @@ def meta_like(*inputs: str, like: int = 0, outputs: int = 1, dtype=None, attrs: 
 
 
 def meta_reduced(*inputs: str, dims: int = 1, of: int = 0, dtype=None, attrs: dict[str, Any] | None = None):
-    """A meta_impl whose output is input `of` with its last `dims` dims reduced away."""
+    """A meta_impl whose one output is input `of` with its last `dims` dims reduced away, of its dtype (or `dtype`);
+    `inputs` and `attrs` as for `meta_like`.
+
+    Raises:
+        TypeError: when the meta_impl is called with arguments that do not fit its signature.
+        IndexError: when called, if `of` is not the index of an input.
+
+    Example:
+
+    >>> tta.meta_reduced("x", dims=1)(torch.empty(4, 8, device="meta")).shape
+    torch.Size([4])
+    """
     def body(tensors):
         x = tensors[of]
         return x.new_empty(x.shape[:-dims], dtype=dtype or x.dtype)

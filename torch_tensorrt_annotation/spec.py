@@ -23,7 +23,19 @@ CONFIG_VALUE_TYPES = (int, float, bool, str, type(None))
 
 # --- configs ----------------------------------------------------------------------------------------------------
 class Config(Mapping[str, Any]):
-    """An immutable, hashable config: kernel meta-parameters and launch options, e.g. {"BLOCK": 256}."""
+    """An immutable, hashable config: kernel meta-parameters and launch options, e.g. {"BLOCK": 256}. Each config
+    of a spec is one TensorRT tactic; its entries are passed to the launch function as keyword arguments.
+
+    Raises:
+        SpecError: `values` is not a mapping, a key is not an identifier, or a value is not an int, float, bool,
+            str or None (values must hash the same in every process).
+
+    Example:
+
+    >>> config = tta.Config({"BLOCK": 256, "num_warps": 4})
+    >>> config["BLOCK"], config == {"num_warps": 4, "BLOCK": 256}
+    (256, True)
+    """
 
     __slots__ = ("_items",)
 
@@ -68,7 +80,19 @@ class Config(Mapping[str, Any]):
 # --- specs ------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class KernelSpec:
-    """One backend's kernel and the configs to compile it with. Made by `tta.triton(...)` and friends."""
+    """One backend's kernel and the configs to compile it with. Made by `tta.triton(...)` and friends, not
+    directly: `backend` is the backend's name, `launch_fn` the user's launch function, `configs` one `Config` per
+    tactic, `name` the spec's name in messages and op names, `kernel` the kernel handle (cuda, ptx, cutedsl, cutile).
+
+    Raises:
+        SpecError: no configs, or a config listed twice.
+
+    Example:
+
+    >>> spec = tta.triton(lambda x, out, *, BLOCK: None, configs=[{"BLOCK": 128}], name="copy")
+    >>> spec.backend, spec.name, spec.configs
+    ('triton', 'copy', ({'BLOCK': 128},))
+    """
 
     backend: str
     launch_fn: Callable
@@ -90,7 +114,15 @@ class KernelSpec:
 
 @dataclass(frozen=True)
 class Tactic:
-    """Tactic `number` (1-based, as TensorRT numbers them) is `config` of `spec`."""
+    """Tactic `number` (1-based, as TensorRT numbers them) is `config` of `spec`. A plugin's `tactics` number
+    every (spec, config) pair in the order given.
+
+    Example:
+
+    >>> spec = tta.triton(lambda x, out, *, BLOCK: None, configs=[{"BLOCK": 128}], name="copy")
+    >>> tta.Tactic(1, spec, spec.configs[0]).describe()
+    "tactic 1 (triton 'copy' {'BLOCK': 128})"
+    """
 
     number: int
     spec: KernelSpec
@@ -130,7 +162,20 @@ def min_ptx_isa(arch: int, suffix: str = "") -> tuple[int, int]:
 @dataclass(frozen=True)
 class Target:
     """What to compile for: an SM arch (90 for sm_90), its suffix ('' / 'a' arch-specific / 'f' family-specific),
-    and the newest PTX ISA the deployment driver accepts (a ceiling)."""
+    and the newest PTX ISA the deployment driver accepts (a ceiling; (9, 0) for CUDA 13.0 drivers; None: the
+    toolchain's default). Make one with `Target.parse`; `compile(arch=..., ptx_isa=...)` does.
+
+    Raises:
+        SpecError: from `parse`, for an arch or ISA of another form (a float such as 9.0, a bare int ISA such as
+            90), an arch that is not an NVIDIA GPU arch, or an ISA too old for the arch.
+        CompileError: from `check_ptx_isa`, for PTX newer than the ceiling.
+
+    Example:
+
+    >>> target = tta.Target.parse("sm_90a", (9, 0))
+    >>> target, target.sm
+    (Target(arch=90, ptx_isa=(9, 0), suffix='a'), 'sm_90a')
+    """
 
     arch: int
     ptx_isa: tuple[int, int] | None = None
@@ -263,7 +308,15 @@ class LaunchPlan:
 # --- artifacts --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Param:
-    """One PTX parameter of an artifact: which input, extra or output TensorRT passes there."""
+    """One PTX parameter of an artifact: which input, extra or output TensorRT passes there. `kind` is 'input',
+    'extra' or 'output'; `index` its position among those; `ptx_type` the PTX type ('.u64' for a pointer, '.u32'
+    or '.s32' / '.b32' for a 32-bit extra); `source` the kernel argument's name, for messages.
+
+    Example:
+
+    >>> tta.Param("input", 0, ".u64", "x_ptr")
+    Param(kind='input', index=0, ptx_type='.u64', source='x_ptr')
+    """
 
     kind: str
     index: int
@@ -273,7 +326,15 @@ class Param:
 
 @dataclass(frozen=True)
 class LaunchParams:
-    """Concrete launch parameters: what TensorRT's KernelLaunchParams and extra args evaluate to."""
+    """Concrete launch parameters: what TensorRT's KernelLaunchParams and extra args evaluate to for one set of
+    shapes. `grid`: blocks per dim (x, y, z); `block`: threads per dim (x, y, z); `shared_mem`: dynamic shared
+    memory in bytes; `extras`: the int32 extra arguments, in TensorRT's order.
+
+    Example:
+
+    >>> tta.LaunchParams(grid=(4, 1, 1), block=(256, 1, 1), shared_mem=0, extras=(1000,)).grid
+    (4, 1, 1)
+    """
 
     grid: tuple[int, int, int]
     block: tuple[int, int, int]
@@ -286,7 +347,25 @@ INT32_MAX = 2**31 - 1
 
 @dataclass(frozen=True)
 class Artifact:
-    """A TensorRT-ready compiled tactic: PTX plus everything needed to launch it with TensorRT's convention."""
+    """A TensorRT-ready compiled tactic: PTX plus everything needed to launch it with TensorRT's convention.
+
+    `ptx` (text) has one `.entry` named `kernel_name` whose parameters are, in `params` order, every input pointer,
+    the int32 extras, every output pointer. `ptx_version` is its ISA, (major, minor), never relabelled; `arch` e.g.
+    'sm_90'. `grid` (blocks), `block` (threads), `shared_mem` (dynamic shared memory, bytes) and `extras` are
+    expressions of the input dims; `launch_params(shapes)` evaluates them. `input_dtypes` / `output_dtypes` are
+    torch dtype names ('float16'); `input_ranks` the ranks it was recorded for; `constants` the values baked into
+    the kernel; `guards` ((expr, value), ...) the facts about the dims under which it may be reused.
+
+    Raises:
+        ValueError: from `launch_params`, for shapes of other ranks or shapes that break a guard.
+        OverflowError: from `launch_params`, for an extra outside int32 (the only integer TensorRT passes).
+
+    Example::
+
+        artifacts = plugin.compile(x, y, arch="sm_90", ptx_isa=(9, 0))
+        for a in artifacts:
+            print(a.tactic, a.kernel_name, a.ptx_version, a.describe_params())
+    """
 
     tactic: int
     backend: str
