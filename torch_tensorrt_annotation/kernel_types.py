@@ -26,6 +26,7 @@ from collections.abc import Sequence
 
 from .dtypes import DTYPE_NAMES, dtype_name
 from .errors import SpecError
+from .ptx_parsing import matching_bracket
 
 ANY = None
 UNKNOWN = frozenset({"?"})  # a type the source states but tta cannot map to a dtype
@@ -133,15 +134,8 @@ def _split_top_level(text: str) -> list[str]:
 
 
 def _param_list_at(text: str, open_paren: int) -> str | None:
-    depth = 0
-    for i in range(open_paren, len(text)):
-        if text[i] == "(":
-            depth += 1
-        elif text[i] == ")":
-            depth -= 1
-            if depth == 0:
-                return text[open_paren + 1: i]
-    return None
+    end = matching_bracket(text, open_paren)
+    return None if end is None else text[open_paren + 1: end]
 
 
 def params_of_demangled(signature: str) -> list[str] | None:

@@ -152,19 +152,25 @@ class WriteReport:
         return self.writes.get(param, ())
 
 
+def matching_bracket(text: str, start: int, opening: str = "(", closing: str = ")") -> int | None:
+    """The index of the `closing` bracket that matches the `opening` one at `text[start]`; None if unbalanced."""
+    depth = 0
+    for i in range(start, len(text)):
+        if text[i] == opening:
+            depth += 1
+        elif text[i] == closing:
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
 def _entry_body(ptx: str, entry: PtxEntry) -> str:
     start = ptx.find("{", entry.span[1])
     if start < 0:
         return ""
-    depth = 0
-    for i in range(start, len(ptx)):
-        if ptx[i] == "{":
-            depth += 1
-        elif ptx[i] == "}":
-            depth -= 1
-            if depth == 0:
-                return ptx[start + 1: i]
-    return ptx[start + 1:]
+    end = matching_bracket(ptx, start, "{", "}")
+    return ptx[start + 1: end]  # unbalanced (end None): the rest of the text
 
 
 def _statements(body: str):
