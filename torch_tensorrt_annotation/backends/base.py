@@ -3,6 +3,9 @@
 A backend does three things for a spec: fingerprint its sources (for the op name and caches), record the user's
 launch into a `LaunchPlan`, and compile one plan into a `CompiledKernel`. Turning a `CompiledKernel` into a
 TensorRT-ready `Artifact` (parameter order, ISA checks) is shared, in `aot.py`.
+
+Backends whose launch function launches a kernel handle (`kernel[grid, block](*args)`: CUDA C++, PTX, CuTe DSL,
+cuTile) derive from `HandleBackend` and their handles from `KernelHandle`, both here.
 """
 
 from __future__ import annotations
