@@ -502,3 +502,14 @@ def test_dynamic_extra_over_int32_is_refused_when_the_kernel_also_takes_runtime_
     created = builder.create(trt, trtp, op_name, {"scale": 2.0, "shift": 1}, 1)
     with fails_in_build(tta.CompileError, r"2147483712 at the optimization profile's max input shapes"):
         builder.build(trt, created, [(5000,)], [trt.float32], dynamic={(0, 0)}, ranges={(0, 0): (1, BIG)})
+
+
+def test_an_output_dtype_tensorrt_lacks_is_named_at_build_and_logged(trt, trtp, caplog):
+    plugin = tta.custom_plugin(tta.triton(ex.add_launch, configs=[{"BLOCK": 1024}]),
+                               meta_impl=lambda x, y: torch.empty_like(x, dtype=torch.float64))
+    op_name = register("float64_out", plugin)
+    created = builder.create(trt, trtp, op_name, {}, 2)
+    with caplog.at_level(logging.ERROR, logger="torch_tensorrt_annotation"), \
+            fails_in_build(tta.CompileError, r"Output 0 of op 'ttatrt::float64_out' is float64 .* no TensorRT"):
+        builder.build(trt, created, [(64,), (64,)], [trt.float32] * 2)
+    assert any("no TensorRT data type" in r.getMessage() for r in caplog.records)  # TensorRT swallows it
