@@ -17,7 +17,6 @@ use of a struct parameter other than a constant-offset `ld.param`.
 from __future__ import annotations
 
 import re
-import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -471,7 +470,7 @@ def flatten(ptx: str, entry, params: tuple[KernelParam, ...], kernel: str):
             if field.kind == POINTER:
                 out.append(f"{indent}ld.param.u64 \t{d}, [{pointer_param(field.role)}];")
             elif field.kind == FLOAT:
-                bits_hex = struct.unpack("<I", struct.pack("<f", field.value))[0]
+                bits_hex = S.float32_bits(field.value) & 0xFFFFFFFF  # the unsigned pattern, for a hex literal
                 out.append(f"{indent}mov.b32 \t{d}, 0f{bits_hex:08X};")
             elif isinstance(field.expr, S.Const):
                 out.append(f"{indent}mov.b{bits} \t{d}, {field.expr.value};")
@@ -500,10 +499,6 @@ def check_header(entry: P.PtxEntry) -> None:
     declarations = " ".join([entry.header, *(p.decl for p in entry.params)])
     if ".ptr .param" in declarations or "grid_constant" in declarations.lower():
         raise Refused("a grid-constant parameter (a TMA descriptor or similar) whose address the kernel takes")
-
-
-def float_bits(value: float) -> int:
-    return int(struct.unpack("<I", struct.pack("<f", value))[0])
 
 
 __all__ = ["Field", "KernelParam", "HostLaunch", "HostArg", "Refused", "analyze_host", "flatten", "check_header",
