@@ -88,9 +88,19 @@ class OpSchema:
         in for omitted attributes. No type checks: this is the normalization every entry point applies, since
         torch's dispatcher hands a kernel only the arguments that differ from their defaults (trailing ones are
         dropped, keyword-only ones come as keywords). Raises SpecError for a missing or unknown argument."""
-        names = list(self.inputs) + [a.name for a in self.attrs]
-        if len(args) == len(names) and not kwargs:
+        if len(args) == len(self.inputs) + len(self.attrs) and not kwargs:
             return tuple(args)
+        values = self._bind(args, kwargs, op)
+        return tuple(values[n] for n in self.inputs) + self._attribute_values(values, op, check=False)
+
+    def split(self, args: tuple, kwargs: dict, op: str) -> tuple[tuple, tuple]:
+        """Bind a call's arguments to (tensors, attribute values), filling defaults and checking types."""
+        values = self._bind(args, kwargs, op)
+        return tuple(values[n] for n in self.inputs), self._attribute_values(values, op, check=True)
+
+    def _bind(self, args: tuple, kwargs: dict | None, op: str) -> dict:
+        """{parameter name: value} for a call; SpecError for too many, unknown, repeated or missing tensors."""
+        names = list(self.inputs) + [a.name for a in self.attrs]
         if len(args) > len(names):
             raise SpecError(f"Op '{op}' takes {len(names)} arguments ({', '.join(names)}), got {len(args)}.")
         values = dict(zip(names, args))
@@ -101,39 +111,19 @@ class OpSchema:
         missing = [n for n in self.inputs if n not in values]
         if missing:
             raise SpecError(f"Op '{op}' is missing tensor input(s) {missing}; it takes {names}.")
-        out = [values[n] for n in self.inputs]
-        for a in self.attrs:
-            if a.name in values:
-                out.append(values[a.name])
-            elif a.has_default:
-                out.append(a.default)
-            else:
-                raise SpecError(f"Op '{op}' is missing attribute '{a.name}' ({a.type.__name__}).")
-        return tuple(out)
+        return values
 
-    def split(self, args: tuple, kwargs: dict, op: str) -> tuple[tuple, tuple]:
-        """Bind a call's arguments to (tensors, attribute values), filling defaults and checking types."""
-        names = list(self.inputs) + [a.name for a in self.attrs]
-        if len(args) > len(names):
-            raise SpecError(f"Op '{op}' takes {len(names)} arguments ({', '.join(names)}), got {len(args)}.")
-        values = dict(zip(names, args))
-        for key, value in kwargs.items():
-            if key not in names or key in values:
-                raise SpecError(f"Op '{op}' got an unexpected or repeated argument '{key}'; it takes {names}.")
-            values[key] = value
-        missing = [n for n in self.inputs if n not in values]
-        if missing:
-            raise SpecError(f"Op '{op}' is missing tensor input(s) {missing}; it takes {names}.")
-        tensors = tuple(values[n] for n in self.inputs)
+    def _attribute_values(self, values: dict, op: str, check: bool) -> tuple:
+        """Each attribute's value from `values` (type-checked if `check`), else its default; SpecError if neither."""
         attrs = []
         for a in self.attrs:
             if a.name in values:
-                attrs.append(a.check(values[a.name], op))
+                attrs.append(a.check(values[a.name], op) if check else values[a.name])
             elif a.has_default:
                 attrs.append(a.default)
             else:
                 raise SpecError(f"Op '{op}' is missing attribute '{a.name}' ({a.type.__name__}).")
-        return tensors, tuple(attrs)
+        return tuple(attrs)
 
 
 def _schema_default(value) -> str:
