@@ -187,7 +187,7 @@ class Progress:
         from tqdm import tqdm
 
         self.bar = tqdm(total=self.total, initial=self.count, desc=description, file=sys.stderr, leave=True,
-                        bar_format="tta: compiled {n_fmt}/{total_fmt} tactics of {desc} [{elapsed}]")
+                        bar_format="tta: compiled {n_fmt}/{total_fmt} tactics of {desc}")
 
     def done(self) -> None:
         if self.bar is not None:
