@@ -363,7 +363,24 @@ def aot(fn: Callable | None = None, *, configs: Sequence[Mapping] | None = None,
     outputs, its one Triton launch the kernel, each config a tactic whose entries override the launch's keyword
     arguments of the same name (no configs: the body's own launch, or an autotuned kernel's configs). Registration
     checks the op's schema and its fake kernel against the body on example shapes (RegistrationError naming the
-    disagreeing output) and registers the TensorRT plugin and converter under the op's name."""
+    disagreeing output) and registers the TensorRT plugin and converter under the op's name.
+
+    Raises:
+        SpecError: malformed `configs`.
+        RegistrationError: from `tta.custom_op`, when the op's schema or fake kernel disagrees with the body on
+            example shapes, or the op is not one torch knows.
+        RecordingError: from `tta.custom_op`, for a body a plugin cannot run (no or several launches).
+
+    Example::
+
+        @torch.library.triton_op("my::add_one", mutates_args=())
+        def add_one(x: torch.Tensor) -> torch.Tensor:
+            out = torch.empty_like(x)
+            wrap_triton(add_one_kernel)[(triton.cdiv(x.numel(), 1024),)](x, out, x.numel(), BLOCK_SIZE=1024)
+            return out
+
+        tta.custom_op("my::add_one", impl=tta.aot(configs=[{"BLOCK_SIZE": 256}, {"BLOCK_SIZE": 1024}]))
+    """
     from .body import Aot
 
     return Aot(configs=configs, fn=fn, name=name)
@@ -383,7 +400,25 @@ def triton_op(op_name: str, fn: Callable | None = None, *, configs: Sequence[Map
 
     The torch op's eager kernel runs tta's compiled artifacts (autotuned over the configs), its fake kernel is the
     body run on fake tensors, and TensorRT gets one tactic per config (`tensorrt`, `arch`, `ptx_isa`, `tactic` as
-    for `tta.custom_op`). Returns the torch op; raises SpecError / RecordingError for a body a plugin cannot run."""
+    for `tta.custom_op`). Tensors: CUDA tensors of any shape and dtype the kernel takes. Returns the torch op (as a
+    decorator: the op, in place of the function).
+
+    Raises:
+        SpecError: a body a plugin cannot run (scratch allocations, a returned view, no or several launches),
+            malformed `configs`, `arch` or `ptx_isa`.
+        RecordingError: a launch that cannot be recorded as one AOT launch.
+        RegistrationError / TensorRTUnavailableError: as for `tta.custom_op`.
+
+    Example::
+
+        @tta.triton_op("mylib::add", configs=[{"BLOCK": 256}, {"BLOCK": 1024}])
+        def add(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            out = torch.empty_like(x)
+            add_kernel[lambda meta: (triton.cdiv(x.numel(), meta["BLOCK"]),)](x, y, out, x.numel(), BLOCK=256)
+            return out
+
+        z = add(x, y)    # torch.ops.mylib.add
+    """
     from .plugin import CustomPlugin
 
     def define(body: Callable):
