@@ -67,8 +67,7 @@ def gpu(reps: int = 200) -> dict:
     import torch
 
     import torch_tensorrt_annotation as tta
-    from torch_tensorrt_annotation import launcher
-    from torch_tensorrt_annotation import symbolic as S
+    from torch_tensorrt_annotation import launcher, symbolic
     from torch_tensorrt_annotation.examples import triton_examples as ex
     from torch_tensorrt_annotation.plugin import resolve_target
     from torch_tensorrt_annotation.runtime import gpu_time_ms
@@ -79,10 +78,10 @@ def gpu(reps: int = 200) -> dict:
     x = torch.randn(4096, 4096, device="cuda", dtype=torch.float16)
     w = torch.randn(4096, device="cuda", dtype=torch.float16)
     out = torch.empty_like(x)
-    shapes = S.Shapes(((4096, 4096), (4096,)), ((4096, 4096),), (1e-5,))  # eps: a runtime fp32 extra
+    shapes = symbolic.Shapes(((4096, 4096), (4096,)), ((4096, 4096),), (1e-5,))  # eps: a runtime fp32 extra
     common = dict(in_dtypes=[torch.float16] * 2, out_dtypes=[torch.float16], in_ranks=[2, 1], out_ranks=[2],
                   attrs=[1e-5])
-    profile = S.Profile((((1, 8192), (4096, 4096)), ((4096, 4096),)), (((1, 8192), (4096, 4096)),))
+    profile = symbolic.Profile((((1, 8192), (4096, 4096)), ((4096, 4096),)), (((1, 8192), (4096, 4096)),))
     stream = torch.cuda.current_stream()
     rows = {}
     for tactic in plugin.tactics:

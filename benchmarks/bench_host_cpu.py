@@ -30,8 +30,12 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import torch_tensorrt_annotation as tta  # noqa: E402
-from torch_tensorrt_annotation import cuda_driver, launcher, runtime  # noqa: E402
-from torch_tensorrt_annotation import symbolic as S  # noqa: E402
+from torch_tensorrt_annotation import (  # noqa: E402
+    cuda_driver,
+    launcher,
+    runtime,
+    symbolic,  # noqa: E402
+)
 from torch_tensorrt_annotation.examples import triton_examples as ex  # noqa: E402
 from torch_tensorrt_annotation.torch_op import autograd_kernel  # noqa: E402
 
@@ -93,7 +97,7 @@ def tta_op(x, y):
                                meta_impl=ex.add_meta)
     meta = torch.empty(x.shape, dtype=x.dtype, device="meta")
     artifact = plugin.compile(meta, meta, arch="sm_90", ptx_isa=(9, 0), workers=1)[0]
-    shapes = S.Shapes((tuple(x.shape), tuple(y.shape)), (tuple(x.shape),))
+    shapes = symbolic.Shapes((tuple(x.shape), tuple(y.shape)), (tuple(x.shape),))
     eager = runtime.EagerOp(plugin, f"{NAMESPACE}::add")
     runtime._bind_torch()
     entry = runtime._make_entry(artifact, (x, y), ((tuple(x.shape), x.dtype),), shapes, x.device, 0)

@@ -7,7 +7,7 @@ import triton
 import triton.language as tl
 
 import torch_tensorrt_annotation as tta
-from torch_tensorrt_annotation import symbolic as S
+from torch_tensorrt_annotation import symbolic
 
 
 @triton.jit
@@ -49,7 +49,7 @@ if __name__ == "__main__":
         target = dict(arch="sm_90", ptx_isa=(9, 0))
     shape = (64, 64)
     for art in plugin.compile(torch.empty(shape, device="meta"), **target):
-        lp = art.launch_params(S.Shapes((shape,), (shape,)))
+        lp = art.launch_params(symbolic.Shapes((shape,), (shape,)))
         print(f"tactic {art.tactic} {dict(art.config)}: kernel {art.kernel_name}, grid {lp.grid}, block {lp.block}, "
               f"extras {lp.extras}")
         if on_gpu:

@@ -13,8 +13,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from . import ptx_parsing as P
-from . import symbolic as S
+from . import ptx_parsing, symbolic
 from .backends.base import CompiledKernel
 from .dtypes import dtype_name
 from .errors import CompileError
@@ -33,7 +32,7 @@ def build_artifact(*, tactic: int, backend: str, config: Config, plan: LaunchPla
     memory through the input pointer."""
     where = f"kernel '{plan.kernel_name}' (tactic {tactic}, config {dict(config)})"
     try:
-        info = P.parse(compiled.ptx)
+        info = ptx_parsing.parse(compiled.ptx)
         entry = info.entry(compiled.entry)
     except (ValueError, KeyError) as exc:
         raise CompileError(f"Could not read the PTX of {where}: {exc}") from exc
@@ -46,21 +45,21 @@ def build_artifact(*, tactic: int, backend: str, config: Config, plan: LaunchPla
             "toolchain's calling convention is not the one this version of tta knows; please report it."
         )
     for param, label in zip(entry.params[n_args:], compiled.hidden):
-        if P.is_referenced(compiled.ptx, entry, param):
+        if ptx_parsing.is_referenced(compiled.ptx, entry, param):
             raise CompileError(
                 f"The PTX of {where} reads its hidden '{label}' parameter, which TensorRT does not pass. "
                 "Refusing to remove a parameter the kernel uses. Fix: avoid features that need scratch memory."
             )
 
-    by_role: dict[tuple[str, int], P.PtxParam] = {}
-    extras: list[tuple[P.PtxParam, Any]] = []
+    by_role: dict[tuple[str, int], ptx_parsing.PtxParam] = {}
+    extras: list[tuple[ptx_parsing.PtxParam, Any]] = []
     for arg, param in zip(compiled.args, entry.params):
         if arg.kind == EXTRA:
             extras.append((param, arg))
         else:
             by_role[arg.kind, arg.index] = param
 
-    ordered: list[P.PtxParam] = []
+    ordered: list[ptx_parsing.PtxParam] = []
     layout: list[Param] = []
     for role, dtypes in ((INPUT, input_dtypes), (OUTPUT, output_dtypes)):
         if role == OUTPUT:
@@ -72,21 +71,21 @@ def build_artifact(*, tactic: int, backend: str, config: Config, plan: LaunchPla
             source = next((a.name for a in compiled.args if a.kind == role and a.index == index), "")
             alias = aliases[index] if role == OUTPUT and index < len(aliases) else None
             if found is None and alias is not None:  # in place: the kernel writes through the input pointer
-                found = P.unused_pointer_param(compiled.entry, f"alias_{role}{index}")
+                found = ptx_parsing.unused_pointer_param(compiled.entry, f"alias_{role}{index}")
                 source = f"=input{alias}"
             elif found is None:  # TensorRT passes every tensor; the kernel ignores this one
-                found = P.unused_pointer_param(compiled.entry, f"unused_{role}{index}")
+                found = ptx_parsing.unused_pointer_param(compiled.entry, f"unused_{role}{index}")
                 log.info("%s does not use %s %d; declaring an unused pointer parameter for it", where, role, index)
             ordered.append(found)
             layout.append(Param(role, index, found.ptx_type, source))
 
-    ptx_text = P.rewrite_params(compiled.ptx, entry, ordered)
-    version = P.parse(ptx_text).version
+    ptx_text = ptx_parsing.rewrite_params(compiled.ptx, entry, ordered)
+    version = ptx_parsing.parse(ptx_text).version
     target.check_ptx_isa(version, f"The PTX of {where} ({compiled.toolchain or 'its toolchain'})",
                          "use a toolchain that can target that ISA, or a newer driver (and ptx_isa) at deployment.")
-    bx, by, bz = (S.as_expr(b) for b in compiled.block)
+    bx, by, bz = (symbolic.as_expr(b) for b in compiled.block)
     block = (bx, by, bz)
-    consts = [b.value for b in block if isinstance(b, S.Const)]
+    consts = [b.value for b in block if isinstance(b, symbolic.Const)]
     threads = consts[0] * consts[1] * consts[2] if len(consts) == 3 else None
     if entry.reqntid is not None and threads is not None:
         if math.prod(entry.reqntid) != threads:
@@ -94,10 +93,10 @@ def build_artifact(*, tactic: int, backend: str, config: Config, plan: LaunchPla
                 f"The PTX of {where} requires {entry.reqntid} threads per block (.reqntid), but the launch uses "
                 f"block {compiled.block}. TensorRT would fail to launch it."
             )
-    dynamic_shared = S.as_expr(compiled.shared_mem)
+    dynamic_shared = symbolic.as_expr(compiled.shared_mem)
     check_block_limits(
         arch=target.arch, sm=target.sm, where=where, threads=threads, static_shared=static_shared_bytes(ptx_text),
-        dynamic_shared=dynamic_shared.value if isinstance(dynamic_shared, S.Const) else None,
+        dynamic_shared=dynamic_shared.value if isinstance(dynamic_shared, symbolic.Const) else None,
         registers_per_thread=compiled.metadata.get("n_regs"))
     return Artifact(
         tactic=tactic,
@@ -110,7 +109,7 @@ def build_artifact(*, tactic: int, backend: str, config: Config, plan: LaunchPla
         params=tuple(layout),
         grid=compiled.grid if compiled.grid is not None else plan.grid,
         block=block,
-        shared_mem=S.as_expr(compiled.shared_mem),
+        shared_mem=symbolic.as_expr(compiled.shared_mem),
         extras=tuple(arg.expr for _, arg in extras),
         input_dtypes=tuple(dtype_name(d) for d in input_dtypes),
         output_dtypes=tuple(dtype_name(d) for d in output_dtypes),

@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import recording as R
+from . import recording
 from .errors import RecordingError, RegistrationError, SpecError, TTAError
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ def _tracker(body: Callable):
             out = func(*args, **kwargs)
             name = getattr(func, "__name__", "")
             if name in ALLOCATING and type(out).__name__ != "Parameter" and hasattr(out, "shape"):
-                allocation = Allocation(name, R.user_location(), _fill_value(name, args, kwargs))
+                allocation = Allocation(name, recording.user_location(), _fill_value(name, args, kwargs))
                 self.made.append((out, allocation))
                 # x.new_empty(...) is recorded wherever it is called; torch.<fn>(...) only in the body's code
                 if own_codes and not name.startswith("new_") and sys._getframe(1).f_code not in own_codes:
@@ -168,7 +168,7 @@ def run_fake(body: Callable, name: str, args: Sequence, kwargs: Mapping, n_input
     with mode:
         fakes = [torch.empty_strided(t.shape, t.stride(), dtype=t.dtype, device="cuda")
                  if isinstance(t, torch.Tensor) else t for t in inputs]
-        with _launch_interception(), R.swallowing_launches(name) as recorder, _no_wrap_triton(), tracker:
+        with _launch_interception(), recording.swallowing_launches(name) as recorder, _no_wrap_triton(), tracker:
             result = body(*fakes, *args[n_inputs:], **kwargs)
     where = f"op body '{name}'"
     if result is None:
@@ -355,14 +355,15 @@ class OutputAllocator:
         self.count += 1
         if k >= len(self.info.slots):
             raise RecordingError(
-                f"{self.where}The op body allocates more tensors ({what}(...) at {R.user_location()} is allocation "
-                f"{k + 1}) than when its outputs were read ({len(self.info.slots)}): it allocates differently for "
-                "these shapes or dtypes. Fix: allocate the same outputs, in the same order, for every input."
+                f"{self.where}The op body allocates more tensors ({what}(...) at {recording.user_location()} is "
+                f"allocation {k + 1}) than when its outputs were read ({len(self.info.slots)}): it allocates "
+                "differently for these shapes or dtypes. Fix: allocate the same outputs, in the same order, for every "
+                "input."
             )
         expected = self.info.allocations[k].what if k < len(self.info.allocations) else what
         if expected != what and not {expected, what} <= EMPTY | ZEROS:
             raise RecordingError(
-                f"{self.where}Allocation {k + 1} of the op body is {what}(...) at {R.user_location()}, but was "
+                f"{self.where}Allocation {k + 1} of the op body is {what}(...) at {recording.user_location()}, but was "
                 f"{expected}(...) when its outputs were read. Fix: allocate the same outputs, in the same order, "
                 "for every input."
             )
@@ -370,7 +371,7 @@ class OutputAllocator:
 
 
 def record_body(spec, tensors: Sequence, attrs: Sequence, kwargs: Mapping, overrides: Mapping[int, Any],
-                where: str) -> "R.Recorder":
+                where: str) -> "recording.Recorder":
     """Record `spec.launch_fn`, an op body: inputs and attributes in, allocations handed the output proxies; the
     outputs it returns are checked against its BodyInfo."""
     from .spec import INPUT, OUTPUT
@@ -379,8 +380,8 @@ def record_body(spec, tensors: Sequence, attrs: Sequence, kwargs: Mapping, overr
     inputs = [t for t in tensors if t.tta_role[0] == INPUT]
     outputs = {t.tta_role[1]: t for t in tensors if t.tta_role[0] == OUTPUT}
     allocator = OutputAllocator(info, outputs, where)
-    with R.allocating_outputs(allocator), _no_wrap_triton():
-        recorder = R.run_recording(spec.launch_fn, [*inputs, *attrs], kwargs, overrides)
+    with recording.allocating_outputs(allocator), _no_wrap_triton():
+        recorder = recording.run_recording(spec.launch_fn, [*inputs, *attrs], kwargs, overrides)
     if not recorder.launches:
         return recorder  # the backend says that no kernel was launched
     result = recorder.result

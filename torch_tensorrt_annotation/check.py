@@ -14,8 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from . import launcher
-from . import symbolic as S
+from . import launcher, symbolic
 from .errors import CompileError, SpecError
 from .tables import format_table
 
@@ -135,7 +134,7 @@ def check(plugin_or_op, *inputs, reference=None, rtol: float | None = None, atol
     tensors = [t.contiguous() for t in tensors]
     meta = plugin.meta_impl(*[torch.empty(t.shape, dtype=t.dtype, device="meta") for t in tensors], *attrs)
     metas = meta if isinstance(meta, (tuple, list)) else (meta,)
-    shapes = S.Shapes(tuple(tuple(t.shape) for t in tensors), tuple(tuple(m.shape) for m in metas), tuple(attrs))
+    shapes = symbolic.Shapes(tuple(tuple(t.shape) for t in tensors), tuple(tuple(m.shape) for m in metas), tuple(attrs))
     expected = _reference(plugin, reference, tensors, attrs, metas, device)
     runner = EagerOp(plugin, op_name)
     report = CheckReport(op_name, torch.cuda.get_device_name(device))

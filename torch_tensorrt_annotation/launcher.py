@@ -15,8 +15,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from . import cuda_driver
-from . import symbolic as S
+from . import cuda_driver, symbolic
 from .cuda_driver import CONTEXT_ERRORS, CUDA_ERROR_INVALID_CONTEXT, CUDA_ERROR_UNSUPPORTED_PTX_VERSION, LaunchError
 from .spec import Artifact
 
@@ -26,7 +25,7 @@ __all__ = ["LaunchError", "PreparedLaunch", "device_index", "launch", "launch_ra
 def load(artifact: Artifact, device_index: int):
     """The artifact's kernel function (a CUfunction), its PTX loaded once per device into that device's primary
     context."""
-    shared = artifact.shared_mem.value if isinstance(artifact.shared_mem, S.Const) else 0
+    shared = artifact.shared_mem.value if isinstance(artifact.shared_mem, symbolic.Const) else 0
     return load_ptx(artifact.kernel_name, artifact.ptx, device_index, shared)
 
 
@@ -78,7 +77,7 @@ class PreparedLaunch:
                  "_pack", "_storage", "_address", "_cu_launch", "_cu_stream", "_stream_handle", "_stream",
                  "_current_device", "_lock")
 
-    def __init__(self, artifact: Artifact, shapes: S.Shapes, device_index: int):
+    def __init__(self, artifact: Artifact, shapes: symbolic.Shapes, device_index: int):
         values = artifact.launch_params(shapes)
         self.artifact, self.device_index = artifact, device_index
         self.empty = 0 in values.grid
@@ -151,7 +150,8 @@ def launch(artifact: Artifact, inputs: Sequence, outputs: Sequence, stream: int 
     import torch
 
     index = device_index(inputs[0].device)
-    shapes = S.Shapes(tuple(tuple(t.shape) for t in inputs), tuple(tuple(t.shape) for t in outputs), tuple(attrs))
+    shapes = symbolic.Shapes(tuple(tuple(t.shape) for t in inputs), tuple(tuple(t.shape) for t in outputs),
+                             tuple(attrs))
     values = artifact.launch_params(shapes)
     if 0 in values.grid:
         return  # nothing to do (an empty tensor); the driver rejects empty grids

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from . import symbolic as S
+from . import symbolic
 from .errors import SpecError
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ _HINTS = (17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79)  # >1 
 
 @dataclass(frozen=True)
 class OutputInfo:
-    shapes: tuple[tuple[S.Expr, ...], ...]
+    shapes: tuple[tuple[symbolic.Expr, ...], ...]
     dtypes: tuple  # torch dtypes
 
 
@@ -40,7 +40,7 @@ def infer_outputs(meta_impl, input_ranks: Sequence[int], input_dtypes: Sequence,
     def dim(i: int, axis: int):
         hint = next(hints)
         symbol = env.create_symbol(hint, source=ConstantSource(f"in{i}_dim{axis}"), dynamic_dim=DimDynamic.DYNAMIC)
-        symbols[symbol] = S.Dim(S.INPUT, i, axis)
+        symbols[symbol] = symbolic.Dim(symbolic.INPUT, i, axis)
         return env.create_symintnode(symbol, hint=hint)
 
     try:
@@ -62,42 +62,42 @@ def infer_outputs(meta_impl, input_ranks: Sequence[int], input_dtypes: Sequence,
     return OutputInfo(shapes, tuple(out.dtype for out in outputs))
 
 
-def _to_expr(size, symbols: dict, where: str) -> S.Expr:
+def _to_expr(size, symbols: dict, where: str) -> symbolic.Expr:
     import torch
 
     if isinstance(size, torch.SymInt):
         return sympy_to_expr(size.node.expr, symbols, where)
-    return S.Const(int(size))
+    return symbolic.Const(int(size))
 
 
-def sympy_to_expr(e, symbols: dict, where: str = "") -> S.Expr:
+def sympy_to_expr(e, symbols: dict, where: str = "") -> symbolic.Expr:
     """Translate a sympy integer expression over input-dim symbols into a symbolic.Expr."""
     import sympy
     from torch.utils._sympy import functions as F
 
     recurse = functools.partial(sympy_to_expr, symbols=symbols, where=where)
     if isinstance(e, sympy.Integer):
-        return S.Const(int(e))
+        return symbolic.Const(int(e))
     if isinstance(e, sympy.Symbol):
         if e in symbols:
             return symbols[e]
     elif isinstance(e, sympy.Add):
-        return functools.reduce(lambda a, b: S.binop("add", a, b), map(recurse, e.args))
+        return functools.reduce(lambda a, b: symbolic.binop("add", a, b), map(recurse, e.args))
     elif isinstance(e, sympy.Mul):
-        return functools.reduce(lambda a, b: S.binop("mul", a, b), map(recurse, e.args))
+        return functools.reduce(lambda a, b: symbolic.binop("mul", a, b), map(recurse, e.args))
     elif isinstance(e, (F.FloorDiv, getattr(F, "CleanDiv", F.FloorDiv))):
-        return S.binop("floordiv", recurse(e.args[0]), recurse(e.args[1]))  # type: ignore[union-attr]
+        return symbolic.binop("floordiv", recurse(e.args[0]), recurse(e.args[1]))  # type: ignore[union-attr]
     elif hasattr(F, "CeilDiv") and isinstance(e, F.CeilDiv):
-        return S.binop("cdiv", recurse(e.args[0]), recurse(e.args[1]))
+        return symbolic.binop("cdiv", recurse(e.args[0]), recurse(e.args[1]))
     elif isinstance(e, (sympy.Max, getattr(F, "Max", sympy.Max))):
-        return functools.reduce(lambda a, b: S.binop("max", a, b), map(recurse, e.args))
+        return functools.reduce(lambda a, b: symbolic.binop("max", a, b), map(recurse, e.args))
     elif isinstance(e, (sympy.Min, getattr(F, "Min", sympy.Min))):
-        return functools.reduce(lambda a, b: S.binop("min", a, b), map(recurse, e.args))
+        return functools.reduce(lambda a, b: symbolic.binop("min", a, b), map(recurse, e.args))
     elif isinstance(e, (sympy.Mod, getattr(F, "Mod", sympy.Mod), getattr(F, "PythonMod", sympy.Mod))):
-        return S.binop("mod", recurse(e.args[0]), recurse(e.args[1]))
+        return symbolic.binop("mod", recurse(e.args[0]), recurse(e.args[1]))
     elif isinstance(e, sympy.Pow) and e.args[1].is_Integer and int(e.args[1]) > 0:  # type: ignore[union-attr]
         base = recurse(e.args[0])
-        return functools.reduce(lambda a, b: S.binop("mul", a, b), [base] * int(e.args[1]))
+        return functools.reduce(lambda a, b: symbolic.binop("mul", a, b), [base] * int(e.args[1]))
     raise SpecError(
         f"An output size of {where} is `{e}`, which has no TensorRT shape expression. Output sizes may use input "
         "dims with + - * // (and min/max, ceil-div). Fix: simplify meta_impl's output shapes."

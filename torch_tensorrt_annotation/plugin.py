@@ -13,9 +13,8 @@ import threading
 from collections.abc import Callable, Sequence
 
 from . import cache as disk_cache
-from . import recording as R
+from . import recording, symbolic
 from . import schema as schema_mod
-from . import symbolic as S
 from ._version import __version__
 from .aot import build_artifact
 from .backends.base import get_backend
@@ -166,16 +165,18 @@ class CustomPlugin:
         import torch
 
         for tactic in self.tactics:
-            tensors = [R.SymTensor(INPUT, i, n, torch.float32, None) for i, n in enumerate(self.schema.inputs)]
-            tensors += [R.SymTensor(OUTPUT, j, f"out{j}", torch.float32, None) for j in self.schema.launch_outputs]
-            attrs = R.attribute_proxies([a.name for a in self.schema.attrs],
+            tensors = [recording.SymTensor(INPUT, i, n, torch.float32, None)
+                       for i, n in enumerate(self.schema.inputs)]
+            tensors += [recording.SymTensor(OUTPUT, j, f"out{j}", torch.float32, None)
+                        for j in self.schema.launch_outputs]
+            attrs = recording.attribute_proxies([a.name for a in self.schema.attrs],
                                         [a.placeholder() for a in self.schema.attrs])
-            ctx = R.ShapeContext()  # neither shapes nor a profile: a decision on a dim stops the check
+            ctx = recording.ShapeContext()  # neither shapes nor a profile: a decision on a dim stops the check
             ctx.aliases = tuple(self.schema.aliases)
             try:
-                with R.shape_context(ctx):
+                with recording.shape_context(ctx):
                     get_backend(tactic.spec.backend).record(tactic.spec, tactic.config, tensors, attrs)
-            except R.ShapesUnknown as exc:
+            except recording.ShapesUnknown as exc:
                 log.debug("launch check of %s deferred to compile time: needs ranks or shapes (%s)",
                           tactic.describe(), exc)
             except CompileError as exc:  # e.g. pruned by the kernel's prune_configs_by: decided per signature
@@ -209,7 +210,7 @@ class CustomPlugin:
         )
 
     def plan(self, tactic: Tactic, input_dtypes, input_ranks, output_dtypes, output_ranks, attrs,
-             shapes: S.Shapes | None = None, profile: S.Profile | None = None) -> LaunchPlan:
+             shapes: symbolic.Shapes | None = None, profile: symbolic.Profile | None = None) -> LaunchPlan:
         """The recorded launch of `tactic` for this dtype/rank/attribute signature, guarded specialization style.
 
         With `shapes` (concrete dims: eager, `compile`), the first recording whose guards hold for them is reused;
@@ -225,38 +226,38 @@ class CustomPlugin:
                 key = base + (profile,)
                 if key not in self._plans:
                     self._plans[key] = [self._record(tactic, input_dtypes, input_ranks, output_dtypes, output_ranks,
-                                                     attrs, R.ShapeContext(profile=profile))]
+                                                     attrs, recording.ShapeContext(profile=profile))]
                 return self._plans[key][0]
             entries = self._plans.setdefault(base, [])
             for plan in entries:
                 if plan.holds_for(shapes) if shapes is not None else not plan.guards:
                     return plan
             plan = self._record(tactic, input_dtypes, input_ranks, output_dtypes, output_ranks, attrs,
-                                R.ShapeContext(hints=shapes))
+                                recording.ShapeContext(hints=shapes))
             entries.append(plan)
             if len(entries) > 1:
                 self._recompiled(tactic, plan, shapes, len(entries))
             return plan
 
     def _record(self, tactic, input_dtypes, input_ranks, output_dtypes, output_ranks, attrs,
-                ctx: R.ShapeContext) -> LaunchPlan:
-        tensors = [R.SymTensor(INPUT, i, n, d, r)
+                ctx: recording.ShapeContext) -> LaunchPlan:
+        tensors = [recording.SymTensor(INPUT, i, n, d, r)
                    for i, (n, d, r) in enumerate(zip(self.schema.inputs, input_dtypes, input_ranks))]
-        tensors += [R.SymTensor(OUTPUT, j, f"out{j}", output_dtypes[j], output_ranks[j])
+        tensors += [recording.SymTensor(OUTPUT, j, f"out{j}", output_dtypes[j], output_ranks[j])
                     for j in self.schema.launch_outputs]
         ctx.names = {t.tta_role: t._name for t in tensors}
         ctx.aliases = tuple(self.schema.aliases)
         ctx.where = f"[{self.name}, {tactic.describe()}] "
         backend = get_backend(tactic.spec.backend)
         try:
-            with R.shape_context(ctx):
-                proxies = R.attribute_proxies([a.name for a in self.schema.attrs], attrs)
+            with recording.shape_context(ctx):
+                proxies = recording.attribute_proxies([a.name for a in self.schema.attrs], attrs)
                 plan = backend.record(tactic.spec, tactic.config, tensors, proxies)
             self._check_zeroed_outputs(plan)
         except RecordingError as exc:
             message = exc.message if exc.message.startswith(ctx.where) else ctx.where + exc.message
             raise type(exc)(message) from None
-        except R.ShapesUnknown as exc:
+        except recording.ShapesUnknown as exc:
             raise RecordingError(
                 f"{ctx.where}The launch function needs the value of a tensor dim ({exc}), which needs example "
                 "shapes, but none were given. Fix: compile with example inputs (plugin.compile(x, ...)) or pass "
@@ -312,7 +313,7 @@ class CustomPlugin:
         tensors, attrs, in_shapes, in_dtypes, out_shapes, out_dtypes = self.example_signature(
             example_inputs, example_kwargs
         )
-        shapes = S.Shapes(in_shapes, out_shapes, tuple(attrs))
+        shapes = symbolic.Shapes(in_shapes, out_shapes, tuple(attrs))
         signature = dict(in_dtypes=in_dtypes, out_dtypes=out_dtypes, attrs=attrs, shapes=shapes,
                          in_ranks=[len(x) for x in in_shapes], out_ranks=[len(x) for x in out_shapes])
         results = compile_many(self, list(self.tactics), target, signature, workers)
@@ -358,8 +359,8 @@ class CustomPlugin:
         return self._lookup(self._specialize(tactic, target, **signature))[0]
 
     def compile_tactic(self, tactic: Tactic, target: Target, *, in_dtypes, out_dtypes, in_ranks, out_ranks, attrs,
-                       shapes: S.Shapes | None = None, specialize_divisibility: bool = False,
-                       profile: S.Profile | None = None) -> Artifact:
+                       shapes: symbolic.Shapes | None = None, specialize_divisibility: bool = False,
+                       profile: symbolic.Profile | None = None) -> Artifact:
         """Compile one tactic for a signature (dtypes, ranks, attribute values) and the dims it is recorded for.
 
         `shapes` (concrete dims: eager launches, `compile`): the launch is recorded with these dims as hints, so its
@@ -413,18 +414,18 @@ class CustomPlugin:
         guards = list(plan.guards)
         # int32 extras (not a float scalar's bits): name -> the expression TensorRT's launch evaluates
         extras = {a.name: a.expr for a in plan.of_kind(EXTRA) if a.dtype is None and a.expr is not None}
-        divisible = {name for name, e in extras.items() if isinstance(e, S.Const) and e.value % 16 == 0}
+        divisible = {name for name, e in extras.items() if isinstance(e, symbolic.Const) and e.value % 16 == 0}
         if profile is not None:  # an extra that static dims fix: the compiler may know what eager's launcher knows
             for name, e in extras.items():
-                span = S.bounds(e, profile) if e.tensors() else None
+                span = symbolic.bounds(e, profile) if e.tensors() else None
                 if name not in divisible and span is not None and span[0] == span[1] and span[0] % 16 == 0:
                     divisible.add(name)
-                    guards.append((S.binop("mod", e, 16), 0))
+                    guards.append((symbolic.binop("mod", e, 16), 0))
         if specialize_divisibility and shapes is not None:
             for name, e in extras.items():
                 if name not in divisible and e.tensors() and e.evaluate(shapes) % 16 == 0:
                     divisible.add(name)
-                    guards.append((S.binop("mod", e, 16), 0))
+                    guards.append((symbolic.binop("mod", e, 16), 0))
         for arg in plan.args:
             if arg.kind != CONSTANT:
                 continue
@@ -432,13 +433,13 @@ class CustomPlugin:
                 constants[arg.name] = arg.value
             else:  # a shape-dependent compile-time value (a backend's static dim): bake it in, and guard it
                 if profile is not None:
-                    span = S.bounds(arg.expr, profile)
+                    span = symbolic.bounds(arg.expr, profile)
                     if span is None or span[0] != span[1]:
                         raise CompileError(
                             f"{tactic.describe()} of op '{self.op_name}' bakes `{arg.expr}` into kernel argument "
                             f"'{arg.name}' (a compile-time value), but it depends on the dynamic dim(s) "
-                            f"{', '.join(S.dynamic_dims(arg.expr, profile))} of this TensorRT build, over which it "
-                            f"takes values in {list(span) if span else 'an unknown range'}. Fix: make those dims "
+                            f"{', '.join(symbolic.dynamic_dims(arg.expr, profile))} of this TensorRT build, over which "
+                            f"it takes values in {list(span) if span else 'an unknown range'}. Fix: make those dims "
                             "static in the optimization profile, or pass the value as a runtime argument (for "
                             "cute.Tensor kernels: list the dim in dynamic_dims)."
                         )

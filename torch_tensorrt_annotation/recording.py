@@ -40,7 +40,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import symbolic as S
+from . import symbolic
 from .errors import RecordingError
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -71,7 +71,7 @@ class ShapesUnknown(Exception):
 class Guard:
     """`expr` evaluated to `value` when the launch was recorded; the recording holds for shapes where it still does."""
 
-    expr: S.Expr
+    expr: symbolic.Expr
     value: int
     location: str = ""
 
@@ -89,7 +89,7 @@ class ShapeContext:
     - neither (the check at plugin creation): a decision stops the check (`ShapesUnknown`).
     """
 
-    def __init__(self, hints: S.Shapes | None = None, profile: S.Profile | None = None,
+    def __init__(self, hints: symbolic.Shapes | None = None, profile: symbolic.Profile | None = None,
                  names: Mapping[tuple[str, int], str] | None = None, where: str = ""):
         self.hints, self.profile, self.names, self.where = hints, profile, dict(names or {}), where
         # per output: the input it updates in place, or None (the op schema's aliases)
@@ -97,20 +97,20 @@ class ShapeContext:
         self.guards: list[Guard] = []
         self._seen: set = set()
 
-    def _guard(self, expr: S.Expr, value: int, location: str = "") -> None:
-        if isinstance(expr, S.Const) or (expr, value) in self._seen:
+    def _guard(self, expr: symbolic.Expr, value: int, location: str = "") -> None:
+        if isinstance(expr, symbolic.Const) or (expr, value) in self._seen:
             return
         self._seen.add((expr, value))
         self.guards.append(Guard(expr, value, location))
 
-    def decide(self, expr: S.Expr, what: str, location: str | None = None) -> int:
+    def decide(self, expr: symbolic.Expr, what: str, location: str | None = None) -> int:
         """The value of `expr` for this recording, guarded. `what` says what the launch function did with it;
         `location` is the user's line (default: the innermost frame outside tta and Triton)."""
-        if isinstance(expr, S.Const):
+        if isinstance(expr, symbolic.Const):
             return expr.value
         location = location or user_location()
         if self.profile is not None:
-            span = S.bounds(expr, self.profile)
+            span = symbolic.bounds(expr, self.profile)
             if span is not None and span[0] == span[1]:
                 self._guard(expr, span[0], location)
                 return span[0]
@@ -121,19 +121,19 @@ class ShapeContext:
             return value
         raise ShapesUnknown(what)
 
-    def _refusal(self, expr: S.Expr, what: str, span, location: str) -> RecordingError:
+    def _refusal(self, expr: symbolic.Expr, what: str, span, location: str) -> RecordingError:
         assert self.profile is not None
-        dims = S.dynamic_dims(expr, self.profile)
+        dims = symbolic.dynamic_dims(expr, self.profile)
         described = []
         for label in dims:
             role, index, axis = _parse_label(label)
             lo, hi = self.profile.range(role, index, axis)
             name = self.names.get((role, index), label.split(".")[0])
-            kind = "input" if role == S.INPUT else "output"
+            kind = "input" if role == symbolic.INPUT else "output"
             described.append(f"dim {axis} of {kind} '{name}' ({label}, profile range [{lo}, {hi}])")
         values = f"it takes values in [{span[0]}, {span[1]}] over the profile" if span else "its range is unknown"
         unknown = " (TensorRT gave no min/max for it)" if any(
-            self.profile.range(*_parse_label(label)) == S.UNKNOWN_RANGE for label in dims) else ""
+            self.profile.range(*_parse_label(label)) == symbolic.UNKNOWN_RANGE for label in dims) else ""
         return RecordingError(
             f"{self.where}At {location}, the launch function {what} `{expr}`, which depends on the dynamic "
             f"{'; '.join(described) or 'dims'}{unknown}: {values}, so one TensorRT artifact cannot serve every "
@@ -145,7 +145,7 @@ class ShapeContext:
 
 def _parse_label(label: str) -> tuple[str, int, int]:
     tensor, _, rest = label.partition(".shape[")
-    role = S.INPUT if tensor.startswith("in") else S.OUTPUT
+    role = symbolic.INPUT if tensor.startswith("in") else symbolic.OUTPUT
     return role, int(tensor.lstrip("inout")), int(rest.rstrip("]"))
 
 
@@ -168,11 +168,11 @@ class shape_context:
         _active.shapes = self.previous
 
 
-def decide(expr: S.Expr, what: str, location: str | None = None) -> int:
+def decide(expr: symbolic.Expr, what: str, location: str | None = None) -> int:
     """The value of a dim expression the launch function needs as a Python value (see ShapeContext.decide)."""
     ctx = current_context()
     if ctx is None:
-        if isinstance(expr, S.Const):
+        if isinstance(expr, symbolic.Const):
             return expr.value
         raise ShapesUnknown(what)
     return ctx.decide(expr, what, location)
@@ -188,7 +188,7 @@ class SymBool:
 
     __slots__ = ("expr",)
 
-    def __init__(self, expr: S.Expr):
+    def __init__(self, expr: symbolic.Expr):
         self.expr = expr
 
     def __bool__(self):
@@ -198,7 +198,7 @@ class SymBool:
         return f"SymBool({self.expr})"
 
 
-def _unwrap(value: Any, op: str) -> S.Expr:
+def _unwrap(value: Any, op: str) -> symbolic.Expr:
     if isinstance(value, SymInt):
         return value.expr
     if isinstance(value, bool) or not isinstance(value, int):
@@ -208,7 +208,7 @@ def _unwrap(value: Any, op: str) -> S.Expr:
             "values to an AOT kernel. Fix: keep shape arithmetic in ints; pass float constants as op attributes or "
             "config values."
         )
-    return S.Const(int(value))
+    return symbolic.Const(int(value))
 
 
 class AttrFloat(float):
@@ -250,7 +250,7 @@ def attribute_proxies(names: Sequence[str], values: Sequence[Any]) -> list:
     return out
 
 
-def scalar_extra(value, *, specialize_one: bool = True) -> "tuple[S.Expr, str] | None":
+def scalar_extra(value, *, specialize_one: bool = True) -> "tuple[symbolic.Expr, str] | None":
     """How a Python number passed to a runtime (non-constexpr) kernel parameter is passed by TensorRT, as Triton's
     own launcher would pass it: (expression of its int32 bits, 'fp32' or 'i32'), or None when it is baked into the
     kernel instead (bools; ints outside int32, which TensorRT cannot pass; the int 1, which Triton itself
@@ -261,16 +261,16 @@ def scalar_extra(value, *, specialize_one: bool = True) -> "tuple[S.Expr, str] |
         return None
     if isinstance(value, float):
         if attr is not None:
-            return S.Scalar(attr[0], attr[1], "fp32"), "fp32"
-        return S.Const(S.float32_bits(value)), "fp32"
+            return symbolic.Scalar(attr[0], attr[1], "fp32"), "fp32"
+        return symbolic.Const(symbolic.float32_bits(value)), "fp32"
     if isinstance(value, int):
         if not -(2**31) <= value < 2**31:
             return None
         if attr is not None:
-            return S.Scalar(attr[0], attr[1], "i32"), "i32"
+            return symbolic.Scalar(attr[0], attr[1], "i32"), "i32"
         if value == 1 and specialize_one:
             return None
-        return S.Const(int(value)), "i32"
+        return symbolic.Const(int(value)), "i32"
     return None
 
 
@@ -288,12 +288,12 @@ class SymInt:
 
     __slots__ = ("expr",)
 
-    def __init__(self, expr: S.Expr):
+    def __init__(self, expr: symbolic.Expr):
         self.expr = expr
 
     def _bin(self, op: str, other, reverse=False):
         a, b = (_unwrap(other, op), self.expr) if reverse else (self.expr, _unwrap(other, op))
-        return wrap(S.binop(op, a, b))
+        return wrap(symbolic.binop(op, a, b))
 
     def __add__(self, o):
         return self._bin("add", o)
@@ -326,7 +326,7 @@ class SymInt:
         return self._bin("mod", o, True)
 
     def __neg__(self):
-        return wrap(S.binop("sub", 0, self.expr))
+        return wrap(symbolic.binop("sub", 0, self.expr))
 
     def __pos__(self):
         return self
@@ -343,7 +343,7 @@ class SymInt:
                 other = math.floor(other) if op in ("le", "gt") else math.ceil(other)
         if not isinstance(other, (SymInt, int)):
             return NotImplemented
-        return SymBool(S.py_op(op, self.expr, _unwrap(other, op)))
+        return SymBool(symbolic.py_op(op, self.expr, _unwrap(other, op)))
 
     def __lt__(self, o):
         return self._cmp("lt", o)
@@ -366,7 +366,7 @@ class SymInt:
     __hash__ = None  # type: ignore[assignment]  # unhashable, like TensorRT's symbolic ints: equality is symbolic
 
     def __bool__(self):
-        return bool(decide(S.py_op("ne", self.expr, 0), "tested the truth of"))
+        return bool(decide(symbolic.py_op("ne", self.expr, 0), "tested the truth of"))
 
     def __index__(self):
         return decide(self.expr, "used as a Python int (index, range, slice or int())")
@@ -388,7 +388,7 @@ class SymInt:
         if not isinstance(other, (SymInt, int)) or isinstance(other, bool):
             return NotImplemented
         a, b = (_unwrap(other, op), self.expr) if reverse else (self.expr, _unwrap(other, op))
-        return wrap(S.py_op(op, a, b))
+        return wrap(symbolic.py_op(op, a, b))
 
     def __and__(self, o):
         return self._bits("and", o)
@@ -421,22 +421,23 @@ class SymInt:
         return self._bits("rshift", o, True)
 
     def __invert__(self):
-        return wrap(S.binop("sub", -1, self.expr))
+        return wrap(symbolic.binop("sub", -1, self.expr))
 
     def bit_length(self) -> int:
         """`n.bit_length()`, as a library's own next-power-of-2 helper uses it (`1 << (n - 1).bit_length()`).
         Decided for the shapes at hand and guarded as `next_power_of_2(n + 1)` (for n >= 0 that is
         `1 << n.bit_length()`), so every n of the same bit length reuses the recording; a negative n is
         decided as a Python int."""
-        if decide(S.py_op("ge", self.expr, 0), "took the bit length of"):
-            return decide(S.next_pow2(S.binop("add", self.expr, 1)), "took the bit length of").bit_length() - 1
+        if decide(symbolic.py_op("ge", self.expr, 0), "took the bit length of"):
+            above = symbolic.next_pow2(symbolic.binop("add", self.expr, 1))
+            return decide(above, "took the bit length of").bit_length() - 1
         return int(self).bit_length()
 
     def __repr__(self):
         return f"SymInt({self.expr})"
 
 
-def launch_dims(values, error) -> tuple[S.Expr, S.Expr, S.Expr]:
+def launch_dims(values, error) -> tuple[symbolic.Expr, symbolic.Expr, symbolic.Expr]:
     """Grid or block dims as three Exprs (missing ones are 1). Each value must be an int or a SymInt; for anything
     else `error(position, value)` builds the RecordingError to raise."""
     dims = []
@@ -444,16 +445,16 @@ def launch_dims(values, error) -> tuple[S.Expr, S.Expr, S.Expr]:
         if isinstance(v, SymInt):
             dims.append(v.expr)
         elif isinstance(v, int) and not isinstance(v, bool):
-            dims.append(S.Const(int(v)))
+            dims.append(symbolic.Const(int(v)))
         else:
             raise error(i, v)
-    dims += [S.Const(1)] * (3 - len(dims))
+    dims += [symbolic.Const(1)] * (3 - len(dims))
     return (dims[0], dims[1], dims[2])
 
 
-def wrap(expr: S.Expr) -> "SymInt | int":
+def wrap(expr: symbolic.Expr) -> "SymInt | int":
     """Constants stay plain ints so that literal-only arithmetic behaves exactly like Python."""
-    return expr.value if isinstance(expr, S.Const) else SymInt(expr)
+    return expr.value if isinstance(expr, symbolic.Const) else SymInt(expr)
 
 
 def _symbolic_reduction(op: str, builtin):
@@ -465,7 +466,7 @@ def _symbolic_reduction(op: str, builtin):
             return builtin(*args, **kwargs)
         result = _unwrap(values[0], op)
         for v in values[1:]:
-            result = S.binop(op, result, _unwrap(v, op))
+            result = symbolic.binop(op, result, _unwrap(v, op))
         return wrap(result)
 
     reduce.__name__ = op
@@ -478,14 +479,14 @@ sym_max = _symbolic_reduction("max", builtins.max)
 
 def sym_cdiv(x, y):
     if isinstance(x, SymInt) or isinstance(y, SymInt):
-        return wrap(S.binop("cdiv", _unwrap(x, "cdiv"), _unwrap(y, "cdiv")))
+        return wrap(symbolic.binop("cdiv", _unwrap(x, "cdiv"), _unwrap(y, "cdiv")))
     return -(-x // y)
 
 
 def sym_next_power_of_2(n):
     if isinstance(n, SymInt):
-        return wrap(S.next_pow2(n.expr))
-    return S._next_pow2(n)
+        return wrap(symbolic.next_pow2(n.expr))
+    return symbolic._next_pow2(n)
 
 
 class SymShape(tuple):
@@ -516,8 +517,8 @@ class SymTensor:
     """
 
     def __init__(self, role: str, index: int, name: str, dtype, rank: int | None, *,
-                 shape: "tuple[S.Expr, ...] | None" = None, strides: "tuple[S.Expr, ...] | None" = None,
-                 numel: "S.Expr | None" = None, base_dtype=None):
+                 shape: "tuple[symbolic.Expr, ...] | None" = None, strides: "tuple[symbolic.Expr, ...] | None" = None,
+                 numel: "symbolic.Expr | None" = None, base_dtype=None):
         self._role, self._index, self._name, self._dtype, self._rank = role, index, name, dtype, rank
         if shape is not None:
             self._rank = len(shape)
@@ -556,17 +557,17 @@ class SymTensor:
             )
         return axis
 
-    def _dims(self, what: str) -> list[S.Expr]:
+    def _dims(self, what: str) -> list[symbolic.Expr]:
         """This tensor's shape as Exprs (the op tensor's Dims, or the view's own)."""
         if self._shape is not None:
             return list(self._shape)
-        return [S.Dim(self._role, self._index, a) for a in range(self._need_rank(what))]
+        return [symbolic.Dim(self._role, self._index, a) for a in range(self._need_rank(what))]
 
-    def _stride_exprs(self, what: str) -> list[S.Expr]:
+    def _stride_exprs(self, what: str) -> list[symbolic.Expr]:
         if self._strides is not None:
             return list(self._strides)
         if self._shape is None:
-            return [S.Stride(self._role, self._index, a) for a in range(self._need_rank(what))]
+            return [symbolic.Stride(self._role, self._index, a) for a in range(self._need_rank(what))]
         return _contiguous_strides(self._shape)
 
     def size(self, dim: int | None = None):
@@ -575,7 +576,7 @@ class SymTensor:
         axis = self._check_axis(dim)
         if self._shape is not None:
             return wrap(self._shape[axis])
-        return wrap(S.Dim(self._role, self._index, axis))
+        return wrap(symbolic.Dim(self._role, self._index, axis))
 
     @property
     def shape(self):
@@ -588,14 +589,14 @@ class SymTensor:
             return tuple(wrap(e) for e in self._stride_exprs("x.stride()"))
         axis = self._check_axis(dim)
         if self._shape is None:
-            return wrap(S.Stride(self._role, self._index, axis))
+            return wrap(symbolic.Stride(self._role, self._index, axis))
         return wrap(self._stride_exprs("x.stride(i)")[axis])
 
-    def _numel_expr(self) -> S.Expr:
+    def _numel_expr(self) -> symbolic.Expr:
         if self._numel is not None:
             return self._numel
         if self._shape is None:
-            return S.Numel(self._role, self._index)
+            return symbolic.Numel(self._role, self._index)
         return _product(self._shape)
 
     def numel(self):
@@ -683,7 +684,7 @@ class SymTensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list, _AgnosticShape)):
             shape = tuple(shape[0])
         numel = self._numel_expr()
-        exprs: list[S.Expr | None] = []
+        exprs: list[symbolic.Expr | None] = []
         inferred = None
         for position, size in enumerate(shape):
             if isinstance(size, int) and not isinstance(size, bool) and size == -1:
@@ -696,7 +697,7 @@ class SymTensor:
                 exprs.append(_unwrap(size, what))
         if inferred is not None:
             known = _product([e for e in exprs if e is not None])
-            exprs[inferred] = numel if known == S.Const(1) else S.binop("floordiv", numel, known)
+            exprs[inferred] = numel if known == symbolic.Const(1) else symbolic.binop("floordiv", numel, known)
         return self._view([e for e in exprs if e is not None], numel=numel)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1):
@@ -714,18 +715,18 @@ class SymTensor:
         axis = self._check_axis(dim, len(dims) + 1) % (len(dims) + 1)
         strides = None
         if self._strides is not None:
-            after = S.binop("mul", self._strides[axis], dims[axis]) if axis < len(dims) else S.Const(1)
+            after = symbolic.binop("mul", self._strides[axis], dims[axis]) if axis < len(dims) else symbolic.Const(1)
             strides = self._strides[:axis] + (after,) + self._strides[axis:]
-        return self._view(dims[:axis] + [S.Const(1)] + dims[axis:], strides=strides, numel=self._numel_expr())
+        return self._view(dims[:axis] + [symbolic.Const(1)] + dims[axis:], strides=strides, numel=self._numel_expr())
 
     def squeeze(self, dim: int | None = None):
         dims = self._dims("x.squeeze()")
         axes = range(len(dims)) if dim is None else [self._check_axis(dim) % len(dims)]
         keep = list(range(len(dims)))
         for axis in axes:
-            if dims[axis] == S.Const(1):
+            if dims[axis] == symbolic.Const(1):
                 keep.remove(axis)
-            elif not isinstance(dims[axis], S.Const):
+            elif not isinstance(dims[axis], symbolic.Const):
                 raise RecordingError(
                     f"{self._name}.squeeze({'' if dim is None else dim}) at {user_location()} depends on whether "
                     f"`{dims[axis]}` is 1, which the recorded launch cannot know. Fix: use "
@@ -751,15 +752,15 @@ class SymTensor:
                     raise RecordingError(f"{self._name}.expand: -1 is not allowed for a new leading dim at "
                                          f"{user_location()}.")
                 out_dims.append(_unwrap(size, "expand"))
-                out_strides.append(S.Const(0))
+                out_strides.append(symbolic.Const(0))
                 continue
             size_expr = dims[existing] if isinstance(size, int) and size == -1 else _unwrap(size, "expand")
             if size_expr == dims[existing]:
                 out_dims.append(dims[existing])
                 out_strides.append(strides[existing])
-            elif dims[existing] == S.Const(1):
+            elif dims[existing] == symbolic.Const(1):
                 out_dims.append(size_expr)
-                out_strides.append(S.Const(0))
+                out_strides.append(symbolic.Const(0))
             else:
                 raise RecordingError(
                     f"{self._name}.expand{tuple(sizes)} at {user_location()} broadcasts dim {existing} "
@@ -767,7 +768,7 @@ class SymTensor:
                     f"Fix: view the tensor with a literal 1 there first (e.g. {self._name}.view(1, -1)), or pass -1 "
                     "to keep the dim."
                 )
-        if all(s != S.Const(0) for s in out_strides) and self._strides is None:
+        if all(s != symbolic.Const(0) for s in out_strides) and self._strides is None:
             return self._view(out_dims, numel=self._numel_expr())
         return self._view(out_dims, strides=out_strides)
 
@@ -784,8 +785,8 @@ class SymTensor:
         if not dims:
             raise RecordingError(f"{self._name}.view({dtype}) of a 0-d tensor changes the element size at "
                                  f"{user_location()}.")
-        last = S.binop("floordiv", S.binop("mul", dims[-1], old), new)
-        numel = S.binop("floordiv", S.binop("mul", self._numel_expr(), old), new)
+        last = symbolic.binop("floordiv", symbolic.binop("mul", dims[-1], old), new)
+        numel = symbolic.binop("floordiv", symbolic.binop("mul", self._numel_expr(), old), new)
         return self._view(dims[:-1] + [last], numel=numel, dtype=dtype)
 
     def tta_reinterpret(self, dtype) -> "SymTensor":
@@ -851,14 +852,14 @@ def _scratch(what: str) -> RecordingError:
     )
 
 
-def _product(exprs) -> S.Expr:
-    result: S.Expr = S.Const(1)
+def _product(exprs) -> symbolic.Expr:
+    result: symbolic.Expr = symbolic.Const(1)
     for e in exprs:
-        result = e if result == S.Const(1) else S.binop("mul", result, e)
+        result = e if result == symbolic.Const(1) else symbolic.binop("mul", result, e)
     return result
 
 
-def _contiguous_strides(shape) -> list[S.Expr]:
+def _contiguous_strides(shape) -> list[symbolic.Expr]:
     return [_product(shape[a + 1:]) for a in range(len(shape))]
 
 

@@ -24,8 +24,7 @@ import os
 import statistics
 import threading
 
-from . import launcher
-from . import symbolic as S
+from . import launcher, symbolic
 from .errors import CompileError, SpecError
 from .plugin import CustomPlugin, resolve_target
 from .spec import Artifact
@@ -165,7 +164,7 @@ class EagerOp:
                                             for s, d in zip(in_shapes, in_dtypes)], *attrs)
             metas = metas if isinstance(metas, (tuple, list)) else (metas,)
             out_specs = tuple((tuple(m.shape), m.dtype) for m in metas)
-            shapes = S.Shapes(in_shapes, tuple(s for s, _ in out_specs), tuple(attrs))
+            shapes = symbolic.Shapes(in_shapes, tuple(s for s, _ in out_specs), tuple(attrs))
             artifact = self._choose(device, shapes, in_dtypes, tuple(d for _, d in out_specs), attrs, inputs)
             index = device.index if device.index is not None else torch.cuda.current_device()
             schema = self.plugin.schema
@@ -208,7 +207,7 @@ class EagerOp:
                 in_ranks=[len(s) for s in shapes.inputs], out_ranks=[len(s) for s in shapes.outputs],
                 attrs=attrs, shapes=shapes, specialize_divisibility=True)
         candidates = self.artifacts(device, shapes, in_dtypes, out_dtypes, attrs)
-        bucket = (in_dtypes, attrs, tuple(tuple(S._next_pow2(d) for d in s) for s in shapes.inputs))
+        bucket = (in_dtypes, attrs, tuple(tuple(symbolic._next_pow2(d) for d in s) for s in shapes.inputs))
         winner = self._winners.get(bucket)
         if winner is not None:
             return next((a for a in candidates if a.tactic == winner), candidates[0])
@@ -252,7 +251,7 @@ class _Entry:
         self.single_like = like[0] if len(like) == 1 and in_place is None else None
 
 
-def _make_entry(artifact: Artifact, inputs, out_specs, shapes: S.Shapes, device, device_index: int,
+def _make_entry(artifact: Artifact, inputs, out_specs, shapes: symbolic.Shapes, device, device_index: int,
                 in_place=None) -> "_Entry":
     """The entry for one specialization: `artifact` prepared for `shapes` on `device_index`."""
     # an output shaped like a contiguous input is allocated with empty_like (measured ~40% cheaper)

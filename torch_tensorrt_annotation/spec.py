@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import symbolic as S
+from . import symbolic
 from .errors import SpecError
 
 INPUT, OUTPUT, EXTRA, CONSTANT = "input", "output", "extra", "constant"
@@ -275,7 +275,7 @@ class KernelArg:
     name: str
     kind: str
     index: int = -1
-    expr: S.Expr | None = None
+    expr: symbolic.Expr | None = None
     value: Any = None
     dtype: Any = None  # tensors: the element type the kernel reads when a view reinterpreted it, else None
 
@@ -286,12 +286,12 @@ class LaunchPlan:
 
     kernel: Any
     kernel_name: str
-    grid: tuple[S.Expr, S.Expr, S.Expr]
+    grid: tuple[symbolic.Expr, symbolic.Expr, symbolic.Expr]
     args: tuple[KernelArg, ...]
     options: tuple[tuple[str, Any], ...] = ()
-    guards: tuple[tuple[S.Expr, int], ...] = ()  # decisions the recording took: valid where each still holds
+    guards: tuple[tuple[symbolic.Expr, int], ...] = ()  # decisions the recording took: valid where each still holds
 
-    def holds_for(self, shapes: S.Shapes) -> bool:
+    def holds_for(self, shapes: symbolic.Shapes) -> bool:
         return all(expr.evaluate(shapes) == value for expr, value in self.guards)
 
     def of_kind(self, kind: str) -> tuple[KernelArg, ...]:
@@ -375,19 +375,19 @@ class Artifact:
     ptx_version: tuple[int, int]
     arch: str
     params: tuple[Param, ...]
-    grid: tuple[S.Expr, S.Expr, S.Expr]
-    block: tuple[S.Expr, S.Expr, S.Expr]
-    shared_mem: S.Expr
-    extras: tuple[S.Expr, ...]
+    grid: tuple[symbolic.Expr, symbolic.Expr, symbolic.Expr]
+    block: tuple[symbolic.Expr, symbolic.Expr, symbolic.Expr]
+    shared_mem: symbolic.Expr
+    extras: tuple[symbolic.Expr, ...]
     input_dtypes: tuple[str, ...]
     output_dtypes: tuple[str, ...]
     input_ranks: tuple[int, ...]
     constants: tuple[tuple[str, Any], ...] = ()
-    guards: tuple[tuple[S.Expr, int], ...] = ()
+    guards: tuple[tuple[symbolic.Expr, int], ...] = ()
     toolchain: str = ""
     metadata: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
 
-    def launch_params(self, shapes: S.Shapes) -> LaunchParams:
+    def launch_params(self, shapes: symbolic.Shapes) -> LaunchParams:
         """Evaluate grid, block, shared memory and extras for concrete shapes, checking TensorRT's limits."""
         ranks = tuple(len(s) for s in shapes.inputs)
         if ranks != self.input_ranks:
@@ -404,7 +404,7 @@ class Artifact:
                     f"shapes give {got}. Fix: compile for these shapes (the eager op does so by itself), or make "
                     "that value a runtime argument."
                 )
-        extras = S.evaluate_all(self.extras, shapes)
+        extras = symbolic.evaluate_all(self.extras, shapes)
         for expr, value in zip(self.extras, extras):
             if not -(2**31) <= value <= INT32_MAX:
                 raise OverflowError(
@@ -413,13 +413,13 @@ class Artifact:
                     f"{dict(self.config)}), for input shapes {shapes.inputs}. Fix: keep every extra (e.g. numel) "
                     "below 2**31: split the tensor, or compute 64-bit offsets in the kernel from smaller extras."
                 )
-        gx, gy, gz = S.evaluate_all(self.grid, shapes)
-        bx, by, bz = S.evaluate_all(self.block, shapes)
+        gx, gy, gz = symbolic.evaluate_all(self.grid, shapes)
+        bx, by, bz = symbolic.evaluate_all(self.block, shapes)
         return LaunchParams((gx, gy, gz), (bx, by, bz), self.shared_mem.evaluate(shapes), extras)
 
     @property
     def threads_per_block(self) -> int | None:
-        values = [b.value for b in self.block if isinstance(b, S.Const)]
+        values = [b.value for b in self.block if isinstance(b, symbolic.Const)]
         return math.prod(values) if len(values) == len(self.block) else None
 
     def describe_params(self) -> str:

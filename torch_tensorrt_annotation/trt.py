@@ -30,7 +30,7 @@ import typing
 from collections.abc import Sequence
 from typing import Any
 
-from . import symbolic as S
+from . import symbolic
 from .dtypes import dtype_name, element_type, torch_name_of_trt
 from .errors import CompileError, RecordingError, RegistrationError, SpecError, TensorRTUnavailableError, TTAError
 from .plugin import CustomPlugin, resolve_target
@@ -129,7 +129,7 @@ def _default_attr(attr, op_name: str) -> Any:
 
 
 # --- lowering to trtp expressions ---------------------------------------------------------------------------------
-class TrtLowering(S.Lowering):
+class TrtLowering(symbolic.Lowering):
     """Lowers a symbolic Expr to `trtp` expressions over the descriptors TensorRT passes (ints stay ints)."""
 
     def __init__(self, trtp, inputs: Sequence, outputs: Sequence = (), attrs: Sequence = ()):
@@ -137,7 +137,7 @@ class TrtLowering(S.Lowering):
         self.trtp, self.inputs, self.outputs, self.attrs = trtp, inputs, outputs, tuple(attrs)
 
     def _desc(self, role, index):
-        return (self.inputs if role == S.INPUT else self.outputs)[index]
+        return (self.inputs if role == symbolic.INPUT else self.outputs)[index]
 
     def rank(self, role, index):
         return len(self._desc(role, index).shape_expr)
@@ -418,7 +418,7 @@ class QdpBinding:
                 if shapes is None or (bound == "max" and shapes == bounds["min"]):
                     continue
                 try:
-                    values = S.evaluate_all(artifact.extras, shapes)
+                    values = symbolic.evaluate_all(artifact.extras, shapes)
                 except Exception:  # noqa: BLE001 - an expression the bounds cannot evaluate: nothing to check
                     continue
                 where = (f"at the optimization profile's {bound} input shapes {shapes.inputs}"
@@ -446,7 +446,7 @@ class QdpBinding:
         artifact = self.plugin.compile_tactic(
             tactic_obj, self.target(), in_dtypes=[t.dtype for t in inputs], out_dtypes=[o.dtype for o in outs],
             in_ranks=[t.dim() for t in inputs], out_ranks=[o.dim() for o in outs], attrs=attrs,
-            shapes=S.Shapes(tuple(tuple(t.shape) for t in inputs), tuple(tuple(o.shape) for o in outs)))
+            shapes=symbolic.Shapes(tuple(tuple(t.shape) for t in inputs), tuple(tuple(o.shape) for o in outs)))
         launcher.launch(artifact, inputs, outs, stream=stream, attrs=attrs)
 
 
@@ -462,7 +462,7 @@ def _constant_of(value) -> int | None:
         return None
 
 
-def _profile_shapes(tensors, outputs, bound: str, attrs=()) -> S.Shapes | None:
+def _profile_shapes(tensors, outputs, bound: str, attrs=()) -> symbolic.Shapes | None:
     """Concrete shapes of the I/O descriptors, a dynamic dim (-1) replaced by the profile's `bound` ('min' or
     'max'); None where TensorRT gave no shapes."""
     result = []
@@ -477,7 +477,7 @@ def _profile_shapes(tensors, outputs, bound: str, attrs=()) -> S.Shapes | None:
     except Exception:  # noqa: BLE001 - no shape information in this phase
         return None
     n = len(tensors)
-    return S.Shapes(tuple(result[:n]), tuple(result[n:]), tuple(attrs))
+    return symbolic.Shapes(tuple(result[:n]), tuple(result[n:]), tuple(attrs))
 
 
 def _first_is_fake(desc) -> bool:
@@ -495,20 +495,20 @@ def _dim_ranges(desc) -> tuple[tuple[int, int], ...]:
         dims = [int(d) for d in shape]
     except Exception:  # noqa: BLE001 - no concrete shape in this phase: constant shape expressions are static
         exprs = desc.shape_expr
-        return tuple((int(e.constant_value()),) * 2 if e.is_constant else S.UNKNOWN_RANGE for e in exprs)
+        return tuple((int(e.constant_value()),) * 2 if e.is_constant else symbolic.UNKNOWN_RANGE for e in exprs)
     if all(d >= 0 for d in dims):
         return tuple((d, d) for d in dims)
     try:
         lows, highs = [int(v) for v in shape.min], [int(v) for v in shape.max]
     except Exception:  # noqa: BLE001 - a descriptor without min/max
-        lows, highs = [S.UNKNOWN_RANGE[0]] * len(dims), [S.UNKNOWN_RANGE[1]] * len(dims)
-    return tuple((d, d) if d >= 0 else (lo, hi) if 0 <= lo <= hi else S.UNKNOWN_RANGE
+        lows, highs = [symbolic.UNKNOWN_RANGE[0]] * len(dims), [symbolic.UNKNOWN_RANGE[1]] * len(dims)
+    return tuple((d, d) if d >= 0 else (lo, hi) if 0 <= lo <= hi else symbolic.UNKNOWN_RANGE
                  for d, lo, hi in zip(dims, lows, highs))
 
 
-def build_profile(tensors, outputs) -> S.Profile:
+def build_profile(tensors, outputs) -> symbolic.Profile:
     """What TensorRT's build says about the dims of the inputs and outputs."""
-    return S.Profile(tuple(_dim_ranges(t) for t in tensors), tuple(_dim_ranges(o) for o in outputs))
+    return symbolic.Profile(tuple(_dim_ranges(t) for t in tensors), tuple(_dim_ranges(o) for o in outputs))
 
 
 def _torch_dtype(trt_dtype):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 
-from . import ptx_parsing as P
+from . import ptx_parsing
 from .errors import CompileError
 from .spec import INPUT, OUTPUT, Artifact, LaunchPlan, Tactic
 
@@ -27,10 +27,10 @@ log = logging.getLogger(__name__)
 def check_writes(plugin, tactic: Tactic, plan: LaunchPlan, artifact: Artifact) -> None:
     """Raise CompileError if `artifact` breaks the op's memory contract (see the module docstring)."""
     try:
-        entry = P.parse(artifact.ptx).entry(artifact.kernel_name)
+        entry = ptx_parsing.parse(artifact.ptx).entry(artifact.kernel_name)
     except (ValueError, KeyError) as exc:
         raise CompileError(f"Could not read the PTX of {artifact.kernel_name}: {exc}") from exc
-    report = P.memory_writes(artifact.ptx, entry)
+    report = ptx_parsing.memory_writes(artifact.ptx, entry)
     schema = plugin.schema
     where = f"Kernel '{plan.kernel_name}' of op '{plugin.op_name}', {tactic.describe()},"
     names = {(p.kind, p.index): (ptx.name, p.source) for p, ptx in zip(artifact.params, entry.params)}
@@ -74,7 +74,7 @@ def check_writes(plugin, tactic: Tactic, plan: LaunchPlan, artifact: Artifact) -
                 f"{where} never writes {label}: the op would return uninitialized memory.{hint} Fix: store every "
                 "element of the output in the kernel (or remove the output from meta_impl and the launch function)."
             )
-        if all(w.kind == P.ACCUMULATE for w in writes) and j not in plugin.zeroed_outputs:
+        if all(w.kind == ptx_parsing.ACCUMULATE for w in writes) and j not in plugin.zeroed_outputs:
             raise CompileError(
                 f"{where} writes {label} only with atomics or reductions (`{writes[0].instruction}`), which add to "
                 "what the buffer already holds; outputs are allocated uninitialized (by tta and by TensorRT), so "

@@ -5,8 +5,7 @@ import pytest
 import torch
 
 import torch_tensorrt_annotation as tta
-from torch_tensorrt_annotation import launcher
-from torch_tensorrt_annotation import symbolic as S
+from torch_tensorrt_annotation import launcher, symbolic
 
 from ..unit import in_place_kernels as K
 
@@ -92,7 +91,7 @@ def test_artifact_launched_as_tensorrt_does_with_the_output_pointer_equal_to_the
     for art in plugin.compile(torch.empty(4097, device="meta"), arch="sm_90", ptx_isa=(9, 0)):
         x = torch.randn(4097, device="cuda")
         expected = x * 2 + 1
-        params = art.launch_params(S.Shapes(((4097,),), ((4097,),)))
+        params = art.launch_params(symbolic.Shapes(((4097,),), ((4097,),)))
         launcher.launch_raw(art.kernel_name, art.ptx, params.grid, params.block, params.shared_mem,
                             params.extras, [x.data_ptr()], [x.data_ptr()], torch.cuda.current_stream().cuda_stream)
         torch.cuda.synchronize()
@@ -121,7 +120,7 @@ def test_second_pointer_to_an_in_place_input_is_the_aliased_output_slot():
     for art in plugin.compile(torch.empty(4097, device="meta"), arch="sm_90", ptx_isa=(9, 0)):
         assert art.describe_params() == "input0:x_ptr, extra0:n, output0:dx_ptr"
         x2 = x.clone()
-        params = art.launch_params(S.Shapes(((4097,),), ((4097,),)))
+        params = art.launch_params(symbolic.Shapes(((4097,),), ((4097,),)))
         launcher.launch_raw(art.kernel_name, art.ptx, params.grid, params.block, params.shared_mem,
                             params.extras, [x2.data_ptr()], [x2.data_ptr()], torch.cuda.current_stream().cuda_stream)
         torch.cuda.synchronize()

@@ -11,8 +11,7 @@ import pytest
 import torch
 
 import torch_tensorrt_annotation as tta
-from torch_tensorrt_annotation import launcher
-from torch_tensorrt_annotation import symbolic as S
+from torch_tensorrt_annotation import launcher, symbolic
 
 from ..trt_harness import builder, standin
 from ..unit import launch_kinds as K
@@ -62,7 +61,7 @@ def test_emulated_tensorrt_launch_of_runtime_scalars_matches_the_triton_launch(t
         _, out_shapes, results = builder.build(trt, created, [tuple(x.shape)], [trt.float32])
         assert [r.tactic for r in results] == [t.number for t in plugin.tactics]
         for r in results:
-            assert r.extras_are_int32 and r.extras == (x.numel(), S.float32_bits(scale), shift)
+            assert r.extras_are_int32 and r.extras == (x.numel(), symbolic.float32_bits(scale), shift)
             out = torch.full_like(x, 7.0)
             launcher.launch_raw(r.kernel, r.ptx, r.grid, r.block, r.shared_mem, r.extras, [x.data_ptr()],
                                 [out.data_ptr()], stream)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import torch_tensorrt_annotation as tta
-from torch_tensorrt_annotation import symbolic as S
+from torch_tensorrt_annotation import symbolic
 
 from ..trt_harness import builder, standin
 from ..unit import body_ops as ops
@@ -39,8 +39,8 @@ def expected(plugin, tactic, in_shapes, out_shapes, dtypes, out_dtypes, attrs=()
     art = plugin.compile_tactic(
         plugin.tactics[tactic - 1], tta.Target.parse(**TARGET), in_dtypes=list(dtypes), out_dtypes=list(out_dtypes),
         in_ranks=[len(s) for s in in_shapes], out_ranks=[len(s) for s in out_shapes], attrs=list(attrs),
-        shapes=S.Shapes(tuple(in_shapes), tuple(out_shapes), tuple(attrs)))
-    return art, art.launch_params(S.Shapes(tuple(in_shapes), tuple(out_shapes), tuple(attrs)))
+        shapes=symbolic.Shapes(tuple(in_shapes), tuple(out_shapes), tuple(attrs)))
+    return art, art.launch_params(symbolic.Shapes(tuple(in_shapes), tuple(out_shapes), tuple(attrs)))
 
 
 def check_build(trt, trtp, plugin, op_name, in_shapes, dtype, attrs=None, dynamic=frozenset()):
@@ -103,7 +103,7 @@ def test_body_with_a_float_attribute(trt, trtp):
     tta.custom_op("ttabodytrt::rmsnorm", impl=plugin, **TARGET)
     _, results = check_build(trt, trtp, plugin, "ttabodytrt::rmsnorm", [(4, 1000), (1000,)], torch.float16,
                              {"eps": 1e-5})
-    assert results[0].grid == (4, 1, 1) and results[0].extras == (1000, S.float32_bits(1e-5))
+    assert results[0].grid == (4, 1, 1) and results[0].extras == (1000, symbolic.float32_bits(1e-5))
 
 
 def test_body_with_two_outputs(trt, trtp):

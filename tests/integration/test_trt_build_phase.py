@@ -18,7 +18,7 @@ import torch
 from packaging.version import Version
 
 import torch_tensorrt_annotation as tta
-from torch_tensorrt_annotation import symbolic as S
+from torch_tensorrt_annotation import symbolic
 from torch_tensorrt_annotation.examples import triton_examples as ex
 
 from ..helpers import run_in_threads
@@ -84,7 +84,7 @@ def expected_artifact(plugin, tactic, in_shapes, out_shapes, dtype, out_dtypes, 
     return plugin.compile_tactic(
         plugin.tactics[tactic - 1], tta.Target.parse(**TARGET), in_dtypes=[dtype] * len(in_shapes),
         out_dtypes=out_dtypes, in_ranks=[len(s) for s in in_shapes], out_ranks=[len(s) for s in out_shapes],
-        attrs=list(attrs.values()), shapes=S.Shapes(tuple(in_shapes), tuple(out_shapes)))
+        attrs=list(attrs.values()), shapes=symbolic.Shapes(tuple(in_shapes), tuple(out_shapes)))
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16], ids=str)
@@ -106,7 +106,7 @@ def test_example_plugin_build_phase_matches_the_artifacts(trt, trtp, name, dtype
         assert len({r.kernel for r in results}) == len(results)
         for r in results:
             art = expected_artifact(plugin, r.tactic, in_shapes, out_shapes, dtype, [o.dtype for o in meta_out], attrs)
-            lp = art.launch_params(S.Shapes(tuple(in_shapes), tuple(out_shapes), tuple(attrs.values())))
+            lp = art.launch_params(symbolic.Shapes(tuple(in_shapes), tuple(out_shapes), tuple(attrs.values())))
             assert (r.kernel, r.ptx) == (art.kernel_name, art.ptx.encode())
             assert (r.grid, r.block, r.shared_mem, r.extras) == (lp.grid, lp.block, lp.shared_mem, lp.extras)
             assert r.extras_are_int32
@@ -135,7 +135,7 @@ def test_outputs_keep_their_own_dtype_and_shape_and_attributes_arrive_in_order(t
         constants = dict(art.constants)
         assert constants["SQUARE"] is True and "scale" not in constants
         # scale * repeat, a float computed in the launch function, is a runtime fp32 parameter: a constant extra
-        assert r.grid == (6, 1, 1) and r.extras == (50, S.float32_bits(0.1 * 3))
+        assert r.grid == (6, 1, 1) and r.extras == (50, symbolic.float32_bits(0.1 * 3))
         assert art.input_dtypes == ("float16",) and art.output_dtypes == ("float32",)
 
 
@@ -330,7 +330,7 @@ def test_mixed_backend_plugin_offers_every_tactic_to_tensorrt(trt, trtp):
                                 {"eps": 1e-5})
         assert art.backend == plugin.tactics[r.tactic - 1].spec.backend
         assert (r.kernel, r.ptx) == (art.kernel_name, art.ptx.encode())
-        lp = art.launch_params(S.Shapes(((6, 300), (300,)), tuple(out_shapes), (1e-5,)))
+        lp = art.launch_params(symbolic.Shapes(((6, 300), (300,)), tuple(out_shapes), (1e-5,)))
         assert (r.grid, r.block, r.extras) == (lp.grid, lp.block, lp.extras)
 
 
@@ -410,7 +410,7 @@ def test_dynamic_batch_with_static_hidden_dim_builds_and_decides_on_the_static_d
     assert result.grid == (8, 1, 1) and result.extras == (1000,)
     art = plugin.compile_tactic(plugin.tactics[0], tta.Target.parse(**TARGET), in_dtypes=[torch.float16],
                                 out_dtypes=[torch.float16], in_ranks=[2], out_ranks=[2], attrs=[],
-                                profile=S.Profile((((1, 64), (1000, 1000)),), (((1, 64), (1000, 1000)),)))
+                                profile=symbolic.Profile((((1, 64), (1000, 1000)),), (((1, 64), (1000, 1000)),)))
     assert result.kernel == art.kernel_name and dict(art.constants)["BLOCK"] == 1024
 
 
@@ -436,7 +436,7 @@ def test_runtime_scalar_attributes_are_int32_bits_and_one_kernel_serves_every_va
         _, _, results = builder.build(trt, created, [(1000,)], [trt.float32])
         for r in results:
             # a constant SymInt32 at build: the fp32 attribute's IEEE-754 bits, the int32 attribute itself
-            assert r.extras_are_int32 and r.extras == (1000, S.float32_bits(scale), shift)
+            assert r.extras_are_int32 and r.extras == (1000, symbolic.float32_bits(scale), shift)
             kernels.add((r.tactic, r.kernel, r.ptx))
     assert len(kernels) == len(plugin.tactics)
 

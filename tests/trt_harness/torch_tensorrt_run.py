@@ -48,11 +48,11 @@ def expected_tactics(tta, plugin, attrs, out_shapes):
     """What tta itself compiles for these attributes at the opt shapes, for the test to compare with the build."""
     import torch
 
-    from torch_tensorrt_annotation import symbolic as S
+    from torch_tensorrt_annotation import symbolic
 
-    shapes = S.Shapes(((8, 300),), tuple(tuple(s) for s in out_shapes))
+    shapes = symbolic.Shapes(((8, 300),), tuple(tuple(s) for s in out_shapes))
     # the build's profile: batch dynamic in [1, 64], the row length static
-    profile = S.Profile((((1, 64), (300, 300)),), (((1, 64),), ((1, 64),)))
+    profile = symbolic.Profile((((1, 64), (300, 300)),), (((1, 64),), ((1, 64),)))
     out = []
     for tactic in plugin.tactics:
         art = plugin.compile_tactic(tactic, tta.Target.parse(arch="sm_90", ptx_isa=(9, 0)), in_dtypes=[torch.float16],
@@ -87,7 +87,7 @@ def add_one(tta, trt, trt_plugins, builder, standin):
     import torch
 
     from tests.unit import body_ops  # noqa: F401 - defines my::add_one
-    from torch_tensorrt_annotation import symbolic as S
+    from torch_tensorrt_annotation import symbolic
 
     plugin = trt_plugins.custom_op("my::add_one", impl=tta.aot(configs=[{"BLOCK_SIZE": 256}, {"BLOCK_SIZE": 1024}]),
                                    supports_dynamic_shapes=True, arch="sm_90", ptx_isa=(9, 0))
@@ -119,13 +119,13 @@ def add_one(tta, trt, trt_plugins, builder, standin):
         layer = net.layers[-1]
         out_types, out_shapes, results = builder.build(trt, layer.plugin, [(8, 300)], [trt.float32],
                                                        dynamic={(0, 0)}, ranges={(0, 0): (1, 64)})
-        profile = S.Profile((((1, 64), (300, 300)),), (((1, 64), (300, 300)),))
+        profile = symbolic.Profile((((1, 64), (300, 300)),), (((1, 64), (300, 300)),))
         expected = []
         for tactic in plugin.tactics:
             art = plugin.compile_tactic(tactic, tta.Target.parse(arch="sm_90", ptx_isa=(9, 0)),
                                         in_dtypes=[torch.float32], out_dtypes=[torch.float32], in_ranks=[2],
                                         out_ranks=[2], attrs=[], profile=profile)
-            lp = art.launch_params(S.Shapes(((8, 300),), ((8, 300),)))
+            lp = art.launch_params(symbolic.Shapes(((8, 300),), ((8, 300),)))
             expected.append({"tactic": tactic.number, "kernel": art.kernel_name, "grid": lp.grid,
                              "extras": lp.extras, "ptx_sha": hashlib.sha256(art.ptx.encode()).hexdigest()})
         nodes.append({"converter": converter.__name__, "aot": type(layer.plugin).__name__,

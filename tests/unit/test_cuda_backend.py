@@ -4,8 +4,7 @@ import pytest
 import torch
 
 import torch_tensorrt_annotation as tta
-from torch_tensorrt_annotation import ptx_parsing as P
-from torch_tensorrt_annotation import symbolic as S
+from torch_tensorrt_annotation import ptx_parsing, symbolic
 from torch_tensorrt_annotation.examples import cuda_examples as cx
 from torch_tensorrt_annotation.examples import triton_examples as tx
 from torch_tensorrt_annotation.spec import EXTRA, INPUT, OUTPUT
@@ -18,7 +17,7 @@ def meta(*shape, dtype=torch.float32):
 
 
 def entry_types(art):
-    return [p.ptx_type for p in P.parse(art.ptx).entry(art.kernel_name).params]
+    return [p.ptx_type for p in ptx_parsing.parse(art.ptx).entry(art.kernel_name).params]
 
 
 def test_elementwise_cuda_kernel_is_reordered_to_tensorrt_order_and_renamed():
@@ -106,9 +105,9 @@ def test_float_and_int_attributes_are_runtime_parameters_of_a_cuda_kernel():
     (art,) = plugin.compile(meta(10), -2.5, 7, ptx_isa=(9, 0))
     assert [(p.kind, p.ptx_type) for p in art.params] == [("input", ".u64"), ("extra", ".u32"), ("extra", ".f32"),
                                                           ("extra", ".u32"), ("output", ".u64")]
-    assert art.extras[1:] == (S.Scalar(0, "alpha", "fp32"), S.Scalar(1, "shift", "i32"))
-    lp = art.launch_params(S.Shapes(((10,),), ((10,),), (-2.5, 7)))
-    assert lp.extras == (10, S.float32_bits(-2.5), 7)
+    assert art.extras[1:] == (symbolic.Scalar(0, "alpha", "fp32"), symbolic.Scalar(1, "shift", "i32"))
+    lp = art.launch_params(symbolic.Shapes(((10,),), ((10,),), (-2.5, 7)))
+    assert lp.extras == (10, symbolic.float32_bits(-2.5), 7)
 
 
 def test_a_64_bit_int_value_is_refused_with_the_macro_fix():

@@ -10,8 +10,7 @@ import types
 
 import pytest
 
-from torch_tensorrt_annotation import cuda_driver, launcher
-from torch_tensorrt_annotation import symbolic as S
+from torch_tensorrt_annotation import cuda_driver, launcher, symbolic
 from torch_tensorrt_annotation.examples import triton_examples as ex
 
 driver_types = pytest.importorskip("cuda.bindings.driver", reason="needs cuda-bindings (the driver's types)")
@@ -97,7 +96,7 @@ def test_kernel_params_follow_the_slot_order_and_check_ranges():
 def test_prepared_launch_packs_inputs_extras_outputs_in_tensorrt_order(fake, meta):
     plugin = ex.plugins()["scale2d"][0]
     (art, _) = plugin.compile(meta(100, 300), ptx_isa=(9, 0))
-    prepared = launcher.PreparedLaunch(art, S.Shapes(((100, 300),), ((100, 300),)), 0)
+    prepared = launcher.PreparedLaunch(art, symbolic.Shapes(((100, 300),), ((100, 300),)), 0)
     assert prepared.grid == (4, 10, 1) and prepared.block == (128, 1, 1)
     prepared([0x1000], [0x2000], 77)
     (launch,) = fake.launches
@@ -112,7 +111,7 @@ def test_prepared_launch_packs_inputs_extras_outputs_in_tensorrt_order(fake, met
 def test_tensors_on_another_device_than_the_current_launch_in_their_context(fake, meta):
     plugin = ex.plugins()["add"][0]
     art = plugin.compile(meta(8), meta(8), ptx_isa=(9, 0))[0]
-    prepared = launcher.PreparedLaunch(art, S.Shapes(((8,), (8,)), ((8,),)), 1)
+    prepared = launcher.PreparedLaunch(art, symbolic.Shapes(((8,), (8,)), ((8,),)), 1)
     fake.cuCtxSetCurrent(100)  # current device: 0
     prepared([1, 2], [3], 5)
     assert fake.launches[-1][0] == 101_001 and fake.stack() == [100]  # launched in cuda:1's context, then restored
@@ -125,7 +124,7 @@ def test_tensors_on_another_device_than_the_current_launch_in_their_context(fake
 def test_a_foreign_context_current_on_the_same_device_is_worked_around(fake, meta):
     plugin = ex.plugins()["add"][0]
     art = plugin.compile(meta(8), meta(8), ptx_isa=(9, 0))[0]
-    prepared = launcher.PreparedLaunch(art, S.Shapes(((8,), (8,)), ((8,),)), 0)
+    prepared = launcher.PreparedLaunch(art, symbolic.Shapes(((8,), (8,)), ((8,),)), 0)
     fake.cuCtxSetCurrent(555)  # e.g. a context another library created on device 0
     prepared([1, 2], [3], 5)
     assert len(fake.launches) == 1 and fake.stack() == [555]
@@ -135,7 +134,7 @@ def test_launch_errors_name_the_kernel_device_and_error(fake, meta, monkeypatch)
     plugin = ex.plugins()["add"][0]
     art = plugin.compile(meta(8), meta(8), ptx_isa=(9, 0))[0]
     monkeypatch.setattr(fake, "cuLaunchKernel", lambda *a: (CUresult.CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES,))
-    prepared = launcher.PreparedLaunch(art, S.Shapes(((8,), (8,)), ((8,),)), 0)
+    prepared = launcher.PreparedLaunch(art, symbolic.Shapes(((8,), (8,)), ((8,),)), 0)
     with pytest.raises(cuda_driver.LaunchError, match=rf"cuLaunchKernel\({art.kernel_name}.*cuda:0 failed: "
                                                       r"CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES") as info:
         prepared([1, 2], [3], 5)
@@ -145,7 +144,7 @@ def test_launch_errors_name_the_kernel_device_and_error(fake, meta, monkeypatch)
 def test_two_threads_two_devices(fake, meta):
     plugin = ex.plugins()["add"][0]
     art = plugin.compile(meta(8), meta(8), ptx_isa=(9, 0))[0]
-    prepared = [launcher.PreparedLaunch(art, S.Shapes(((8,), (8,)), ((8,),)), i) for i in (0, 1)]
+    prepared = [launcher.PreparedLaunch(art, symbolic.Shapes(((8,), (8,)), ((8,),)), i) for i in (0, 1)]
     errors = []
 
     def work(i):
@@ -168,7 +167,7 @@ def test_empty_grid_launches_nothing_and_needs_no_driver(meta, monkeypatch):
     monkeypatch.setattr(cuda_driver, "api", lambda: pytest.fail("the driver was touched"))
     plugin = ex.plugins()["add"][0]
     art = plugin.compile(meta(8), meta(8), ptx_isa=(9, 0))[0]
-    prepared = launcher.PreparedLaunch(art, S.Shapes(((0,), (0,)), ((0,),)), 0)
+    prepared = launcher.PreparedLaunch(art, symbolic.Shapes(((0,), (0,)), ((0,),)), 0)
     assert prepared.empty
     prepared([1, 2], [3], 0)
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import torch_tensorrt_annotation as tta
-from torch_tensorrt_annotation import ptx_parsing as P
+from torch_tensorrt_annotation import ptx_parsing
 from torch_tensorrt_annotation.spec import EXTRA, INPUT, OUTPUT
 
 pytest.importorskip("cutlass.cute", reason="needs the cutedsl extra (nvidia-cutlass-dsl)")
@@ -24,7 +24,7 @@ def test_rmsnorm_compiles_to_tensorrt_order_with_block_and_isa(dtype):
     arts = plugin.compile(meta(4, 8, 100, dtype=dtype), meta(100, dtype=dtype), 1e-5, ptx_isa=(9, 0))
     assert [a.tactic for a in arts] == [1, 2] and len({a.kernel_name for a in arts}) == 2
     for art, block in zip(arts, (64, 128)):
-        entry = P.parse(art.ptx).entry(art.kernel_name)
+        entry = ptx_parsing.parse(art.ptx).entry(art.kernel_name)
         assert [(p.kind, p.index) for p in art.params] == [(INPUT, 0), (INPUT, 1), (EXTRA, 0), (EXTRA, 1),
                                                            (OUTPUT, 0)]
         assert [p.ptx_type for p in entry.params] == [".u64", ".u64", ".u32", ".u32", ".u64"]
@@ -84,7 +84,7 @@ def test_elementwise_add_compiles_to_tensorrt_order():
     plugin = ce.plugins()["cute_add"]
     arts = plugin.compile(meta(5000), meta(5000), ptx_isa=(9, 0))
     for art, block in zip(arts, (128, 512)):
-        entry = P.parse(art.ptx).entry(art.kernel_name)
+        entry = ptx_parsing.parse(art.ptx).entry(art.kernel_name)
         assert [p.ptx_type for p in entry.params] == [".u64", ".u64", ".u32", ".u64"]
         assert entry.reqntid == (block, 1, 1)
         assert art.launch_params(tta.symbolic.Shapes(((5000,), (5000,)), ((5000,),))).grid == (-(-5000 // block), 1, 1)

@@ -11,8 +11,7 @@ import pytest
 import torch
 
 import torch_tensorrt_annotation as tta
-from torch_tensorrt_annotation import ptx_parsing as P
-from torch_tensorrt_annotation import symbolic as S
+from torch_tensorrt_annotation import ptx_parsing, symbolic
 from torch_tensorrt_annotation.spec import EXTRA, INPUT, OUTPUT
 
 pytest.importorskip("cutlass.cute", reason="needs the cutedsl extra (nvidia-cutlass-dsl)")
@@ -34,17 +33,17 @@ def _ptxas():
 
 
 def _capture_flatten(monkeypatch):
-    from torch_tensorrt_annotation.backends import cutedsl_abi as A
+    from torch_tensorrt_annotation.backends import cutedsl_abi
 
     seen = []
-    real = A.flatten
+    real = cutedsl_abi.flatten
 
     def spy(ptx, entry, params, kernel):
         out = real(ptx, entry, params, kernel)
         seen.append((ptx, out[0], entry.name))
         return out
 
-    monkeypatch.setattr(A, "flatten", spy)
+    monkeypatch.setattr(cutedsl_abi, "flatten", spy)
     return seen
 
 
@@ -81,12 +80,12 @@ def test_tensor_kernel_is_flattened_into_tensorrt_order():
     assert all(kind == EXTRA for kind, _ in kinds[1:-1]) and len(kinds) == 8
     assert [str(e) for e in art.extras] == ["in0.shape[0]", "in0.shape[1]", "in0.stride(0)", "out0.shape[0]",
                                             "out0.shape[1]", "out0.stride(0)"]
-    entry = P.parse(art.ptx).entry(art.kernel_name)
+    entry = ptx_parsing.parse(art.ptx).entry(art.kernel_name)
     assert [p.ptx_type for p in entry.params] == [".u64"] + [".u32"] * 6 + [".u64"]
     assert ".b8" not in art.ptx.split("{", 1)[0].split(art.kernel_name, 1)[1]
     assert "0f40000000" in art.ptx  # the fp32 scale, 2.0, as an immediate
     assert art.ptx.splitlines()[[i for i, s in enumerate(art.ptx.splitlines()) if ".version" in s][0]] == ".version 8.8"
-    lp = art.launch_params(S.Shapes(((10, 70),), ((10, 70),)))
+    lp = art.launch_params(symbolic.Shapes(((10, 70),), ((10, 70),)))
     assert lp.grid == (3, 1, 1) and lp.block == (128, 1, 1) and lp.extras == (10, 70, 70, 10, 70, 70)
 
 
@@ -95,9 +94,9 @@ def test_static_dims_are_baked_and_guarded():
     plugin = tta.custom_plugin(spec, meta_impl=lambda x: torch.empty_like(x), name="cute_scale_static")
     (art,) = plugin.compile(meta(10, 64), ptx_isa=(9, 0))
     assert [str(e) for e in art.extras] == ["in0.shape[0]", "out0.shape[0]"]
-    assert art.launch_params(S.Shapes(((1000, 64),), ((1000, 64),))).extras == (1000, 1000)
+    assert art.launch_params(symbolic.Shapes(((1000, 64),), ((1000, 64),))).extras == (1000, 1000)
     with pytest.raises(ValueError, match="baked in"):
-        art.launch_params(S.Shapes(((10, 65),), ((10, 65),)))
+        art.launch_params(symbolic.Shapes(((10, 65),), ((10, 65),)))
 
 
 def test_static_dims_under_a_tensorrt_profile_are_taken_or_refused():
@@ -105,10 +104,10 @@ def test_static_dims_under_a_tensorrt_profile_are_taken_or_refused():
     plugin = tta.custom_plugin(spec, meta_impl=lambda x: torch.empty_like(x), name="cute_scale_profile")
     common = dict(in_dtypes=[torch.float16], out_dtypes=[torch.float16], in_ranks=[2], out_ranks=[2], attrs=[])
     target = tta.Target.parse("sm_90", (9, 0))
-    batch = S.Profile((((1, 512), (64, 64)),), (((1, 512), (64, 64)),))  # the dim the kernel bakes in is static
+    batch = symbolic.Profile((((1, 512), (64, 64)),), (((1, 512), (64, 64)),))  # the dim the kernel bakes in is static
     art = plugin.compile_tactic(plugin.tactics[0], target, profile=batch, **common)
-    assert art.launch_params(S.Shapes(((300, 64),), ((300, 64),))).extras == (300, 300)
-    hidden = S.Profile((((1, 512), (32, 128)),), (((1, 512), (32, 128)),))
+    assert art.launch_params(symbolic.Shapes(((300, 64),), ((300, 64),))).extras == (300, 300)
+    hidden = symbolic.Profile((((1, 512), (32, 128)),), (((1, 512), (32, 128)),))
     with pytest.raises(tta.CompileError, match=r"depends on the dynamic dim\(s\) in0.shape\[1\].*static"):
         plugin.compile_tactic(plugin.tactics[0], target, profile=hidden, **common)
 
@@ -154,8 +153,8 @@ def test_large_dynamic_shared_memory_is_read_from_the_host_code():
     spec = tta.cutedsl(k.smem_host, k.smem_launch, configs=[{}], dynamic_dims={"x": [0], "o": [0]})
     plugin = tta.custom_plugin(spec, meta_impl=lambda x: torch.empty_like(x), name="cute_smem")
     (art,) = plugin.compile(meta(8, 1000, dtype=torch.float32), ptx_isa=(9, 0))
-    assert art.shared_mem.evaluate(S.Shapes(((8, 1000),))) >= 64 * 1024
-    assert art.launch_params(S.Shapes(((8, 1000),), ((8, 1000),))).grid == (8, 1, 1)
+    assert art.shared_mem.evaluate(symbolic.Shapes(((8, 1000),))) >= 64 * 1024
+    assert art.launch_params(symbolic.Shapes(((8, 1000),), ((8, 1000),))).grid == (8, 1, 1)
 
 
 def test_dynamic_dims_must_name_tensor_parameters():

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import torch_tensorrt_annotation as tta
-from torch_tensorrt_annotation import ptx_parsing as P
+from torch_tensorrt_annotation import ptx_parsing
 from torch_tensorrt_annotation.spec import EXTRA, INPUT, OUTPUT
 
 pytest.importorskip("cuda.tile", reason="needs the cutile extra (cuda-tile[tileiras])")
@@ -39,12 +39,12 @@ def test_elementwise_add_in_tensorrt_order_with_extents_and_strides_as_extras(ar
     arts = plugin.compile(meta(5000), meta(5000), arch=arch, ptx_isa=(9, 4))
     assert [a.tactic for a in arts] == [1, 2]
     for art in arts:
-        entry = P.parse(art.ptx).entry(art.kernel_name)
+        entry = ptx_parsing.parse(art.ptx).entry(art.kernel_name)
         assert [(p.kind, p.index) for p in art.params] == [(INPUT, 0), (INPUT, 1)] + [(EXTRA, i) for i in range(6)] \
             + [(OUTPUT, 0)]
         assert [p.ptx_type for p in entry.params] == [".u64", ".u64"] + [".u32"] * 6 + [".u64"]
         assert ".language" not in art.ptx and ".file" not in art.ptx  # TileIR marker and source paths removed
-        assert P.parse(art.ptx).target.startswith(arch)
+        assert ptx_parsing.parse(art.ptx).target.startswith(arch)
         lp = art.launch_params(tta.symbolic.Shapes(((5000,), (5000,)), ((5000,),)))
         tile = dict(art.config)["TILE"]
         assert lp.grid == (-(-5000 // tile), 1, 1) and lp.block == entry.reqntid + (1,) * (3 - len(entry.reqntid))
@@ -52,7 +52,8 @@ def test_elementwise_add_in_tensorrt_order_with_extents_and_strides_as_extras(ar
         # the edited PTX still assembles for the arch it targets
         path = tmp_path / f"{art.kernel_name}.ptx"
         path.write_text(art.ptx)
-        result = subprocess.run([ptxas(), f"-arch={P.parse(art.ptx).target}", str(path), "-o", str(path) + ".o"],
+        arch = ptx_parsing.parse(art.ptx).target
+        result = subprocess.run([ptxas(), f"-arch={arch}", str(path), "-o", str(path) + ".o"],
                                 capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import torch_tensorrt_annotation as tta
-from torch_tensorrt_annotation import symbolic as S
+from torch_tensorrt_annotation import symbolic
 from torch_tensorrt_annotation.examples.triton_examples import add_launch
 
 
@@ -28,5 +28,5 @@ def test_an_eager_extra_over_int32_names_the_tactic_and_the_fix():
         torch.empty(8, device="meta"), torch.empty(8, device="meta"), arch="sm_90", ptx_isa=(9, 0))
     big = (2**31 + 64,)
     with pytest.raises(OverflowError, match=r"tactic 1, config \{'BLOCK': 1024\}.*Fix: keep every extra"):
-        artifact.launch_params(S.Shapes((big, big), (big,)))
+        artifact.launch_params(symbolic.Shapes((big, big), (big,)))
     assert artifact.ptx not in repr(artifact)  # kilobytes of PTX stay out of the repr

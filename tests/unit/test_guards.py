@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import torch_tensorrt_annotation as tta
-from torch_tensorrt_annotation import symbolic as S
+from torch_tensorrt_annotation import symbolic
 from torch_tensorrt_annotation.examples import triton_examples as ex
 from torch_tensorrt_annotation.spec import CONSTANT, EXTRA
 
@@ -26,7 +26,7 @@ def plan_for(plugin, *shapes, profile=None, tactic=1, dtype=torch.float32):
     n_out = plugin.schema.num_outputs
     ranks = [len(s) for s in (profile.inputs if profile else shapes)]
     return plugin.plan(plugin.tactics[tactic - 1], [dtype] * len(ranks), ranks, [dtype] * n_out, [ranks[0]] * n_out,
-                       [], shapes=None if profile else S.Shapes(tuple(shapes), (shapes[0],) * n_out),
+                       [], shapes=None if profile else symbolic.Shapes(tuple(shapes), (shapes[0],) * n_out),
                        profile=profile)
 
 
@@ -41,7 +41,7 @@ def guards(plan):
 def profile(*inputs):
     """inputs: per tensor, per axis an int (static) or a (min, max) range (dynamic); the output is like input 0."""
     dims = tuple(tuple((d, d) if isinstance(d, int) else d for d in t) for t in inputs)
-    return S.Profile(dims, (dims[0],))
+    return symbolic.Profile(dims, (dims[0],))
 
 
 # --- eager / compile: taken for the example shapes, guarded, recorded again on a guard miss -----------------------
@@ -75,9 +75,9 @@ def test_branch_int_range_and_bit_tricks_record_guards_not_errors():
     # int(): a guarded Python int; passed to a runtime parameter it is a constant int32 extra, as Triton passes it
     assert constants(looped)["BLOCK"] == 128
     (n_cols,) = [a for a in looped.args if a.name == "n_cols"]
-    assert n_cols.kind == "extra" and isinstance(n_cols.expr, S.Const) and n_cols.expr.value == 100
+    assert n_cols.kind == "extra" and isinstance(n_cols.expr, symbolic.Const) and n_cols.expr.value == 100
     assert guards(looped) == {"in0.shape[-1]": 100}  # the loop over range(x.dim() - 1) multiplies symbolically
-    assert looped.grid[0].evaluate(S.Shapes(((7, 2, 100),))) == 14
+    assert looped.grid[0].evaluate(symbolic.Shapes(((7, 2, 100),))) == 14
 
     tricks = plan_for(plugin_of(helpers.bit_tricks_launch), (4, 1000))
     assert constants(tricks)["BLOCK"] == 1024
@@ -91,9 +91,9 @@ def test_artifacts_carry_their_guards_and_refuse_other_shapes(meta):
     (art,) = plugin.compile(meta(4, 1000), ptx_isa=(9, 0))
     assert dict(art.metadata)["num_warps"] == 4 and dict(art.constants)["BLOCK"] == 1024
     assert {str(e) for e, _ in art.guards} >= {"(next_power_of_2(in0.shape[-1]) >= 2048)"}
-    art.launch_params(S.Shapes(((7, 513),), ((7, 513),)))
+    art.launch_params(symbolic.Shapes(((7, 513),), ((7, 513),)))
     with pytest.raises(ValueError, match=r"guard `.*next_power_of_2\(in0.shape\[-1\]\).* == .*` .* give"):
-        art.launch_params(S.Shapes(((4, 3000),), ((4, 3000),)))
+        art.launch_params(symbolic.Shapes(((4, 3000),), ((4, 3000),)))
     (wide,) = plugin.compile(meta(4, 3000), ptx_isa=(9, 0))
     assert dict(wide.metadata)["num_warps"] == 8 and wide.kernel_name != art.kernel_name
 
@@ -122,7 +122,7 @@ def test_static_dims_decide_freely_and_dynamic_batch_is_symbolic():
     plan = plan_for(plugin, profile=profile(((1, 64), 1000)))
     assert constants(plan)["BLOCK"] == 1024 and dict(plan.options)["num_warps"] == 4
     rows = plan.grid[0]
-    assert rows.evaluate(S.Shapes(((7, 1000),))) == 7 and rows.evaluate(S.Shapes(((64, 1000),))) == 64
+    assert rows.evaluate(symbolic.Shapes(((7, 1000),))) == 7 and rows.evaluate(symbolic.Shapes(((64, 1000),))) == 64
     # LONG: numel <= 64 * 1000 over the profile decides `numel > 2**31 - 1` without a static batch
     assert constants(plan)["LONG"] is False
 
@@ -149,15 +149,15 @@ def test_static_dims_let_the_tensorrt_artifact_assume_what_eager_assumes():
     plugin = tta.custom_plugin(tta.triton(ex.rmsnorm_launch, configs=ex.RMSNORM_CONFIGS), meta_impl=ex.rmsnorm_meta)
     common = dict(in_dtypes=[torch.float16] * 2, out_dtypes=[torch.float16], in_ranks=[2, 1], out_ranks=[2],
                   attrs=[1e-5])
-    shapes = S.Shapes(((4096, 4096), (4096,)), ((4096, 4096),))
+    shapes = symbolic.Shapes(((4096, 4096), (4096,)), ((4096, 4096),))
     for tactic in plugin.tactics:
         eager = plugin.compile_tactic(tactic, TARGET, shapes=shapes, specialize_divisibility=True, **common)
-        trt = plugin.compile_tactic(tactic, TARGET, profile=S.Profile((((1, 8192), (4096, 4096)), ((4096, 4096),)),
-                                                                      (((1, 8192), (4096, 4096)),)), **common)
-        plain = plugin.compile_tactic(tactic, TARGET, profile=S.Profile((((1, 8192), (1, 8192)), ((1, 8192),)),
+        profile = symbolic.Profile((((1, 8192), (4096, 4096)), ((4096, 4096),)), (((1, 8192), (4096, 4096)),))
+        trt = plugin.compile_tactic(tactic, TARGET, profile=profile, **common)
+        plain = plugin.compile_tactic(tactic, TARGET, profile=symbolic.Profile((((1, 8192), (1, 8192)), ((1, 8192),)),
                                                                         (((1, 8192), (1, 8192)),)), **common)
         assert trt.ptx.replace(trt.kernel_name, "K") == eager.ptx.replace(eager.kernel_name, "K")
         assert re.search(r"ld\.global\.v\d", trt.ptx)
         assert plain.ptx.replace(plain.kernel_name, "K") != trt.ptx.replace(trt.kernel_name, "K")
         assert "(in0.shape[-1] % 16)" in {str(e) for e, _ in trt.guards}
-        assert trt.launch_params(S.Shapes(((3, 4096), (4096,)), ((3, 4096),), (1e-5,))).grid == (3, 1, 1)
+        assert trt.launch_params(symbolic.Shapes(((3, 4096), (4096,)), ((3, 4096),), (1e-5,))).grid == (3, 1, 1)

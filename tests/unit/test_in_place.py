@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import torch_tensorrt_annotation as tta
-from torch_tensorrt_annotation import ptx_parsing as P
+from torch_tensorrt_annotation import ptx_parsing
 from torch_tensorrt_annotation.errors import CompileError, RegistrationError, SpecError, TTAWarning
 
 from . import in_place_kernels as K
@@ -22,8 +22,8 @@ def compile_one(plugin, *inputs):
 
 def writes(artifact):
     """{param kind+index: kinds of writes} for an artifact, from its final PTX."""
-    entry = P.parse(artifact.ptx).entry(artifact.kernel_name)
-    report = P.memory_writes(artifact.ptx, entry)
+    entry = ptx_parsing.parse(artifact.ptx).entry(artifact.kernel_name)
+    report = ptx_parsing.memory_writes(artifact.ptx, entry)
     return {f"{p.kind}{p.index}": sorted({w.kind for w in report.of(e.name)})
             for p, e in zip(artifact.params, entry.params)}, report
 
@@ -63,7 +63,7 @@ def test_output_written_only_with_atomics_needs_zeroed_outputs(meta):
     artifacts = compile_one(by_name, meta(1000, 300))
     assert len(artifacts) == 2
     found, _ = writes(artifacts[0])
-    assert found["output0"] == [P.ACCUMULATE] and found["input0"] == []
+    assert found["output0"] == [ptx_parsing.ACCUMULATE] and found["input0"] == []
 
 
 def test_cuda_kernels_are_checked_the_same_way(meta):
@@ -78,13 +78,13 @@ def test_cuda_kernels_are_checked_the_same_way(meta):
         compile_one(tta.custom_plugin(colsum, meta_impl=K.colsum_meta), meta(64, 300))
     (artifact,) = compile_one(tta.custom_plugin(colsum, meta_impl=K.colsum_meta, zeroed_outputs="out"),
                               meta(64, 300))
-    assert writes(artifact)[0]["output0"] == [P.ACCUMULATE]
+    assert writes(artifact)[0]["output0"] == [ptx_parsing.ACCUMULATE]
 
     inplace = tta.custom_plugin(tta.cuda(K.CUDA_SRC, "scale_inplace", K.cuda_inplace_launch,
                                          configs=[{"BLOCK": 128}]), meta_impl=lambda x: x)
     (artifact,) = compile_one(inplace, meta(1000))
     assert artifact.describe_params() == "input0:arg0, extra0:arg1, output0:=input0"
-    assert writes(artifact)[0] == {"input0": [P.STORE], "extra0": [], "output0": []}
+    assert writes(artifact)[0] == {"input0": [ptx_parsing.STORE], "extra0": [], "output0": []}
 
 
 # --- in-place support --------------------------------------------------------------------------------------------
@@ -100,8 +100,8 @@ def test_in_place_op_schema_and_artifact_layout(meta):
         assert [(p.kind, p.index, p.ptx_type) for p in art.params] == [
             ("input", 0, ".u64"), ("extra", 0, ".u32"), ("output", 0, ".u64")]
         assert art.params[2].source == "=input0"
-        entry = P.parse(art.ptx).entry(art.kernel_name)
-        assert not P.is_referenced(art.ptx, entry, entry.params[2])
+        entry = ptx_parsing.parse(art.ptx).entry(art.kernel_name)
+        assert not ptx_parsing.is_referenced(art.ptx, entry, entry.params[2])
 
 
 def test_mixed_in_place_and_new_output(meta):
@@ -110,7 +110,7 @@ def test_mixed_in_place_and_new_output(meta):
     assert plugin.schema.torch_schema() == "(Tensor(a!) x) -> (Tensor(a!), Tensor)"
     (art,) = compile_one(plugin, meta(1000))
     assert art.describe_params() == "input0:x_ptr, extra0:n, output0:=input0, output1:y_ptr"
-    assert writes(art)[0]["output1"] == [P.STORE] and writes(art)[0]["input0"] == [P.STORE]
+    assert writes(art)[0]["output1"] == [ptx_parsing.STORE] and writes(art)[0]["input0"] == [ptx_parsing.STORE]
 
 
 def test_in_place_declared_by_return_annotation_too(meta):
@@ -248,14 +248,14 @@ $L__BB0_1:
 
 
 def test_dataflow_follows_cvta_mov_add_chains_loops_and_vector_stores():
-    entry = P.parse(PTX).entry("k")
-    report = P.memory_writes(PTX, entry)
+    entry = ptx_parsing.parse(PTX).entry("k")
+    report = ptx_parsing.memory_writes(PTX, entry)
     kinds = {name: sorted(w.kind for w in report.of(name)) for name in ("k_param_0", "k_param_1", "k_param_2",
                                                                         "k_param_3", "k_param_4")}
     assert kinds["k_param_0"] == []  # loaded from, and a shared-memory store at a derived address is not global
-    assert kinds["k_param_1"] == [P.STORE]  # st.global.v4 through a loop-carried add of a cvta'd pointer
-    assert kinds["k_param_2"] == [P.ACCUMULATE, P.STORE]  # red.add, and atom.exch (an overwrite)
-    assert kinds["k_param_3"] == [P.STORE]  # a bulk copy from shared to global memory
+    assert kinds["k_param_1"] == [ptx_parsing.STORE]  # st.global.v4 through a loop-carried add of a cvta'd pointer
+    assert kinds["k_param_2"] == [ptx_parsing.ACCUMULATE, ptx_parsing.STORE]  # red.add, and atom.exch (an overwrite)
+    assert kinds["k_param_3"] == [ptx_parsing.STORE]  # a bulk copy from shared to global memory
     assert kinds["k_param_4"] == []
     # a store through a pointer loaded from memory cannot be traced: the report says it is incomplete
     assert report.unknown == ("st.global.f32 [%rd12], %f1",) and not report.complete
@@ -263,7 +263,7 @@ def test_dataflow_follows_cvta_mov_add_chains_loops_and_vector_stores():
 
 def test_a_call_makes_the_report_incomplete():
     ptx = PTX.replace("\tret;", "\tcall.uni helper, (%rd1);\n\tret;")
-    report = P.memory_writes(ptx, P.parse(ptx).entry("k"))
+    report = ptx_parsing.memory_writes(ptx, ptx_parsing.parse(ptx).entry("k"))
     assert report.has_calls and not report.complete
 
 
@@ -385,8 +385,8 @@ def test_in_place_input_passed_as_a_second_pointer_is_the_aliased_output(meta):
     plugin = tta.custom_plugin(tta.triton(K.read_then_write_launch, configs=[{"BLOCK": 256}]), meta_impl=lambda x: x)
     (art,) = plugin.compile(meta(1000), **TARGET)
     assert art.describe_params() == "input0:x_ptr, extra0:n, output0:dx_ptr"
-    (entry,) = P.parse(art.ptx).entries
-    assert P.is_referenced(art.ptx, entry, entry.params[2])  # the kernel writes through the output slot
+    (entry,) = ptx_parsing.parse(art.ptx).entries
+    assert ptx_parsing.is_referenced(art.ptx, entry, entry.params[2])  # the kernel writes through the output slot
     with pytest.raises(tta.RecordingError, match=r"Input 0 is passed to kernel 'read_then_write_kernel' twice"):
         tta.custom_plugin(tta.triton(K.read_then_write_out_launch, configs=[{"BLOCK": 256}]),
                           meta_impl=lambda x: torch.empty_like(x))  # refused when the plugin is created

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import torch_tensorrt_annotation as tta
-from torch_tensorrt_annotation import kernel_types as K
+from torch_tensorrt_annotation import kernel_types
 from torch_tensorrt_annotation.examples import cuda_examples as cx
 
 F32, F16, BF16 = torch.float32, torch.float16, torch.bfloat16
@@ -19,12 +19,12 @@ def meta(*shape, dtype=F32):
 
 # --- reading the signature (no NVRTC needed) -----------------------------------------------------------------------
 def test_demangled_parameters_give_instantiated_types():
-    params, origin = K.pointer_types(entry="_Z7rmsnormILi256EfEvPKT0_S2_iiPS0_", source=None)
+    params, origin = kernel_types.pointer_types(entry="_Z7rmsnormILi256EfEvPKT0_S2_iiPS0_", source=None)
     assert params == ["float const*", "float const*", "int", "int", "float*"] and "rmsnorm<256, float>" in origin
-    params, _ = K.pointer_types(entry="_Z1kPK6__halfP13__nv_bfloat16Pv", source=None)
-    assert [K.pointer_element(p) for p in params] == [(True, frozenset({"float16"})), (True, frozenset({"bfloat16"})),
-                                                      (True, K.ANY)]
-    assert K.pointer_types(entry="add_f32", source=None) is None  # extern "C": the name says nothing
+    params, _ = kernel_types.pointer_types(entry="_Z1kPK6__halfP13__nv_bfloat16Pv", source=None)
+    assert [kernel_types.pointer_element(p) for p in params] == [
+        (True, frozenset({"float16"})), (True, frozenset({"bfloat16"})), (True, kernel_types.ANY)]
+    assert kernel_types.pointer_types(entry="add_f32", source=None) is None  # extern "C": the name says nothing
 
 
 def test_extern_c_declaration_is_read_from_the_source():
@@ -34,18 +34,19 @@ def test_extern_c_declaration_is_read_from_the_source():
     extern "C" __global__ void __launch_bounds__(256) add_f32(const float* __restrict__ x, const TTA_IN1_T* y,
                                                               int n, __nv_bfloat16 out[], void* scratch) {}
     """
-    params, origin = K.pointer_types(entry="add_f32", source=source)
+    params, origin = kernel_types.pointer_types(entry="add_f32", source=source)
     assert origin == "its declaration in the source"
-    assert [K.pointer_element(p) for p in params] == [
-        (True, frozenset({"float32"})), (True, K.ANY), (False, K.ANY), (True, frozenset({"bfloat16"})), (True, K.ANY)]
-    assert K.pointer_element("MyStruct* s") == (True, K.UNKNOWN)
+    assert [kernel_types.pointer_element(p) for p in params] == [
+        (True, frozenset({"float32"})), (True, kernel_types.ANY), (False, kernel_types.ANY),
+        (True, frozenset({"bfloat16"})), (True, kernel_types.ANY)]
+    assert kernel_types.pointer_element("MyStruct* s") == (True, kernel_types.UNKNOWN)
 
 
 def test_dtypes_argument_is_validated_when_the_spec_is_made():
     with pytest.raises(tta.SpecError, match=r"unknown dtype\(s\) \['float33'\]"):
         tta.cuda(cx.ADD_SOURCE, "add_f32", cx.add_launch, dtypes="float33")
-    assert K.normalize_dtypes(F16, "x") == frozenset({"float16"})
-    assert K.normalize_dtypes([F32, (F16, BF16), None], "x") == (
+    assert kernel_types.normalize_dtypes(F16, "x") == frozenset({"float16"})
+    assert kernel_types.normalize_dtypes([F32, (F16, BF16), None], "x") == (
         frozenset({"float32"}), frozenset({"float16", "bfloat16"}), None)
 
 

@@ -8,8 +8,7 @@ import pytest
 import torch
 
 import torch_tensorrt_annotation as tta
-from torch_tensorrt_annotation import ptx_parsing as P
-from torch_tensorrt_annotation import symbolic as S
+from torch_tensorrt_annotation import ptx_parsing, symbolic
 from torch_tensorrt_annotation.spec import CONSTANT, EXTRA, INPUT, OUTPUT
 
 from . import launch_kinds as K
@@ -18,7 +17,7 @@ SM90 = dict(arch="sm_90", ptx_isa=(9, 0))
 
 
 def entry_types(artifact):
-    (entry,) = P.parse(artifact.ptx).entries
+    (entry,) = ptx_parsing.parse(artifact.ptx).entries
     return [p.ptx_type for p in entry.params]
 
 
@@ -34,9 +33,10 @@ def test_float_and_int_attributes_stay_runtime_scalars_with_the_kernels_types(me
         assert art.describe_params() == "input0:x_ptr, extra0:n, extra1:scale, extra2:shift, output0:out_ptr"
         # the PTX keeps the kernel's own types: scale .f32, shift and n 32-bit ints; TensorRT passes 4 bytes each
         assert entry_types(art) == [".u64", ".u32", ".f32", ".u32", ".u64"]
-        assert art.extras == (S.Numel(S.INPUT, 0), S.Scalar(0, "scale", "fp32"), S.Scalar(1, "shift", "i32"))
+        assert art.extras == (symbolic.Numel(symbolic.INPUT, 0), symbolic.Scalar(0, "scale", "fp32"),
+                              symbolic.Scalar(1, "shift", "i32"))
         assert "scale" not in dict(art.constants) and "shift" not in dict(art.constants)
-        lp = art.launch_params(S.Shapes(((1000,),), ((1000,),), (-2.5, -7)))
+        lp = art.launch_params(symbolic.Shapes(((1000,),), ((1000,),), (-2.5, -7)))
         assert lp.extras == (1000, -1071644672, -7)  # -2.5 is 0xc0200000 in IEEE-754 binary32
 
 
@@ -51,13 +51,13 @@ def test_one_artifact_serves_every_attribute_value(meta):
     (-2.5, -1071644672), (1e-40, 71362), (3e38, 2137108966), (1e39, 0x7F800000), (float("inf"), 0x7F800000),
     (float("-inf"), -8388608), (-0.0, -(2**31)), (0.1, 0x3DCCCCCD)])
 def test_float32_bits_are_ieee754_binary32_with_c_float_rounding(value, bits):
-    assert S.float32_bits(value) == bits
+    assert symbolic.float32_bits(value) == bits
 
 
 def test_nan_bits_are_a_float32_nan():
     import struct
 
-    bits = S.float32_bits(float("nan"))
+    bits = symbolic.float32_bits(float("nan"))
     assert struct.unpack("<f", struct.pack("<i", bits))[0] != struct.unpack("<f", struct.pack("<i", bits))[0]
 
 
@@ -66,7 +66,8 @@ def test_literal_float_and_int_are_constant_extras_and_int_one_is_specialized_li
         K.affine_kernel[(tta.cdiv(x.numel(), BLOCK),)](x, out, x.numel(), 0.5, 5, BLOCK=BLOCK)
 
     (art,) = plugin_of(launch, configs=[{}]).compile(meta(64), **SM90)
-    assert art.extras == (S.Numel(S.INPUT, 0), S.Const(S.float32_bits(0.5)), S.Const(5))
+    assert art.extras == (symbolic.Numel(symbolic.INPUT, 0), symbolic.Const(symbolic.float32_bits(0.5)),
+                          symbolic.Const(5))
     assert entry_types(art) == [".u64", ".u32", ".f32", ".u32", ".u64"]
 
     def launch_one(x, out, *, BLOCK=256):
@@ -90,13 +91,13 @@ def test_view_reshape_contiguous_record_the_same_pointer_with_new_shapes(meta):
     (art,) = plugin.compile(meta(2, 3, 1000), **SM90)
     assert art.describe_params() == "input0:x_ptr, extra0:n_cols, extra1:stride_row, output0:out_ptr"
     assert entry_types(art) == [".u64", ".u32", ".u32", ".u64"]
-    lp = art.launch_params(S.Shapes(((2, 3, 1000),), ((2, 3, 1000),)))
+    lp = art.launch_params(symbolic.Shapes(((2, 3, 1000),), ((2, 3, 1000),)))
     assert lp.grid == (6, 1, 1) and lp.extras == (1000, 1000)
 
 
 def test_flatten_unsqueeze_squeeze(meta):
     (art,) = plugin_of(K.flatten_launch).compile(meta(4, 50), **SM90)
-    lp = art.launch_params(S.Shapes(((4, 50),), ((4, 50),)))
+    lp = art.launch_params(symbolic.Shapes(((4, 50),), ((4, 50),)))
     assert lp.grid == (1, 1, 1) and lp.extras == (200, 200)
 
 
@@ -104,14 +105,14 @@ def test_reinterpret_and_dtype_view_change_the_pointer_type(meta):
     plugin = plugin_of(K.reinterpret_launch, configs=[{}])
     (art,) = plugin.compile(meta(1000, dtype=torch.bfloat16), **SM90)
     assert art.input_dtypes == ("bfloat16",) and art.describe_params() == "input0:x_ptr, extra0:n, output0:out_ptr"
-    assert art.extras[0].evaluate(S.Shapes(((1000,),), ((1000,),))) == 1000
+    assert art.extras[0].evaluate(symbolic.Shapes(((1000,),), ((1000,),))) == 1000
     assert "xor.b16" in art.ptx  # the kernel works on int16 bits, as triton.reinterpret asked
 
 
 def test_expand_broadcasts_with_stride_zero(meta):
     plugin = tta.custom_plugin(tta.triton(K.expand_launch), meta_impl=lambda x, w: torch.empty_like(x))
     (art,) = plugin.compile(meta(8, 100), meta(100), **SM90)
-    assert art.launch_params(S.Shapes(((8, 100), (100,)), ((8, 100),))).extras == (100, 100)  # stride 0 added
+    assert art.launch_params(symbolic.Shapes(((8, 100), (100,)), ((8, 100),))).extras == (100, 100)  # stride 0 added
 
 
 @pytest.mark.parametrize("launch_fn, message", [
@@ -133,15 +134,15 @@ def test_autotune_configs_become_tactics(meta, caplog):
                                                          {"BLOCK": 1024, "num_warps": 8, "num_stages": 2}]
     arts = plugin.compile(meta(5000), **SM90)
     assert [dict(a.metadata)["num_warps"] for a in arts] == [2, 8]
-    assert [P.parse(a.ptx).entries[0].reqntid for a in arts] == [(64,), (256,)]
-    assert [a.grid[0].evaluate(S.Shapes(((5000,),), ((5000,),))) for a in arts] == [20, 5]
+    assert [ptx_parsing.parse(a.ptx).entries[0].reqntid for a in arts] == [(64,), (256,)]
+    assert [a.grid[0].evaluate(symbolic.Shapes(((5000,),), ((5000,),))) for a in arts] == [20, 5]
     assert all(a.describe_params() == "input0:x_ptr, extra0:n, output0:out_ptr" for a in arts)
 
 
 def test_explicit_spec_configs_win_over_the_autotuner(meta):
     plugin = plugin_of(K.tuned_launch, configs=[{"BLOCK": 64, "num_warps": 1}])
     (art,) = plugin.compile(meta(5000), **SM90)
-    assert art.grid[0].evaluate(S.Shapes(((5000,),), ((5000,),))) == 79 and dict(art.metadata)["num_warps"] == 1
+    assert art.grid[0].evaluate(symbolic.Shapes(((5000,),), ((5000,),))) == 79 and dict(art.metadata)["num_warps"] == 1
 
 
 def test_library_autotuner_subclass_over_heuristics(meta):
@@ -262,7 +263,7 @@ def test_bit_length_of_a_dim_is_guarded_like_next_power_of_2(meta):
     (art,) = plugin_of(K.bit_length_launch, configs=[{}]).compile(meta(1000), **SM90)
     assert dict(art.constants)["BLOCK"] == 1024
     # every numel of the same bit length reuses the artifact; another one breaks a guard
-    assert art.launch_params(S.Shapes(((600,),), ((600,),))).grid == (1, 1, 1)
+    assert art.launch_params(symbolic.Shapes(((600,),), ((600,),))).grid == (1, 1, 1)
     with pytest.raises(ValueError, match="was compiled under the guard"):
-        art.launch_params(S.Shapes(((1500,),), ((1500,),)))
+        art.launch_params(symbolic.Shapes(((1500,),), ((1500,),)))
     assert all("next_power_of_2" in str(e) or "numel" in str(e) for e, _ in art.guards)

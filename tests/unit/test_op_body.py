@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import torch_tensorrt_annotation as tta
-from torch_tensorrt_annotation import symbolic as S
+from torch_tensorrt_annotation import symbolic
 
 from . import body_ops as ops
 
@@ -18,7 +18,7 @@ def meta(*shape, dtype=torch.float32):
 
 
 def grid_for(artifact, *in_shapes, out_shapes=None, attrs=()):
-    shapes = S.Shapes(tuple(in_shapes), tuple(out_shapes or in_shapes[:1]), tuple(attrs))
+    shapes = symbolic.Shapes(tuple(in_shapes), tuple(out_shapes or in_shapes[:1]), tuple(attrs))
     return artifact.launch_params(shapes).grid
 
 
@@ -187,7 +187,7 @@ def test_an_autotuned_kernel_brings_its_configs():
     assert [(t.config["BLOCK"], t.config["num_warps"]) for t in plugin.tactics] == [(128, 2), (512, 4)]
     artifacts = plugin.compile(meta(1000), meta(1000), **TARGET)
     assert [grid_for(a, (1000,), (1000,)) for a in artifacts] == [(8, 1, 1), (2, 1, 1)]
-    assert [a.block[0] for a in artifacts] == [S.Const(64), S.Const(128)]
+    assert [a.block[0] for a in artifacts] == [symbolic.Const(64), symbolic.Const(128)]
 
 
 def test_a_body_with_a_meta_impl_is_checked_against_it():

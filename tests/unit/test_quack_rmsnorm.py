@@ -4,7 +4,7 @@ dynamic: TensorRT's order (x, w, M extras, out), launch dims from quack's host c
 import pytest
 import torch
 
-from torch_tensorrt_annotation import symbolic as S
+from torch_tensorrt_annotation import symbolic
 from torch_tensorrt_annotation.spec import EXTRA, INPUT, OUTPUT
 
 pytest.importorskip("cutlass.cute", reason="needs the cutedsl extra (nvidia-cutlass-dsl)")
@@ -20,10 +20,10 @@ def test_quack_rmsnorm_compiles_with_dynamic_rows(n, dtype):
                                 torch.empty(n, dtype=dtype, device="meta"), 1e-6, ptx_isa=(9, 0))
     assert [(p.kind, p.index) for p in art.params] == [(INPUT, 0), (INPUT, 1), (EXTRA, 0), (EXTRA, 1), (OUTPUT, 0)]
     assert [p.source for p in art.params if p.kind != EXTRA] == ["x", "w", "out"]
-    assert art.ptx_version <= (8, 8) and art.block == (S.Const(128), S.Const(1), S.Const(1))
+    assert art.ptx_version <= (8, 8) and art.block == (symbolic.Const(128), symbolic.Const(1), symbolic.Const(1))
     for m in (1, 37, 4096):
-        lp = art.launch_params(S.Shapes(((m, n), (n,)), ((m, n),)))
+        lp = art.launch_params(symbolic.Shapes(((m, n), (n,)), ((m, n),)))
         assert lp.extras == (m, m) and lp.grid[0] >= 1 and lp.grid[1:] == (1, 1)
         assert 0 < lp.shared_mem <= 48 * 1024
     with pytest.raises(ValueError, match="baked in"):
-        art.launch_params(S.Shapes(((8, n + 8), (n + 8,)), ((8, n + 8),)))
+        art.launch_params(symbolic.Shapes(((8, n + 8), (n + 8,)), ((8, n + 8),)))

@@ -15,8 +15,7 @@ import pytest
 import torch
 
 import torch_tensorrt_annotation as tta
-from torch_tensorrt_annotation import ptx_parsing as P
-from torch_tensorrt_annotation import symbolic as S
+from torch_tensorrt_annotation import ptx_parsing, symbolic
 from torch_tensorrt_annotation.spec import EXTRA, INPUT, OUTPUT
 
 from ..trt_harness import builder, standin
@@ -32,7 +31,7 @@ def shapes_of(meta_impl, tensors, attrs):
     """S.Shapes for example tensors: inputs, the outputs meta_impl gives, the attribute values."""
     outs = meta_impl(*tensors, *attrs)
     outs = outs if isinstance(outs, tuple) else (outs,)
-    return S.Shapes(tuple(tuple(t.shape) for t in tensors), tuple(tuple(o.shape) for o in outs), tuple(attrs))
+    return symbolic.Shapes(tuple(tuple(t.shape) for t in tensors), tuple(tuple(o.shape) for o in outs), tuple(attrs))
 
 
 def check_abi(art, plugin, shapes):
@@ -42,7 +41,7 @@ def check_abi(art, plugin, shapes):
     assert kinds == [INPUT] * n_in + [EXTRA] * len(art.extras) + [OUTPUT] * n_out, art.describe_params()
     for kind in (INPUT, EXTRA, OUTPUT):
         assert [p.index for p in art.params if p.kind == kind] == list(range(kinds.count(kind)))
-    (entry,) = P.parse(art.ptx).entries
+    (entry,) = ptx_parsing.parse(art.ptx).entries
     assert entry.name == art.kernel_name
     assert [p.ptx_type for p in art.params] == [p.decl.split()[1] for p in entry.params]
     for p in art.params:
@@ -178,7 +177,7 @@ def test_liger_op_builds_in_the_emulated_tensorrt_build(trt, name):
         # launches do): the launch geometry and extras are the recorded ones, shared memory may differ
         assert (r.grid, r.block, r.extras) == (lp.grid, lp.block, lp.extras)
         ptx = r.ptx.decode() if isinstance(r.ptx, bytes) else r.ptx
-        (entry,) = P.parse(ptx).entries
+        (entry,) = ptx_parsing.parse(ptx).entries
         assert entry.name == r.kernel and entry.reqntid == (r.block[0],)
 
 
@@ -241,8 +240,8 @@ def test_triton_tutorial_kernel_records_and_compiles_for_sm90(name, dtype):
         assert [dict(a.constants)["num_stages"] for a in arts] == [4, 4]
     if name == "seeded_dropout":  # p and seed stay runtime scalars, as Triton's launcher types them
         assert [p.ptx_type for p in arts[0].params if p.kind == EXTRA] == [".u32", ".f32", ".u32"]
-        assert arts[0].launch_params(S.Shapes(((1000,),), ((1000,),), (0.4, 123))).extras == (
-            1000, S.float32_bits(0.4), 123)
+        assert arts[0].launch_params(symbolic.Shapes(((1000,),), ((1000,),), (0.4, 123))).extras == (
+            1000, symbolic.float32_bits(0.4), 123)
 
 
 def test_tutorial_matmul_autotune_configs_are_the_tactics_and_all_compile():

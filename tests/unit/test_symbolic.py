@@ -6,27 +6,27 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from torch_tensorrt_annotation import symbolic as S
+from torch_tensorrt_annotation import symbolic
 
 SHAPES = st.lists(st.lists(st.integers(1, 4096), min_size=1, max_size=4), min_size=1, max_size=3)
 
 
 def leaves(n_inputs_and_ranks):
-    options = [st.integers(1, 1000).map(S.Const)]
+    options = [st.integers(1, 1000).map(symbolic.Const)]
     for i, rank in enumerate(n_inputs_and_ranks):
-        options.append(st.integers(-rank, rank - 1).map(lambda a, i=i: S.Dim(S.INPUT, i, a)))
-        options.append(st.just(S.Numel(S.INPUT, i)))
-        options.append(st.integers(-rank, rank - 1).map(lambda a, i=i: S.Stride(S.INPUT, i, a)))
+        options.append(st.integers(-rank, rank - 1).map(lambda a, i=i: symbolic.Dim(symbolic.INPUT, i, a)))
+        options.append(st.just(symbolic.Numel(symbolic.INPUT, i)))
+        options.append(st.integers(-rank, rank - 1).map(lambda a, i=i: symbolic.Stride(symbolic.INPUT, i, a)))
     return st.one_of(options)
 
 
 def exprs(ranks):
-    ops = sorted(S.BINARY_OPS)
+    ops = sorted(symbolic.BINARY_OPS)
     return st.recursive(
         leaves(ranks),
         lambda inner: st.one_of(
-            st.builds(S.BinOp, st.sampled_from(ops), inner, inner),
-            st.builds(S.NextPow2, inner),
+            st.builds(symbolic.BinOp, st.sampled_from(ops), inner, inner),
+            st.builds(symbolic.NextPow2, inner),
         ),
         max_leaves=8,
     )
@@ -34,16 +34,16 @@ def exprs(ranks):
 
 def reference(expr, shapes):
     """Direct integer arithmetic, written independently of Expr.evaluate."""
-    if isinstance(expr, S.Const):
+    if isinstance(expr, symbolic.Const):
         return expr.value
-    if isinstance(expr, S.Dim):
+    if isinstance(expr, symbolic.Dim):
         return shapes[expr.index][expr.axis]
-    if isinstance(expr, S.Numel):
+    if isinstance(expr, symbolic.Numel):
         return math.prod(shapes[expr.index])
-    if isinstance(expr, S.Stride):
+    if isinstance(expr, symbolic.Stride):
         s = shapes[expr.index]
         return math.prod(s[(expr.axis % len(s)) + 1:])
-    if isinstance(expr, S.NextPow2):
+    if isinstance(expr, symbolic.NextPow2):
         n = reference(expr.arg, shapes)
         p = 1
         while p < n:
@@ -61,7 +61,7 @@ def reference(expr, shapes):
 @given(data=st.data(), shapes=SHAPES)
 def test_evaluate_agrees_with_integer_arithmetic(data, shapes):
     expr = data.draw(exprs([len(s) for s in shapes]))
-    env = S.Shapes(tuple(tuple(s) for s in shapes))
+    env = symbolic.Shapes(tuple(tuple(s) for s in shapes))
     try:
         expected = reference(expr, shapes)
     except ZeroDivisionError:
@@ -75,13 +75,13 @@ def test_evaluate_agrees_with_integer_arithmetic(data, shapes):
 @given(data=st.data(), shapes=SHAPES)
 def test_int_lowering_agrees_with_evaluate_where_lowerable(data, shapes):
     expr = data.draw(exprs([len(s) for s in shapes]))
-    env = S.Shapes(tuple(tuple(s) for s in shapes))
+    env = symbolic.Shapes(tuple(tuple(s) for s in shapes))
     try:
         value = expr.evaluate(env)
     except ZeroDivisionError:
         return
     try:
-        lowered = S.IntLowering(env).lower(expr)
+        lowered = symbolic.IntLowering(env).lower(expr)
     except NotImplementedError as exc:  # mod and next_power_of_2 have no TensorRT counterpart
         assert "mod" in str(exc) or "NextPow2" in str(exc)
         return
@@ -89,43 +89,43 @@ def test_int_lowering_agrees_with_evaluate_where_lowerable(data, shapes):
 
 
 def test_constant_folding_keeps_literals_plain():
-    assert S.binop("mul", 2, 3) == S.Const(6)
-    assert S.binop("cdiv", 1000, 256) == S.Const(4)
-    assert S.next_pow2(1000) == S.Const(1024)
-    assert isinstance(S.binop("add", S.Dim(S.INPUT, 0, 0), 1), S.BinOp)
+    assert symbolic.binop("mul", 2, 3) == symbolic.Const(6)
+    assert symbolic.binop("cdiv", 1000, 256) == symbolic.Const(4)
+    assert symbolic.next_pow2(1000) == symbolic.Const(1024)
+    assert isinstance(symbolic.binop("add", symbolic.Dim(symbolic.INPUT, 0, 0), 1), symbolic.BinOp)
 
 
 def test_negative_axis_and_contiguous_stride():
-    env = S.Shapes(((2, 3, 5),))
-    assert S.Dim(S.INPUT, 0, -1).evaluate(env) == 5
-    assert S.Stride(S.INPUT, 0, 0).evaluate(env) == 15
-    assert S.Stride(S.INPUT, 0, -1).evaluate(env) == 1
+    env = symbolic.Shapes(((2, 3, 5),))
+    assert symbolic.Dim(symbolic.INPUT, 0, -1).evaluate(env) == 5
+    assert symbolic.Stride(symbolic.INPUT, 0, 0).evaluate(env) == 15
+    assert symbolic.Stride(symbolic.INPUT, 0, -1).evaluate(env) == 1
     with pytest.raises(IndexError):
-        S.Dim(S.INPUT, 0, 3).evaluate(env)
+        symbolic.Dim(symbolic.INPUT, 0, 3).evaluate(env)
 
 
 def test_output_dims_need_output_shapes():
-    expr = S.Dim(S.OUTPUT, 0, 0)
-    assert expr.evaluate(S.Shapes(((4,),), ((7,),))) == 7
+    expr = symbolic.Dim(symbolic.OUTPUT, 0, 0)
+    assert expr.evaluate(symbolic.Shapes(((4,),), ((7,),))) == 7
     with pytest.raises(ValueError, match="no shape given for output 0"):
-        expr.evaluate(S.Shapes(((4,),)))
+        expr.evaluate(symbolic.Shapes(((4,),)))
 
 
 def test_expressions_are_hashable_and_structural():
-    a = S.binop("cdiv", S.Numel(S.INPUT, 0), 256)
-    b = S.binop("cdiv", S.Numel(S.INPUT, 0), 256)
+    a = symbolic.binop("cdiv", symbolic.Numel(symbolic.INPUT, 0), 256)
+    b = symbolic.binop("cdiv", symbolic.Numel(symbolic.INPUT, 0), 256)
     assert a == b and hash(a) == hash(b) and str(a) == "cdiv(in0.numel(), 256)"
 
 
 def py_exprs(ranks):
     """Expressions with comparisons and bit operations too (what guards hold)."""
-    ops = sorted(S.BINARY_OPS)
+    ops = sorted(symbolic.BINARY_OPS)
     return st.recursive(
         leaves(ranks),
         lambda inner: st.one_of(
-            st.builds(S.BinOp, st.sampled_from(ops), inner, inner),
-            st.builds(S.PyOp, st.sampled_from(sorted(S.PY_OPS)), inner, inner),
-            st.builds(S.NextPow2, inner),
+            st.builds(symbolic.BinOp, st.sampled_from(ops), inner, inner),
+            st.builds(symbolic.PyOp, st.sampled_from(sorted(symbolic.PY_OPS)), inner, inner),
+            st.builds(symbolic.NextPow2, inner),
         ),
         max_leaves=6,
     )
@@ -136,13 +136,13 @@ def py_exprs(ranks):
                                                 max_size=3), min_size=1, max_size=2))
 def test_bounds_contain_every_value_over_the_profile(data, ranges):
     """Interval bounds are sound: every shape in the profile evaluates inside them (so a decided guard holds)."""
-    profile = S.Profile(tuple(tuple((lo, lo + width) for lo, width in t) for t in ranges))
+    profile = symbolic.Profile(tuple(tuple((lo, lo + width) for lo, width in t) for t in ranges))
     expr = data.draw(py_exprs([len(t) for t in ranges]))
-    span = S.bounds(expr, profile)
+    span = symbolic.bounds(expr, profile)
     if span is None:  # no bound claimed: nothing to check (and the value may be astronomically large, e.g. x << 2**41)
         return
     for _ in range(5):
-        shapes = S.Shapes(tuple(tuple(data.draw(st.integers(lo, hi)) for lo, hi in t) for t in profile.inputs))
+        shapes = symbolic.Shapes(tuple(tuple(data.draw(st.integers(lo, hi)) for lo, hi in t) for t in profile.inputs))
         try:
             value = expr.evaluate(shapes)
         except (ZeroDivisionError, ValueError):  # a negative shift count, a division by zero
@@ -151,15 +151,17 @@ def test_bounds_contain_every_value_over_the_profile(data, ranges):
 
 
 def test_bounds_decide_comparisons_and_static_dims():
-    profile = S.Profile((((1, 64), (1000, 1000)),))
-    rows, cols = S.Dim(S.INPUT, 0, 0), S.Dim(S.INPUT, 0, -1)
-    assert S.bounds(S.NextPow2(cols), profile) == (1024, 1024)
-    assert S.bounds(S.PyOp("gt", S.Numel(S.INPUT, 0), S.Const(2**31 - 1)), profile) == (0, 0)
-    assert S.bounds(S.PyOp("ge", rows, S.Const(32)), profile) == (0, 1)
-    assert S.dynamic_dims(S.binop("mul", rows, cols), profile) == ["in0.shape[0]"]
-    assert S.dynamic_dims(S.Numel(S.INPUT, 0), profile) == ["in0.shape[0]"]
+    profile = symbolic.Profile((((1, 64), (1000, 1000)),))
+    rows, cols = symbolic.Dim(symbolic.INPUT, 0, 0), symbolic.Dim(symbolic.INPUT, 0, -1)
+    assert symbolic.bounds(symbolic.NextPow2(cols), profile) == (1024, 1024)
+    over_int32 = symbolic.PyOp("gt", symbolic.Numel(symbolic.INPUT, 0), symbolic.Const(2**31 - 1))
+    assert symbolic.bounds(over_int32, profile) == (0, 0)
+    assert symbolic.bounds(symbolic.PyOp("ge", rows, symbolic.Const(32)), profile) == (0, 1)
+    assert symbolic.dynamic_dims(symbolic.binop("mul", rows, cols), profile) == ["in0.shape[0]"]
+    assert symbolic.dynamic_dims(symbolic.Numel(symbolic.INPUT, 0), profile) == ["in0.shape[0]"]
 
 
 def test_python_only_ops_are_refused_by_lowerings():
     with pytest.raises(NotImplementedError, match="cannot lower PyOp"):
-        S.IntLowering(S.Shapes(((4,),))).lower(S.PyOp("or", S.Dim(S.INPUT, 0, 0), S.Const(1)))
+        symbolic.IntLowering(symbolic.Shapes(((4,),))).lower(
+            symbolic.PyOp("or", symbolic.Dim(symbolic.INPUT, 0, 0), symbolic.Const(1)))

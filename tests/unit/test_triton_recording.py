@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import torch_tensorrt_annotation as tta
-from torch_tensorrt_annotation import symbolic as S
+from torch_tensorrt_annotation import symbolic
 from torch_tensorrt_annotation.examples import triton_examples as ex
 from torch_tensorrt_annotation.spec import CONSTANT, EXTRA, INPUT, OUTPUT
 
@@ -15,7 +15,7 @@ from . import bad_launches as bad
 def plan_of(plugin, *example, tactic=1):
     tensors, attrs, in_shapes, in_dtypes, out_shapes, out_dtypes = plugin.example_signature(example)
     return plugin.plan(plugin.tactics[tactic - 1], in_dtypes, [len(s) for s in in_shapes], out_dtypes,
-                       [len(s) for s in out_shapes], attrs), S.Shapes(in_shapes, out_shapes)
+                       [len(s) for s in out_shapes], attrs), symbolic.Shapes(in_shapes, out_shapes)
 
 
 def add_plugin(launch_fn, configs=({"BLOCK": 256},)):
@@ -28,7 +28,7 @@ def test_elementwise_launch_records_pointers_numel_extra_and_grid(meta):
     kinds = [(a.name, a.kind, a.index) for a in plan.args]
     assert kinds == [("x_ptr", INPUT, 0), ("y_ptr", INPUT, 1), ("out_ptr", OUTPUT, 0),
                      ("n_elements", EXTRA, -1), ("BLOCK", CONSTANT, -1)]
-    assert plan.args[3].expr == S.Numel(S.INPUT, 0)
+    assert plan.args[3].expr == symbolic.Numel(symbolic.INPUT, 0)
     assert [g.evaluate(shapes) for g in plan.grid] == [4, 1, 1]  # cdiv(1000, 256)
     assert dict(plan.options)["num_warps"] == 2
 
@@ -39,7 +39,7 @@ def test_2d_tiled_launch_records_strides_and_lambda_grid(meta):
     extras = [a for a in plan.args if a.kind == EXTRA]
     assert [a.name for a in extras] == ["M", "N", "stride_xm", "stride_om"]
     assert [a.expr.evaluate(shapes) for a in extras] == [100, 300, 300, 300]
-    assert extras[3].expr == S.Stride(S.OUTPUT, 0, 0)
+    assert extras[3].expr == symbolic.Stride(symbolic.OUTPUT, 0, 0)
     assert [g.evaluate(shapes) for g in plan.grid] == [2, 3, 1]  # cdiv(100, 64), cdiv(300, 128)
 
 
@@ -47,8 +47,9 @@ def test_reduction_with_float_attribute_keeps_it_a_runtime_fp32_scalar(meta):
     plugin = tta.custom_plugin(tta.triton(ex.rmsnorm_launch, configs=ex.RMSNORM_CONFIGS), meta_impl=ex.rmsnorm_meta)
     plan, shapes = plan_of(plugin, meta(4, 8, 1000), meta(1000), 1e-5)
     eps = next(a for a in plan.args if a.name == "eps")
-    assert eps.kind == EXTRA and eps.dtype == "fp32" and eps.expr == S.Scalar(0, "eps", "fp32")
-    assert next(a for a in plan.args if a.name == "N").expr == S.Dim(S.INPUT, 0, -1)  # as written: x.shape[-1]
+    assert eps.kind == EXTRA and eps.dtype == "fp32" and eps.expr == symbolic.Scalar(0, "eps", "fp32")
+    # as written: x.shape[-1]
+    assert next(a for a in plan.args if a.name == "N").expr == symbolic.Dim(symbolic.INPUT, 0, -1)
     assert plan.grid[0].evaluate(shapes) == 32
 
 
@@ -67,7 +68,7 @@ def test_supported_idioms_record_the_right_expressions(meta):
     assert n_arg.expr.evaluate(shapes) == 6 * 1000
     # grid = max(1, 2 * cdiv(6000, 2 * min(128, next_pow2(1000))))
     assert plan.grid[0].evaluate(shapes) == 2 * -(-6000 // 256)
-    assert plan.grid[0].evaluate(S.Shapes(((1, 50), (1, 50)))) == 2 * -(-50 // 128)
+    assert plan.grid[0].evaluate(symbolic.Shapes(((1, 50), (1, 50)))) == 2 * -(-50 // 128)
 
 
 @pytest.mark.parametrize(

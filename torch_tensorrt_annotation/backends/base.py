@@ -20,9 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .. import ptx_parsing as P
-from .. import recording as R
-from .. import symbolic as S
+from .. import ptx_parsing, recording, symbolic
 from ..errors import BackendUnavailableError, CompileError, RecordingError, SpecError, context
 from ..spec import CONSTANT, EXTRA, INPUT, OUTPUT, Config, KernelArg, KernelSpec, LaunchPlan, Target
 
@@ -168,7 +166,7 @@ class KernelHandle:
         if not 2 <= len(launch) <= 3:
             raise RecordingError(
                 f"Launch kernel '{self.name}' as kernel[grid, block](...) or kernel[grid, block, shared_mem](...); "
-                f"got kernel[{', '.join(map(repr, launch))}] at {R.user_location()}."
+                f"got kernel[{', '.join(map(repr, launch))}] at {recording.user_location()}."
             )
         grid, block, shared = (*launch, 0)[:3]
         return functools.partial(self._call, grid, block, shared)
@@ -176,17 +174,17 @@ class KernelHandle:
     def _call(self, grid, block, shared, *args, **kwargs):
         if kwargs and not self.accepts_keywords:
             raise RecordingError(f"Kernel '{self.name}' takes positional arguments only, got {sorted(kwargs)}.")
-        recorder = R.active_recorder()
+        recorder = recording.active_recorder()
         if recorder is not None:
             recorder.on_launch(self, (grid, block, shared), args, kwargs)
             return
         self.launch_eagerly(grid, block, shared, args, kwargs)
 
-def _dims(value, what: str, name: str, location: str) -> tuple[S.Expr, S.Expr, S.Expr]:
+def _dims(value, what: str, name: str, location: str) -> tuple[symbolic.Expr, symbolic.Expr, symbolic.Expr]:
     value = value if isinstance(value, (tuple, list)) else (value,)
     if not 1 <= len(value) <= 3:
         raise RecordingError(f"The {what} of kernel '{name}' must have 1 to 3 dims, got {value!r} at {location}.")
-    return R.launch_dims(value, lambda _i, v: RecordingError(
+    return recording.launch_dims(value, lambda _i, v: RecordingError(
         f"The {what} of kernel '{name}' has a {type(v).__name__} ({v!r}) at {location}; it must be ints "
         "computed from tensor dims and config values (use // or tta.cdiv)."))
 
@@ -208,7 +206,7 @@ class HandleBackend(Backend):
         self.require()
         check_config_keys(spec, config)
         handle = spec_handle(spec)
-        recorder = R.run_recording(spec.launch_fn, [handle, *tensors, *attrs], dict(config), {})
+        recorder = recording.run_recording(spec.launch_fn, [handle, *tensors, *attrs], dict(config), {})
         where = context(kernel=handle.name, config=config)
         launches = [lnc for lnc in recorder.launches if lnc.kernel is handle]
         if len(recorder.launches) != 1 or not launches:
@@ -224,20 +222,20 @@ class HandleBackend(Backend):
         for position, value in enumerate(launch.args):
             name = f"arg{position}"
             arg_where = context(kernel=handle.name, config=config, arg=name)
-            if isinstance(value, R.SymTensor):
+            if isinstance(value, recording.SymTensor):
                 if value.tta_role in seen:
                     raise RecordingError(f"{value.tta_role[0].capitalize()} {value.tta_role[1]} is passed twice to "
                                          f"kernel '{handle.name}' ({arg_where}); TensorRT passes each tensor once.")
                 seen[value.tta_role] = name
                 args.append(KernelArg(name, value.tta_role[0], index=value.tta_role[1]))
-            elif isinstance(value, R.SymInt):
+            elif isinstance(value, recording.SymInt):
                 args.append(KernelArg(name, EXTRA, expr=value.expr))
             elif isinstance(value, bool):
-                args.append(KernelArg(name, EXTRA, expr=S.Const(int(value))))
+                args.append(KernelArg(name, EXTRA, expr=symbolic.Const(int(value))))
             elif isinstance(value, (int, float)) and (isinstance(value, int) or self.runtime_float_scalars):
                 # a number is a runtime parameter of a CUDA kernel: TensorRT passes its 32 bits (an fp32's IEEE-754
                 # pattern) as an int32 extra; an op attribute is read at launch, a literal is a constant extra
-                scalar = R.scalar_extra(value, specialize_one=False)
+                scalar = recording.scalar_extra(value, specialize_one=False)
                 if scalar is None:
                     raise RecordingError(
                         f"Kernel '{handle.name}' gets the int {int(value)} ({arg_where}) at {launch.location}, which "
@@ -260,7 +258,8 @@ class HandleBackend(Backend):
                 )
         constexprs = []
         for key, value in sorted(launch.kwargs.items()):
-            if isinstance(value, (R.SymInt, R.SymTensor)) or not isinstance(value, (int, float, bool, str)):
+            if isinstance(value, (recording.SymInt, recording.SymTensor)) \
+                    or not isinstance(value, (int, float, bool, str)):
                 raise RecordingError(
                     f"Keyword argument '{key}' of kernel '{handle.name}' is a compile-time constant and must be an "
                     f"int, float, bool or str computed without tensor dims; got {type(value).__name__} at "
@@ -268,7 +267,8 @@ class HandleBackend(Backend):
                 )
             constexprs.append((key, value))
         if grid is None:  # kernel(...) without launch dims: the backend reads them from compiled host code
-            return LaunchPlan(handle, handle.name, (S.Const(0), S.Const(0), S.Const(0)), tuple(args),
+            unknown = symbolic.Const(0)
+            return LaunchPlan(handle, handle.name, (unknown, unknown, unknown), tuple(args),
                               (("block", None), ("shared_mem", None), ("constexprs", tuple(constexprs)),
                                ("location", launch.location)))
         options = (("block", _dims(block, "block", handle.name, launch.location)),
@@ -283,7 +283,7 @@ class HandleBackend(Backend):
     def finish(self, plan: LaunchPlan, ptx_text: str, entry: str, kernel_name: str, target: Target,
                toolchain: str) -> CompiledKernel:
         """Check the entry's parameters against the recorded launch, rename it, and package the result."""
-        info = P.parse(ptx_text)
+        info = ptx_parsing.parse(ptx_text)
         try:
             found = info.entry(entry)
         except KeyError as exc:
@@ -312,11 +312,12 @@ class HandleBackend(Backend):
                              "compile with a toolchain of the deployment driver's CUDA version (e.g. "
                              "pip install 'nvidia-cuda-nvrtc==13.0.*' for CUDA 13.0 drivers).")
         _check_target_arch(info.target, target, plan.kernel_name)
-        text = P.rename_entry(ptx_text, entry, kernel_name)
+        text = ptx_parsing.rename_entry(ptx_text, entry, kernel_name)
         opts = dict(plan.options)
         block = opts["block"]
         maxntid = found.maxntid and math.prod(found.maxntid)
-        threads = S.evaluate_all(block, S.Shapes(())) if all(isinstance(b, S.Const) for b in block) else None
+        static = all(isinstance(b, symbolic.Const) for b in block)
+        threads = symbolic.evaluate_all(block, symbolic.Shapes(())) if static else None
         if maxntid and threads and threads[0] * threads[1] * threads[2] > maxntid:
             raise CompileError(f"Kernel '{plan.kernel_name}' allows at most {maxntid} threads per block "
                                f"(__launch_bounds__), but the launch uses block {threads}.")
@@ -326,7 +327,7 @@ class HandleBackend(Backend):
 def _check_dtypes_count(handle: KernelHandle, args) -> None:
     """dtypes= with one entry per pointer parameter must have as many entries as the launch passes tensors."""
     explicit = getattr(handle, "dtypes", None)
-    tensors = sum(isinstance(a, R.SymTensor) for a in args)
+    tensors = sum(isinstance(a, recording.SymTensor) for a in args)
     if isinstance(explicit, tuple) and len(explicit) != tensors:
         raise SpecError(
             f"dtypes= of kernel '{handle.name}' has {len(explicit)} entries, but the launch passes {tensors} "

@@ -26,7 +26,7 @@ import functools
 import logging
 from collections.abc import Sequence
 
-from .. import kernel_types as T
+from .. import kernel_types
 from ..dtypes import element_type
 from ..errors import CompileError, DtypeError, SpecError
 from ..spec import EXTRA, INPUT, OUTPUT, KernelArg
@@ -46,7 +46,7 @@ class CudaKernel(KernelHandle):
         if not name:
             raise SpecError("CudaKernel needs the kernel's name (a C++ name expression, e.g. 'add' or 'k<{BLOCK}>').")
         self.source, self.ptx, self.name, self.options = source, ptx, name, tuple(options)
-        self.dtypes = T.normalize_dtypes(dtypes, f"dtypes= of kernel '{name}'")
+        self.dtypes = kernel_types.normalize_dtypes(dtypes, f"dtypes= of kernel '{name}'")
 
     def __repr__(self):
         return f"CudaKernel({self.name!r}, {'ptx' if self.ptx else 'cuda'})"
@@ -69,7 +69,7 @@ def check_pointer_dtypes(handle: CudaKernel, args: Sequence[KernelArg], entry: s
                          output_dtypes) -> None:
     """Refuse a tensor whose dtype the kernel's pointer parameter does not take (DtypeError). The accepted dtypes
     come from the kernel's signature (mangled name or source declaration) and from the spec's dtypes=."""
-    stated = T.pointer_types(entry=entry, source=handle.source)
+    stated = kernel_types.pointer_types(entry=entry, source=handle.source)
     params, origin = stated if stated is not None else (None, "")
     if params is not None and len(params) != len(args):
         params = None  # a declaration tta misread: the PTX parameter check has already passed, trust dtypes= only
@@ -83,24 +83,24 @@ def check_pointer_dtypes(handle: CudaKernel, args: Sequence[KernelArg], entry: s
         )
     for k, i in enumerate(pointer_args):
         arg = args[i]
-        dtype = T.dtype_name((input_dtypes if arg.kind == INPUT else output_dtypes)[arg.index])
+        dtype = kernel_types.dtype_name((input_dtypes if arg.kind == INPUT else output_dtypes)[arg.index])
         declaration = params[i] if params is not None else ""
-        declared = T.pointer_element(declaration)[1] if params is not None else T.ANY
+        declared = kernel_types.pointer_element(declaration)[1] if params is not None else kernel_types.ANY
         given = explicit[k] if isinstance(explicit, tuple) else explicit
-        if given is not None and declared not in (T.ANY, T.UNKNOWN) and not given <= declared:
+        if given is not None and declared not in (kernel_types.ANY, kernel_types.UNKNOWN) and not given <= declared:
             raise SpecError(
-                f"dtypes= says {T.describe(given)} for pointer parameter {k} of kernel '{handle.name}', but the "
-                f"kernel declares `{declaration}` ({T.describe(declared)}), read from {origin}. Fix: make dtypes= "
-                "agree with the declaration, or leave that entry None."
+                f"dtypes= says {kernel_types.describe(given)} for pointer parameter {k} of kernel '{handle.name}', "
+                f"but the kernel declares `{declaration}` ({kernel_types.describe(declared)}), read from {origin}. "
+                "Fix: make dtypes= agree with the declaration, or leave that entry None."
             )
-        accepted = given if given is not None else (None if declared == T.UNKNOWN else declared)
+        accepted = given if given is not None else (None if declared == kernel_types.UNKNOWN else declared)
         if accepted is not None and dtype not in accepted:
             said = f"`{declaration}`, read from {origin}" if given is None else "the spec's dtypes="
             raise DtypeError(
-                f"Kernel '{handle.name}' takes {T.describe(accepted)} at kernel parameter {i} ({said}), but the "
-                f"{arg.kind} tensor passed there is {dtype}. A CUDA kernel reads its buffers with the element "
+                f"Kernel '{handle.name}' takes {kernel_types.describe(accepted)} at kernel parameter {i} ({said}), "
+                f"but the {arg.kind} tensor passed there is {dtype}. A CUDA kernel reads its buffers with the element "
                 f"type it declares, so it would compute garbage and write out of bounds. Fix: call the op with "
-                f"{T.describe(accepted)} tensors (e.g. x.to(torch.{sorted(accepted)[0]})), or add a tactic "
+                f"{kernel_types.describe(accepted)} tensors (e.g. x.to(torch.{sorted(accepted)[0]})), or add a tactic "
                 "whose kernel takes this dtype (a template over TTA_IN0_T, or a second tta.cuda spec).",
                 arg.kind, arg.index,
             )

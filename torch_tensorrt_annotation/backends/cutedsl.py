@@ -32,9 +32,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .. import ptx_parsing as P
-from .. import recording as R
-from .. import symbolic as S
+from .. import ptx_parsing, recording, symbolic
 from ..dtypes import dtype_name, element_type
 from ..errors import CompileError, RecordingError, context
 from ..sources import global_values, referenced, source_of
@@ -83,7 +81,7 @@ class CuteKernel(KernelHandle):
             raise RecordingError(
                 f"Kernel '{self.name}' takes no cute.Tensor parameter, so tta cannot read its launch dims from its "
                 f"host code. Launch it as kernel[grid, block](...) or kernel[grid, block, shared_mem](...) at "
-                f"{R.user_location()}."
+                f"{recording.user_location()}."
             )
         return self._call(None, None, None, *args, **kwargs)
 
@@ -226,7 +224,8 @@ class CuteDslBackend(HandleBackend):
                 args.append(KernelArg(name, arg.kind, index=arg.index, value=rank))
                 for j in range(rank):
                     if j not in dynamic:  # a static dim: baked into the kernel, and guarded
-                        args.append(KernelArg(f"{name}.shape[{j}]", CONSTANT, expr=S.Dim(arg.kind, arg.index, j)))
+                        args.append(KernelArg(f"{name}.shape[{j}]", CONSTANT,
+                                              expr=symbolic.Dim(arg.kind, arg.index, j)))
             elif arg.kind == EXTRA and arg.dtype == "fp32":
                 raise RecordingError(
                     f"Host parameter '{name}' of kernel '{handle.name}' ({where}) gets a float runtime value; with "
@@ -274,7 +273,7 @@ class CuteDslBackend(HandleBackend):
         finally:
             shutil.rmtree(dump, ignore_errors=True)
         text = compiled.__ptx__ or ""
-        entries = P.parse(text).entries if text else ()
+        entries = ptx_parsing.parse(text).entries if text else ()
         if len(entries) != 1:
             raise CompileError(f"CuTe DSL produced {len(entries)} kernels for '{handle.name}'; a plugin tactic "
                                "launches exactly one.")
@@ -305,12 +304,12 @@ class CuteDslBackend(HandleBackend):
         from cutlass.cute.runtime import make_fake_compact_tensor, make_fake_stream, make_ptr
         from cutlass.cute.typing import AddressSpace
 
-        from . import cutedsl_abi as A
+        from . import cutedsl_abi
 
         handle: CuteKernel = plan.kernel
         location = dict(plan.options).get("location", "")
         where = f"CuTe DSL kernel '{handle.name}'" + (f" (launched at {location})" if location else "")
-        by_name: dict[str, tuple[Any, A.HostArg]] = {}
+        by_name: dict[str, tuple[Any, cutedsl_abi.HostArg]] = {}
         static = {a.name: constants[a.name] for a in plan.args if a.kind == CONSTANT and a.expr is not None}
         for arg in plan.args:
             if arg.kind in (INPUT, OUTPUT):
@@ -321,18 +320,18 @@ class CuteDslBackend(HandleBackend):
                                   else int(static[f"{arg.name}.shape[{j}]"]) for j in range(rank))
                     fake = make_fake_compact_tensor(dtype, shape, stride_order=tuple(range(rank - 1, -1, -1)),
                                                     assumed_align=16)
-                    by_name[arg.name] = (fake, A.HostArg("tensor", role=(arg.kind, arg.index), rank=rank))
+                    by_name[arg.name] = (fake, cutedsl_abi.HostArg("tensor", role=(arg.kind, arg.index), rank=rank))
                 else:
                     by_name[arg.name] = (make_ptr(dtype, 0, AddressSpace.gmem, assumed_align=16),
-                                         A.HostArg("pointer", role=(arg.kind, arg.index)))
+                                         cutedsl_abi.HostArg("pointer", role=(arg.kind, arg.index)))
             elif arg.kind == EXTRA:
-                by_name[arg.name] = (cutlass.Int32(1), A.HostArg("int", expr=arg.expr))
+                by_name[arg.name] = (cutlass.Int32(1), cutedsl_abi.HostArg("int", expr=arg.expr))
         kwargs = dict(dict(plan.options)["constexprs"])
-        host_args: list[A.HostArg] = []
+        host_args: list[cutedsl_abi.HostArg] = []
         for name, kind in handle.kinds.items():  # the host function's block arguments, in signature order
             if kind == "stream":
                 kwargs[name] = make_fake_stream()
-                host_args.append(A.HostArg("stream"))
+                host_args.append(cutedsl_abi.HostArg("stream"))
             elif name in by_name:
                 kwargs[name] = by_name[name][0]
                 host_args.append(by_name[name][1])
@@ -352,7 +351,7 @@ class CuteDslBackend(HandleBackend):
             ) from exc
         finally:
             shutil.rmtree(dump, ignore_errors=True)
-        info = P.parse(text) if text else None
+        info = ptx_parsing.parse(text) if text else None
         entries = [e for e in info.entries] if info else []
         if len(entries) != 1:
             raise CompileError(f"CuTe DSL produced {len(entries)} kernels for '{handle.name}'; a plugin tactic "
@@ -362,11 +361,11 @@ class CuteDslBackend(HandleBackend):
             raise CompileError(f"The CuTe DSL did not return the host IR of '{handle.name}'; tta needs it to read "
                                "the launch. This nvidia-cutlass-dsl version is not supported; use 4.8.1.")
         try:
-            A.check_header(entry)
-            smem = A.shared_mem_from_lowered(compiled.ir_module)
-            launch = A.analyze_host(host_ir, host_args, smem, handle.name)
-            flat, decls = A.flatten(text, entry, launch.params, handle.name)
-        except A.Refused as exc:
+            cutedsl_abi.check_header(entry)
+            smem = cutedsl_abi.shared_mem_from_lowered(compiled.ir_module)
+            launch = cutedsl_abi.analyze_host(host_ir, host_args, smem, handle.name)
+            flat, decls = cutedsl_abi.flatten(text, entry, launch.params, handle.name)
+        except cutedsl_abi.Refused as exc:
             raise CompileError(
                 f"{where}: TensorRT cannot launch it: {exc}. TensorRT passes only the input pointers, int32 extra "
                 "args and the output pointers, with grid, block and dynamic shared memory that are int "
@@ -379,7 +378,7 @@ class CuteDslBackend(HandleBackend):
                 args.append(KernelArg(role_names.get(what, f"{what[0]}{what[1]}"), what[0], index=what[1]))
             else:
                 args.append(KernelArg(f"{handle.name}:{what}", EXTRA, expr=what))
-        flat = P.rename_entry(flat, entry.name, kernel_name)
+        flat = ptx_parsing.rename_entry(flat, entry.name, kernel_name)
         block: Any = launch.block
         shared: Any = launch.shared_mem
         return CompiledKernel(ptx=flat, entry=kernel_name, args=tuple(args), block=block, shared_mem=shared,

@@ -20,8 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .. import ptx_parsing as P
-from .. import symbolic as S
+from .. import ptx_parsing, symbolic
 from ..errors import CompileError
 
 POINTER, INT, FLOAT = "pointer", "int", "float"
@@ -35,7 +34,7 @@ class Field:
     size: int
     kind: str  # POINTER (role set), INT (expr set; a Const is an immediate) or FLOAT (value set)
     role: tuple[str, int] | None = None
-    expr: S.Expr | None = None
+    expr: symbolic.Expr | None = None
     value: float | None = None
 
 
@@ -52,9 +51,9 @@ class KernelParam:
 class HostLaunch:
     """What the host function's single launch does, in symbolic terms."""
 
-    grid: tuple[S.Expr, S.Expr, S.Expr]
-    block: tuple[S.Expr, S.Expr, S.Expr]
-    shared_mem: S.Expr
+    grid: tuple[symbolic.Expr, symbolic.Expr, symbolic.Expr]
+    block: tuple[symbolic.Expr, symbolic.Expr, symbolic.Expr]
+    shared_mem: symbolic.Expr
     params: tuple[KernelParam, ...]
 
 
@@ -64,7 +63,7 @@ class HostArg:
 
     kind: str  # "tensor", "pointer", "int", "stream"
     role: tuple[str, int] | None = None
-    expr: S.Expr | None = None
+    expr: symbolic.Expr | None = None
     rank: int = 0
 
 
@@ -80,7 +79,7 @@ _LEAF = re.compile(r"\?(\{[^}]*\})?|-?\d+")
 class Dyn:
     """A dynamic leaf of a CuTe int tuple: its value and width in bits."""
 
-    expr: S.Expr
+    expr: symbolic.Expr
     width: int
 
 
@@ -165,16 +164,16 @@ class _Interp:
             attr = op.attributes["value"]
             if type_str in ("f32", "f16", "f64", "bf16"):
                 return ("float", ir.FloatAttr(attr).value)
-            return ("int", S.Const(int(ir.IntegerAttr(attr).value)))
+            return ("int", symbolic.Const(int(ir.IntegerAttr(attr).value)))
         if name in _ARITH:
             a = self._int(ops[0], name)
             if name in _UNARY:
                 return ("int", a)
-            return ("int", S.binop(_ARITH[name], a, self._int(ops[1], name)))
+            return ("int", symbolic.binop(_ARITH[name], a, self._int(ops[1], name)))
         if name == "cute.kernel_smem_size":
             if self.smem is None:
                 raise Refused("a dynamic shared memory size the compiled host code does not fix")
-            return ("int", S.Const(self.smem))
+            return ("int", symbolic.Const(self.smem))
         if name == "cute.get_iter":
             m = self.value(ops[0])
             if m[0] != "memref":
@@ -226,7 +225,7 @@ class _Interp:
             spec = _leaf_specs(_quoted(str(self.raw(ops[0]).type)))
             if len(spec) != 1 or len(sizes) != 1 or len(dyns) != 1:
                 raise Refused(f"{name} of {_quoted(str(self.raw(ops[0]).type))} by tile {tile}")
-            return ("tuple", [Dyn(S.binop("cdiv", dyns[0].expr, sizes[0]), dyns[0].width)], None)
+            return ("tuple", [Dyn(symbolic.binop("cdiv", dyns[0].expr, sizes[0]), dyns[0].width)], None)
         raise Refused(f"host operation '{name}' (result {type_str}), which tta cannot turn into an expression "
                       "of the input dims")
 
@@ -237,10 +236,10 @@ class _Interp:
             shape, stride = [], []
             for j, leaf in enumerate(_leaf_specs(shape_text)):
                 if not isinstance(leaf, tuple):
-                    shape.append(Dyn(S.Dim(arg.role[0], arg.role[1], j), leaf))
+                    shape.append(Dyn(symbolic.Dim(arg.role[0], arg.role[1], j), leaf))
             for j, leaf in enumerate(_leaf_specs(stride_text)):
                 if not isinstance(leaf, tuple):
-                    stride.append(Dyn(S.Stride(arg.role[0], arg.role[1], j), leaf))
+                    stride.append(Dyn(symbolic.Stride(arg.role[0], arg.role[1], j), leaf))
             return ("memref", arg.role, shape, stride)
         if arg.kind == "pointer":
             return ("ptr", arg.role)
@@ -248,7 +247,7 @@ class _Interp:
             return ("int", arg.expr)
         return (arg.kind,)
 
-    def _int(self, v, what) -> S.Expr:
+    def _int(self, v, what) -> symbolic.Expr:
         got = self.value(v)
         if got[0] != "int":
             raise Refused(f"'{what}' on a {got[0]} value")
@@ -312,7 +311,7 @@ def analyze_host(ir_text: str, host_args: list[HostArg], smem: int | None, kerne
             raise Refused(f"{len(launches)} kernel launches in the host function; a tactic launches exactly one")
         interp = _Interp(ir, host_args, smem)
         grid = block = None
-        shared: S.Expr = S.Const(0)
+        shared: symbolic.Expr = symbolic.Const(0)
         for op in cfg_ops:
             name = op.name
             if name not in _ALLOWED_CFG:
@@ -325,10 +324,10 @@ def analyze_host(ir_text: str, host_args: list[HostArg], smem: int | None, kerne
             exprs = [v[1] if v[0] == "int" else None for v in values]
             if any(e is None for e in exprs):
                 raise Refused(f"launch attribute '{name}' with a non-integer value")
-            if name == "cuda.launch_cfg.cluster_dim" and any(e != S.Const(1) for e in exprs):
+            if name == "cuda.launch_cfg.cluster_dim" and any(e != symbolic.Const(1) for e in exprs):
                 raise Refused(f"a thread-block cluster launch (cluster dims {', '.join(map(str, exprs))}); "
                               "TensorRT launches AOT kernels without clusters")
-            if name != "cuda.launch_cfg.cluster_dim" and any(e != S.Const(0) for e in exprs):
+            if name != "cuda.launch_cfg.cluster_dim" and any(e != symbolic.Const(0) for e in exprs):
                 what = "a cooperative launch" if "cooperative" in name else "programmatic dependent launch"
                 raise Refused(f"{what} ({name}), which TensorRT does not do for AOT kernels")
         if grid is None or block is None:
@@ -409,7 +408,7 @@ def flatten(ptx: str, entry, params: tuple[KernelParam, ...], kernel: str):
     base = entry.name
     counter = [len(entry.params)]
     pointers: dict[tuple[str, int], str] = {}
-    ints: dict[str, tuple[str, S.Expr]] = {}
+    ints: dict[str, tuple[str, symbolic.Expr]] = {}
     decls: list[tuple[str, str, str, Any]] = []
 
     def pointer_param(role):
@@ -446,7 +445,7 @@ def flatten(ptx: str, entry, params: tuple[KernelParam, ...], kernel: str):
         for f in kp.fields:  # parameters in a stable order: first appearance in the kernel's own order
             if f.kind == POINTER:
                 pointer_param(f.role)
-            elif f.kind == INT and not isinstance(f.expr, S.Const):
+            elif f.kind == INT and not isinstance(f.expr, symbolic.Const):
                 int_param(f.expr)
 
     body_start = ptx.index("{", entry.span[1])
@@ -470,9 +469,9 @@ def flatten(ptx: str, entry, params: tuple[KernelParam, ...], kernel: str):
             if field.kind == POINTER:
                 out.append(f"{indent}ld.param.u64 \t{d}, [{pointer_param(field.role)}];")
             elif field.kind == FLOAT:
-                bits_hex = S.float32_bits(field.value) & 0xFFFFFFFF  # the unsigned pattern, for a hex literal
+                bits_hex = symbolic.float32_bits(field.value) & 0xFFFFFFFF  # the unsigned pattern, for a hex literal
                 out.append(f"{indent}mov.b32 \t{d}, 0f{bits_hex:08X};")
-            elif isinstance(field.expr, S.Const):
+            elif isinstance(field.expr, symbolic.Const):
                 out.append(f"{indent}mov.b{bits} \t{d}, {field.expr.value};")
             elif size == 4:
                 out.append(f"{indent}ld.param.u32 \t{d}, [{int_param(field.expr)}];")
@@ -492,7 +491,7 @@ def flatten(ptx: str, entry, params: tuple[KernelParam, ...], kernel: str):
     return text, decls
 
 
-def check_header(entry: P.PtxEntry) -> None:
+def check_header(entry: ptx_parsing.PtxEntry) -> None:
     """Refuse cluster directives and grid-constant parameters in the entry header."""
     if entry.needs_cluster:
         raise Refused("a kernel that declares a thread-block cluster; TensorRT launches AOT kernels without one")

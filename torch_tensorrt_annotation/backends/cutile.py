@@ -33,8 +33,7 @@ import inspect
 import os
 import tempfile
 
-from .. import ptx_parsing as P
-from .. import symbolic as S
+from .. import ptx_parsing, symbolic
 from ..dtypes import dtype_name, element_type
 from ..errors import BackendUnavailableError, CompileError
 from ..sources import global_values, source_of
@@ -170,9 +169,9 @@ class CuTileBackend(HandleBackend):
                                                    stride_lower_bound_incl=0, alias_groups=(),
                                                    may_alias_internally=False))
                 expanded.append(arg)
-                expanded += [KernelArg(f"{arg.name}.shape[{a}]", EXTRA, expr=S.Dim(arg.kind, arg.index, a))
+                expanded += [KernelArg(f"{arg.name}.shape[{a}]", EXTRA, expr=symbolic.Dim(arg.kind, arg.index, a))
                              for a in range(rank)]
-                expanded += [KernelArg(f"{arg.name}.stride({a})", EXTRA, expr=S.Stride(arg.kind, arg.index, a))
+                expanded += [KernelArg(f"{arg.name}.stride({a})", EXTRA, expr=symbolic.Stride(arg.kind, arg.index, a))
                              for a in range(rank)]
             else:
                 constraints.append(ScalarConstraint(ct.int32))
@@ -188,7 +187,7 @@ class CuTileBackend(HandleBackend):
             with open(path, "rb") as f:
                 cubin = f.read()
         text = _clean(ptx_from_cubin(cubin))
-        info = P.parse(text)
+        info = ptx_parsing.parse(text)
         entry = info.entry(kernel_name) if any(e.name == kernel_name for e in info.entries) else info.entries[0]
         if any(".hidden" in p.decl or ".b8" in p.decl for p in entry.params):
             raise CompileError(
@@ -205,7 +204,7 @@ class CuTileBackend(HandleBackend):
             raise CompileError(f"cuTile kernel '{handle.name}' declares no .reqntid; cannot tell its block size.")
         bx, by, bz = (*entry.reqntid, 1, 1)[:3]
         block = (bx, by, bz)
-        text = P.rename_entry(text, entry.name, kernel_name)
+        text = ptx_parsing.rename_entry(text, entry.name, kernel_name)
         return CompiledKernel(ptx=text, entry=kernel_name, args=tuple(expanded), block=block,
                               shared_mem=0, toolchain=self.toolchain_version())
 

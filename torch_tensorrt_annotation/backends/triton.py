@@ -18,8 +18,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from .. import recording as R
-from .. import symbolic as S
+from .. import recording, symbolic
 from ..errors import CompileError, RecordingError, context
 from ..sources import referenced, source_of
 from ..spec import CONSTANT, EXTRA, INPUT, OUTPUT, Config, KernelArg, KernelSpec, LaunchPlan, Target
@@ -73,7 +72,7 @@ def _intercept_launches():
     from triton.runtime.jit import JITFunction
 
     def jit_run(self, *args, grid, warmup, **kwargs):
-        recorder = R.active_recorder()
+        recorder = recording.active_recorder()
         if recorder is None:
             return _originals["jit"](self, *args, grid=grid, warmup=warmup, **kwargs)
         if warmup:
@@ -82,7 +81,7 @@ def _intercept_launches():
 
     def wrapper_run(original):
         def run(self, *args, **kwargs):
-            recorder = R.active_recorder()
+            recorder = recording.active_recorder()
             if recorder is None:
                 return _originals[original](self, *args, **kwargs)
             if kwargs.pop("warmup", False):
@@ -95,7 +94,7 @@ def _intercept_launches():
     descriptor = _descriptor_class()
 
     def descriptor_post_init(self, *args, **kwargs):
-        if R.active_recorder() is not None:
+        if recording.active_recorder() is not None:
             raise _tma_error("TensorDescriptor(...) / TensorDescriptor.from_tensor(...)")
         return _originals["descriptor"](self, *args, **kwargs)
 
@@ -114,8 +113,8 @@ def _intercept_launches():
             # helpers in any module (a library's "settings" function) call triton.cdiv / next_power_of_2 through
             # the module: they stay symbolic. The stand-ins defer to Triton's own for anything but a symbolic dim.
             _originals["cdiv"], _originals["next_power_of_2"] = triton.cdiv, triton.next_power_of_2
-            triton.cdiv = _dispatching(R.sym_cdiv, triton.cdiv)
-            triton.next_power_of_2 = _dispatching(R.sym_next_power_of_2, triton.next_power_of_2)
+            triton.cdiv = _dispatching(recording.sym_cdiv, triton.cdiv)
+            triton.next_power_of_2 = _dispatching(recording.sym_next_power_of_2, triton.next_power_of_2)
         _patch_depth += 1
     try:
         yield
@@ -130,11 +129,11 @@ def _intercept_launches():
                 triton.cdiv, triton.next_power_of_2 = _originals["cdiv"], _originals["next_power_of_2"]
 
 
-def _dispatching(symbolic, original):
-    """`original`, except for symbolic dims, which go to `symbolic` (so another thread's ints see no change)."""
+def _dispatching(on_symbolic, original):
+    """`original`, except for symbolic dims, which go to `on_symbolic` (so another thread's ints see no change)."""
     def dispatch(*args):
-        if any(isinstance(a, R.SymInt) for a in args):
-            return symbolic(*args)
+        if any(isinstance(a, recording.SymInt) for a in args):
+            return on_symbolic(*args)
         return original(*args)
 
     dispatch.__name__, dispatch.__doc__, dispatch.__wrapped__ = original.__name__, original.__doc__, original  # type: ignore[attr-defined]
@@ -153,7 +152,7 @@ def _descriptor_class():
 def _warmup_error(kernel) -> RecordingError:
     return RecordingError(
         f"The launch function compiles kernel '{_kernel_name(kernel)}' itself (kernel.warmup(...) or "
-        f"run(warmup=True)) at {R.user_location()}, typically to size the grid from the compiled kernel's "
+        f"run(warmup=True)) at {recording.user_location()}, typically to size the grid from the compiled kernel's "
         "registers or shared memory (n_regs, occupancy). tta compiles the kernel later, once per tactic and target "
         "GPU, so no compiled kernel exists while the launch is recorded. Fix: compute the grid from tensor dims and "
         "config values (for a persistent kernel, make the number of programs a config value, e.g. NUM_SMS * 2)."
@@ -165,7 +164,8 @@ def _symbolic_overrides() -> dict[int, Any]:
     import triton
 
     cdiv, next_pow2 = (getattr(f, "__wrapped__", f) for f in (triton.cdiv, triton.next_power_of_2))
-    overrides = {id(cdiv): R.sym_cdiv, id(next_pow2): R.sym_next_power_of_2, id(triton.reinterpret): _sym_reinterpret}
+    overrides = {id(cdiv): recording.sym_cdiv, id(next_pow2): recording.sym_next_power_of_2,
+                 id(triton.reinterpret): _sym_reinterpret}
     overrides[id(triton)] = _TritonModuleProxy(triton)  # type: ignore[assignment]
     overrides.update(_tma_overrides())
     return overrides
@@ -176,8 +176,8 @@ class _TritonModuleProxy:
 
     def __init__(self, module):
         self._module = module
-        self.cdiv = R.sym_cdiv
-        self.next_power_of_2 = R.sym_next_power_of_2
+        self.cdiv = recording.sym_cdiv
+        self.next_power_of_2 = recording.sym_next_power_of_2
         self.reinterpret = _sym_reinterpret
 
     def __getattr__(self, item):
@@ -186,7 +186,7 @@ class _TritonModuleProxy:
 
 def _sym_reinterpret(tensor, dtype):
     """`triton.reinterpret(t, dtype)` while recording: the same op tensor, read by the kernel as `dtype`."""
-    if isinstance(tensor, R.SymTensor):
+    if isinstance(tensor, recording.SymTensor):
         return tensor.tta_reinterpret(dtype)
     import triton
 
@@ -277,7 +277,7 @@ class TritonBackend(Backend):
             launch_kwargs, kernel_config = dict(config), {}
         check_missing_keys(spec, launch_kwargs)
         with _intercept_launches():
-            recorder = R.run_recording(spec.launch_fn, [*tensors, *attrs], launch_kwargs, _symbolic_overrides())
+            recorder = recording.run_recording(spec.launch_fn, [*tensors, *attrs], launch_kwargs, _symbolic_overrides())
         where = context(kernel=None, config=config)
         if not recorder.launches:
             raise RecordingError(
@@ -326,8 +326,8 @@ class TritonBackend(Backend):
             # the config overrides the body's hard-coded launch keywords (BLOCK_SIZE=256 -> the tactic's value)
             replaced = {k: launch.kwargs[k] for k in kernel_config
                         if k in launch.kwargs and launch.kwargs[k] != kernel_config[k]}
-            launch = R.RecordedLaunch(launch.kernel, launch.grid, launch.args, {**launch.kwargs, **kernel_config},
-                                      launch.location)
+            launch = recording.RecordedLaunch(launch.kernel, launch.grid, launch.args,
+                                              {**launch.kwargs, **kernel_config}, launch.location)
             kernel_config = {}
         plan = _classify(spec, config, launch, kernel_config)
         B.check_launch_override(plan.grid, callable(launch.grid), replaced,
@@ -358,7 +358,7 @@ class TritonBackend(Backend):
                 # TensorRT passes extras as int32; an fp32 scalar's 32 bits land in an .f32 parameter (both are
                 # 4-byte kernel parameters)
                 signature[arg.name] = "fp32" if arg.dtype == "fp32" else "i32"
-                constant = arg.expr.value if arg.dtype is None and isinstance(arg.expr, S.Const) else None
+                constant = arg.expr.value if arg.dtype is None and isinstance(arg.expr, symbolic.Const) else None
                 if arg.name in divisible or (constant is not None and constant % 16 == 0):
                     attrs[(i,)] = BaseBackend.parse_attr("D")  # what Triton's launcher infers from value % 16 == 0
                 runtime_args.append(arg)
@@ -469,7 +469,7 @@ def _in_place_output_of(role: str, index: int, seen_tensors) -> int | None:
     """The output that updates input `index` in place (the recording's aliases), if its slot is still free."""
     if role != INPUT:
         return None
-    ctx = R.current_context()
+    ctx = recording.current_context()
     aliases = getattr(ctx, "aliases", ()) if ctx is not None else ()
     return next((j for j, a in enumerate(aliases) if a == index and (OUTPUT, j) not in seen_tensors), None)
 
@@ -493,7 +493,7 @@ def _removed_api_hint(exc, version: str) -> str:
 
 def _tma_error(what: str) -> RecordingError:
     return RecordingError(
-        f"The launch function builds a host-side TMA tensor descriptor ({what} at {R.user_location()}). A "
+        f"The launch function builds a host-side TMA tensor descriptor ({what} at {recording.user_location()}). A "
         "descriptor holds the tensor's address and is passed by value (128 bytes); TensorRT passes a plugin "
         "kernel only pointers and int32 values, and the addresses change per enqueue. Fix: pass the tensor "
         "itself and use pointer loads in the kernel (or tl.make_tensor_descriptor there, which needs scratch "
@@ -630,7 +630,7 @@ class _All:
         return True
 
 
-def _unwrap(spec: KernelSpec, config: Config, launch: R.RecordedLaunch, kernel_config: dict):
+def _unwrap(spec: KernelSpec, config: Config, launch: recording.RecordedLaunch, kernel_config: dict):
     """Apply the wrappers of a launched kernel as Triton's own run() would, outermost first: @triton.autotune picks
     this tactic's config (its kwargs and launch options), @triton.heuristics computes meta-parameters from the
     (symbolic) arguments. Returns the @triton.jit function, its kwargs and the outputs the launch must find zeroed."""
@@ -663,9 +663,9 @@ def _unwrap(spec: KernelSpec, config: Config, launch: R.RecordedLaunch, kernel_c
             nargs = dict(zip(kernel.arg_names, args))
             for name in getattr(kernel, "reset_to_zero", None) or ():
                 value = nargs.get(name, kwargs.get(name))
-                if isinstance(value, R.SymTensor) and value.tta_role[0] == OUTPUT:
+                if isinstance(value, recording.SymTensor) and value.tta_role[0] == OUTPUT:
                     zeroed.append(value.tta_role[1])
-                elif isinstance(value, R.SymTensor):
+                elif isinstance(value, recording.SymTensor):
                     raise RecordingError(
                         f"Kernel '{_kernel_name(kernel)}' ({where}) declares reset_to_zero for '{name}', which is "
                         f"input {value.tta_role[1]} of the op: the kernel accumulates into an input. TensorRT "
@@ -675,9 +675,9 @@ def _unwrap(spec: KernelSpec, config: Config, launch: R.RecordedLaunch, kernel_c
             kernel_config = {}
         elif isinstance(kernel, Heuristics):
             for key, heuristic in kernel.values.items():
-                value = R.symbolic_copy(heuristic, _symbolic_overrides())({**dict(zip(kernel.arg_names, args)),
+                value = recording.symbolic_copy(heuristic, _symbolic_overrides())({**dict(zip(kernel.arg_names, args)),
                                                                           **kwargs})
-                if isinstance(value, R.SymBool):
+                if isinstance(value, recording.SymBool):
                     bool(value)  # a decision on dims: raises the recording error that says so
                 kwargs[key] = value
         else:
@@ -713,9 +713,9 @@ def _check_pruned(tuner, args, kwargs, kernel_config: dict, where: str) -> None:
     if kernel_config not in entries:
         return  # explicit spec configs: the user chose them
     try:
-        kept = R.symbolic_copy(prune, _symbolic_overrides())(tuner.configs, dict(zip(tuner.arg_names, args)),
+        kept = recording.symbolic_copy(prune, _symbolic_overrides())(tuner.configs, dict(zip(tuner.arg_names, args)),
                                                             **kwargs)
-    except R.RankUnknown:
+    except recording.RankUnknown:
         raise
     except Exception as exc:  # noqa: BLE001 - it needs concrete dims: every config stays a tactic
         log.info("%s: prune_configs_by of kernel '%s' cannot run on symbolic dims (%s); every config stays a "
@@ -726,7 +726,7 @@ def _check_pruned(tuner, args, kwargs, kernel_config: dict, where: str) -> None:
                            "prune_configs_by for this signature")
 
 
-def _classify(spec: KernelSpec, config: Config, launch: R.RecordedLaunch, kernel_config: dict) -> LaunchPlan:
+def _classify(spec: KernelSpec, config: Config, launch: recording.RecordedLaunch, kernel_config: dict) -> LaunchPlan:
     from triton.backends.nvidia.compiler import CUDAOptions
     from triton.language import constexpr
     from triton.language import dtype as tl_dtype
@@ -770,9 +770,10 @@ def _classify(spec: KernelSpec, config: Config, launch: R.RecordedLaunch, kernel
         arg_where = context(kernel=name, config=config, arg=param.name)
         if isinstance(value, constexpr):
             value = value.value
-        if isinstance(value, R.SymBool):  # a comparison of dims passed as a flag: taken and guarded
-            value = bool(R.decide(value.expr, f"passed to '{param.name}' of kernel '{name}' the flag", launch.location))
-        if isinstance(value, R.SymTensor):
+        if isinstance(value, recording.SymBool):  # a comparison of dims passed as a flag: taken and guarded
+            value = bool(recording.decide(value.expr, f"passed to '{param.name}' of kernel '{name}' the flag",
+                                          launch.location))
+        if isinstance(value, recording.SymTensor):
             if param.is_constexpr:
                 raise RecordingError(f"Tensor passed to tl.constexpr parameter ({arg_where}). Fix: drop tl.constexpr.")
             role, index = value.tta_role
@@ -793,18 +794,18 @@ def _classify(spec: KernelSpec, config: Config, launch: R.RecordedLaunch, kernel
                 )
             seen_tensors[role, index] = param.name
             args.append(KernelArg(param.name, role, index=index, dtype=value.tta_reinterpreted_dtype))
-        elif isinstance(value, R.SymInt) and param.is_constexpr:
+        elif isinstance(value, recording.SymInt) and param.is_constexpr:
             # a compile-time value computed from dims: taken for the recording's dims and guarded
-            ctx = R.current_context()
+            ctx = recording.current_context()
             if ctx is None or (ctx.hints is None and ctx.profile is None):
                 args.append(KernelArg(param.name, CONSTANT, expr=value.expr))
             else:
                 args.append(KernelArg(param.name, CONSTANT, value=ctx.decide(
                     value.expr, f"passed to tl.constexpr '{param.name}' of kernel '{name}' the value",
                     launch.location)))
-        elif isinstance(value, R.SymInt):
+        elif isinstance(value, recording.SymInt):
             args.append(KernelArg(param.name, EXTRA, expr=value.expr))
-        elif not param.is_constexpr and (scalar := R.scalar_extra(
+        elif not param.is_constexpr and (scalar := recording.scalar_extra(
                 value, specialize_one=not getattr(param, "do_not_specialize", False))) is not None:
             # a number passed to a runtime parameter stays one, typed as Triton's launcher types it (fp32 / i32):
             # TensorRT passes its 32 bits as an int32 extra. An op attribute is read at launch (one artifact for
@@ -814,7 +815,7 @@ def _classify(spec: KernelSpec, config: Config, launch: R.RecordedLaunch, kernel
         elif isinstance(value, _CONSTANT_TYPES) or isinstance(value, tl_dtype):
             # tl.constexpr values, bools, None, strings, the int 1 (Triton specializes it too) and ints beyond int32
             # (TensorRT passes no 64-bit scalars) are baked into the kernel.
-            args.append(KernelArg(param.name, CONSTANT, value=R.plain(value)))
+            args.append(KernelArg(param.name, CONSTANT, value=recording.plain(value)))
         elif _is_host_descriptor(value):
             raise _tma_error(f"a {type(value).__name__} passed as '{param.name}' of kernel '{name}'")
         else:
@@ -838,22 +839,22 @@ def _classify(spec: KernelSpec, config: Config, launch: R.RecordedLaunch, kernel
 
 
 def _constant_option(key, value, where, location):
-    if isinstance(value, R.SymTensor):
+    if isinstance(value, recording.SymTensor):
         raise RecordingError(f"Launch option {key} ({where}) is a tensor at {location}; it must be an int.")
-    return R.concrete(value, f"set launch option {key} to", location)  # computed from dims: taken and guarded
+    return recording.concrete(value, f"set launch option {key} to", location)  # computed from dims: taken and guarded
 
 
-def _grid(grid, meta, name, where, location) -> tuple[S.Expr, S.Expr, S.Expr]:
+def _grid(grid, meta, name, where, location) -> tuple[symbolic.Expr, symbolic.Expr, symbolic.Expr]:
     if callable(grid):
-        grid = R.symbolic_copy(grid, _symbolic_overrides())(meta)
-    if isinstance(grid, (int, R.SymInt)):
+        grid = recording.symbolic_copy(grid, _symbolic_overrides())(meta)
+    if isinstance(grid, (int, recording.SymInt)):
         grid = (grid,)
     if not isinstance(grid, (tuple, list)) or not 1 <= len(grid) <= 3:
         raise RecordingError(
             f"The grid of kernel '{name}' ({where}) must be a tuple of 1 to 3 ints or a lambda returning one, got "
             f"{_short(grid)} at {location}."
         )
-    return R.launch_dims(grid, lambda i, g: RecordingError(
+    return recording.launch_dims(grid, lambda i, g: RecordingError(
         f"Grid dimension {i} of kernel '{name}' ({where}) is a {type(g).__name__} ({_short(g)}) at "
         f"{location}; it must be an int computed from tensor dims and config values. Fix: use // or "
         "triton.cdiv instead of / or math.ceil."))
