@@ -129,17 +129,15 @@ def check_config_keys(spec: KernelSpec, config: Config) -> None:
         params = inspect.signature(spec.launch_fn).parameters
     except (TypeError, ValueError):
         return
-    check_missing_keys(spec, config)
-    if any(p.kind == p.VAR_KEYWORD for p in params.values()):
-        return
     accepted = [n for n, p in params.items() if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
     unknown = [k for k in config if k not in accepted]
-    if unknown:
+    if unknown and not any(p.kind == p.VAR_KEYWORD for p in params.values()):  # a misspelt key is named first
         raise RecordingError(
             f"Config {dict(config)} of '{spec.name}' has key(s) {unknown} that launch function '{spec.name}' does "
             f"not accept (its parameters: {list(params)}). Configs are passed to the launch function as keyword "
             "arguments. Fix: rename the key, or add a keyword-only parameter for it to the launch function."
         )
+    check_missing_keys(spec, config)
 
 
 # --- kernel handles: the backends whose launch function launches a handle ------------------------------------
