@@ -33,6 +33,20 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="module")
+def trt():
+    """The real `tensorrt` Python (plugin module included) over the tests' stand-in for its C++ extension; skips
+    where the tensorrt-cu13-bindings wheel is not installed. Test modules that sweep bindings versions define their
+    own."""
+    from .trt_harness import standin
+
+    if standin.bindings_dir() is None:
+        pytest.skip("needs the tensorrt-cu13-bindings wheel")
+    module = standin.install()
+    yield module
+    standin.uninstall()
+
+
 @pytest.fixture
 def meta():
     import torch

@@ -13,7 +13,7 @@ import torch
 import torch_tensorrt_annotation as tta
 from torch_tensorrt_annotation import launcher, symbolic
 
-from ..trt_harness import builder, standin
+from ..trt_harness import builder
 from ..unit import launch_kinds as K
 
 pytestmark = pytest.mark.gpu
@@ -23,14 +23,6 @@ pytestmark = pytest.mark.gpu
 SCALARS = [(-3.25, -7), (1e-40, 2), (-1e-45, 0), (3e38, 123456), (float("inf"), 5), (float("-inf"), -(2**31)),
            (float("nan"), 2**31 - 1), (0.1, -3)]
 
-
-@pytest.fixture(scope="module")
-def trt():
-    if standin.bindings_dir() is None:
-        pytest.skip("needs the tensorrt-cu13-bindings wheel")
-    module = standin.install()
-    yield module
-    standin.uninstall()
 
 
 def probe_input():

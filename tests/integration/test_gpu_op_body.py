@@ -21,12 +21,6 @@ DTYPES = [torch.float32, torch.float16]
 TOL = {torch.float32: (1e-5, 1e-5), torch.float16: (2e-3, 2e-3)}
 
 
-@pytest.fixture(scope="module")
-def trt():
-    module = standin.install()
-    yield module
-    standin.uninstall()
-
 
 def randn(*shape, dtype=torch.float32, seed=0):
     gen = torch.Generator(device="cuda").manual_seed(seed)

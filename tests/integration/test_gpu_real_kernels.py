@@ -18,7 +18,7 @@ import torch
 import torch_tensorrt_annotation as tta
 from torch_tensorrt_annotation import launcher
 
-from ..trt_harness import builder, standin
+from ..trt_harness import builder
 from ..unit import liger_kernels as L
 from ..unit import triton_tutorials as T
 
@@ -32,14 +32,6 @@ TOL = {torch.float32: dict(rtol=1e-5, atol=1e-5), torch.float16: dict(rtol=1e-3,
 _OPS: dict = {}
 _PLUGINS: dict = {}
 
-
-@pytest.fixture(scope="module")
-def trt():
-    if standin.bindings_dir() is None:
-        pytest.skip("needs the tensorrt-cu13-bindings wheel")
-    module = standin.install()
-    yield module
-    standin.uninstall()
 
 
 def _eager_op(name, plugin):

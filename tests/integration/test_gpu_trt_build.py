@@ -19,12 +19,6 @@ pytestmark = [pytest.mark.gpu, pytest.mark.skipif(standin.bindings_dir() is None
 REPORT = os.environ.get("TTA_GPU_REPORT")
 
 
-@pytest.fixture(scope="module")
-def trt():
-    module = standin.install()
-    yield module
-    standin.uninstall()
-
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16], ids=str)
 @pytest.mark.parametrize("name", list(SHAPES))

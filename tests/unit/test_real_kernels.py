@@ -18,7 +18,7 @@ import torch_tensorrt_annotation as tta
 from torch_tensorrt_annotation import ptx_parsing, symbolic
 from torch_tensorrt_annotation.spec import EXTRA, INPUT, OUTPUT
 
-from ..trt_harness import builder, standin
+from ..trt_harness import builder
 from . import liger_kernels as L
 from . import triton_tutorials as T
 
@@ -143,14 +143,6 @@ def test_liger_host_code_without_a_gpu_is_recorded_as_written():
 # zeroed outputs (liger's cross-entropy and JSD: ignored rows never write their loss) cannot be TensorRT AOT plugins
 TRT_CASES = [n for n, c in L.CASES.items() if not c.kwargs.get("zeroed_outputs")]
 
-
-@pytest.fixture(scope="module")
-def trt():
-    if standin.bindings_dir() is None:
-        pytest.skip("needs the tensorrt-cu13-bindings wheel")
-    module = standin.install()
-    yield module
-    standin.uninstall()
 
 
 @pytest.mark.parametrize("name", TRT_CASES)

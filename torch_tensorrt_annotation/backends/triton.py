@@ -129,6 +129,24 @@ def _intercept_launches():
                 triton.cdiv, triton.next_power_of_2 = _originals["cdiv"], _originals["next_power_of_2"]
 
 
+
+def _single_launch(recorder, what: str, rule: str, split_fix: str, where: str):
+    """The one kernel launch a recording made; none or several is a RecordingError naming them and their lines."""
+    if not recorder.launches:
+        raise RecordingError(
+            f"{what} ({where}) launched no Triton kernel. {rule} must launch exactly one @triton.jit kernel with "
+            "kernel[grid](...). Fix: make sure the launch is not skipped (for example by an early return) and that "
+            "the kernel is a @triton.jit function."
+        )
+    if len(recorder.launches) > 1:
+        names = [_kernel_name(lnc.kernel) for lnc in recorder.launches]
+        raise RecordingError(
+            f"{what} ({where}) launched {len(names)} kernels ({', '.join(names)}), at "
+            f"{'; '.join(lnc.location for lnc in recorder.launches)}. A TensorRT AOT plugin runs exactly one "
+            f"kernel per tactic. Fix: fuse the kernels, or {split_fix}."
+        )
+    return recorder.launches[0]
+
 def _dispatching(on_symbolic, original):
     """`original`, except for symbolic dims, which go to `on_symbolic` (so another thread's ints see no change)."""
     def dispatch(*args):
@@ -278,21 +296,8 @@ class TritonBackend(Backend):
         check_missing_keys(spec, launch_kwargs)
         with _intercept_launches():
             recorder = recording.run_recording(spec.launch_fn, [*tensors, *attrs], launch_kwargs, _symbolic_overrides())
-        where = context(kernel=None, config=config)
-        if not recorder.launches:
-            raise RecordingError(
-                f"Launch function '{spec.name}' ({where}) launched no Triton kernel. A spec's launch function must "
-                "launch exactly one @triton.jit kernel with kernel[grid](...). Fix: make sure the launch is not "
-                "skipped (for example by an early return) and that the kernel is a @triton.jit function."
-            )
-        if len(recorder.launches) > 1:
-            names = [_kernel_name(lnc.kernel) for lnc in recorder.launches]
-            raise RecordingError(
-                f"Launch function '{spec.name}' ({where}) launched {len(names)} kernels ({', '.join(names)}), at "
-                f"{'; '.join(lnc.location for lnc in recorder.launches)}. A TensorRT AOT plugin runs exactly one "
-                "kernel per tactic. Fix: fuse the kernels, or make each one its own plugin."
-            )
-        launch = recorder.launches[0]
+        launch = _single_launch(recorder, f"Launch function '{spec.name}'", "A spec's launch function",
+                                "make each one its own plugin", context(kernel=None, config=config))
         if kernel_config and _autotuner_of(launch.kernel) is None:
             check_config_keys(spec, config)  # raises: the keys are for neither the launch function nor an autotuner
         return _classify(spec, config, launch, kernel_config)
@@ -307,20 +312,7 @@ class TritonBackend(Backend):
         kernel_config = {k: v for k, v in config.items() if k not in body_kwargs}
         with _intercept_launches():
             recorder = B.record_body(spec, tensors, attrs, body_kwargs, _symbolic_overrides(), "")
-        if not recorder.launches:
-            raise RecordingError(
-                f"Op body '{spec.name}' ({where}) launched no Triton kernel. A body must launch exactly one "
-                "@triton.jit kernel with kernel[grid](...). Fix: make sure the launch is not skipped (for example by "
-                "an early return) and that the kernel is a @triton.jit function."
-            )
-        if len(recorder.launches) > 1:
-            names = [_kernel_name(lnc.kernel) for lnc in recorder.launches]
-            raise RecordingError(
-                f"Op body '{spec.name}' ({where}) launched {len(names)} kernels ({', '.join(names)}), at "
-                f"{'; '.join(lnc.location for lnc in recorder.launches)}. A TensorRT AOT plugin runs exactly one "
-                "kernel per tactic. Fix: fuse the kernels, or make each launch its own op."
-            )
-        launch = recorder.launches[0]
+        launch = _single_launch(recorder, f"Op body '{spec.name}'", "A body", "make each launch its own op", where)
         replaced: dict[str, Any] = {}
         if kernel_config and _autotuner_of(launch.kernel) is None:
             # the config overrides the body's hard-coded launch keywords (BLOCK_SIZE=256 -> the tactic's value)
