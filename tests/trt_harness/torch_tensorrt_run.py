@@ -30,6 +30,19 @@ def cpu_torch_shims(torch):
         torch._C._CudaDeviceProperties = type("_CudaDeviceProperties", (), {})
 
 
+
+def conversion_context(trt, standin, graph):
+    """A network double, a real ConversionContext on it (default settings, also given to the converter registry),
+    and the graph's placeholders as network inputs: (network, context, {node: ITensor})."""
+    from torch_tensorrt.dynamo._settings import CompilationSettings
+    from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
+    from torch_tensorrt.dynamo.conversion._ConverterRegistry import DYNAMO_CONVERTERS
+
+    settings = CompilationSettings()
+    DYNAMO_CONVERTERS.set_compilation_settings(settings)
+    net = standin.Network()
+    return net, ConversionContext(net, settings), network_inputs(net, trt, graph)
+
 def network_inputs(net, trt, graph):
     """Network inputs for the exported program's placeholders: -1 for a symbolic dim."""
     import torch
@@ -100,15 +113,9 @@ def add_one(tta, trt, trt_plugins, builder, standin):
     exported = torch.export.export(MyModel(), (torch.full((8, 300), 2.0),), dynamic_shapes={"X": {0: batch}})
     graph = exported.graph_module.graph
 
-    from torch_tensorrt.dynamo._settings import CompilationSettings
-    from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
     from torch_tensorrt.dynamo.conversion._ConverterRegistry import DYNAMO_CONVERTERS
 
-    settings = CompilationSettings()
-    DYNAMO_CONVERTERS.set_compilation_settings(settings)
-    net = standin.Network()
-    ctx = ConversionContext(net, settings)
-    values = network_inputs(net, trt, graph)
+    net, ctx, values = conversion_context(trt, standin, graph)
     nodes = []
     for node in graph.nodes:
         if node.op != "call_function" or node.target is not torch.ops.my.add_one.default:
@@ -190,15 +197,9 @@ def main(tt_dir, bindings_dir, deps_dir, mode="alias"):
     exported = torch.export.export(Model(), (x,), dynamic_shapes={"x": {0: batch}})
     graph = exported.graph_module.graph
 
-    from torch_tensorrt.dynamo._settings import CompilationSettings
-    from torch_tensorrt.dynamo.conversion._ConversionContext import ConversionContext
     from torch_tensorrt.dynamo.conversion._ConverterRegistry import DYNAMO_CONVERTERS
 
-    settings = CompilationSettings()
-    DYNAMO_CONVERTERS.set_compilation_settings(settings)
-    net = standin.Network()
-    ctx = ConversionContext(net, settings)
-    values = network_inputs(net, trt, graph)
+    net, ctx, values = conversion_context(trt, standin, graph)
     report["nodes"] = []
     for node in graph.nodes:
         if node.op != "call_function" or node.target is not torch.ops.ttareal.rowstats.default:
