@@ -65,6 +65,8 @@ def stand_in_driver() -> None:
     except ImportError:
         stream_type, function = int, 0x1000
     cuda_driver._api = types.SimpleNamespace(cuLaunchKernel=lambda *args: (0,), CUstream=stream_type)
+    # torch's compiled launcher (absent from CPU builds of torch): a no-op taking its arguments
+    launcher.static_launcher = lambda: (lambda function, gx, gy, gz, warps, shared, types, args, stream: None)
     launcher.load = lambda artifact, device_index: function
     launcher._current_device_getter = lambda: (lambda: 0)
 
@@ -108,7 +110,8 @@ def tta_op(x, y):
     lib.impl("add", eager, "CPU")
     torch.library.register_fake(f"{NAMESPACE}::add", ex.add_meta, lib=lib)
     op = getattr(torch.ops, NAMESPACE).add.default
-    lib.impl("add", autograd_kernel(op, {"CPU": eager}, "not differentiable"), "Autograd", with_keyset=True)
+    lib.impl("add", eager.autograd_kernel(autograd_kernel(op, {"CPU": eager}, "not differentiable"), "CPU"),
+             "Autograd", with_keyset=True)
     return lib, op, eager, entry.prepared
 
 
@@ -118,8 +121,12 @@ def run(iters: int, repeats: int, rounds: int, clock_name: str) -> dict:
     x, y = torch.ones(1), torch.ones(1)
     keep, ops, kernel = trivial_ops()
     keep2, op, eager, prepared = tta_op(x, y)
+    bindings = runtime._make_entry(prepared.artifact, (x, y), ((tuple(x.shape), x.dtype),),
+                                   symbolic.Shapes((tuple(x.shape), tuple(y.shape)), (tuple(x.shape),)), x.device,
+                                   0).prepared
+    bindings._static = None  # the same launch through cuda-bindings only
     assert op(x, y).shape == x.shape and len(eager._entries) == 1  # the op reaches the EagerOp's one entry
-    pointers = [x.data_ptr(), y.data_ptr(), x.data_ptr()]
+    pointers = (x.data_ptr(), y.data_ptr(), *prepared.extras, x.data_ptr())  # the kernel's arguments, in order
     dtype, device = x.dtype, x.device
     rows = {
         "torch x + 1": lambda: x + 1,
@@ -129,7 +136,8 @@ def run(iters: int, repeats: int, rounds: int, clock_name: str) -> dict:
         "trivial op + torch.library.register_autograd": lambda: ops["register_autograd"](x, y),
         "trivial op + tta autograd_kernel": lambda: ops["tta_autograd"](x, y),
         "trivial kernel called directly": lambda: kernel(x, y),
-        "PreparedLaunch.launch (pack + no-op driver call)": lambda: prepared.launch(pointers, 0),
+        "PreparedLaunch.launch (no-op compiled launcher)": lambda: prepared.launch(pointers, 0),
+        "PreparedLaunch.launch (pack + no-op cuda-bindings call)": lambda: bindings.launch(pointers, 0),
         "EagerOp called directly (no-op launch)": lambda: eager(x, y),
         "tta op through the dispatcher (no-op launch)": lambda: op(x, y),
     }

@@ -81,10 +81,17 @@ def host_overhead(iters: int, repeats: int) -> dict:
     def _(x, y):
         return torch.empty_like(x)
 
+    # the same op launching through cuda-bindings only (what runs where torch has no compiled launcher)
+    op_bindings = tta.custom_op("ttabench::add_bindings", impl=add)
     x, y = torch.ones(1, device="cuda"), torch.ones(1, device="cuda")
     torch.testing.assert_close(op(x, y), triton_add(x, y))
+    torch.testing.assert_close(op_bindings(x, y), triton_add(x, y))
+    bindings_entry = next(iter(eager_runner("ttabench::add_bindings")._entries.values()))
+    static_used = bindings_entry.static is not None
+    bindings_entry.static = bindings_entry.prepared._static = None
     paths = {
         "tta eager op": lambda: op(x, y),
+        "tta eager op, launch through cuda-bindings": lambda: op_bindings(x, y),
         "torch native x + 1": lambda: x + 1,
         "torch.library custom_op + Triton launcher": lambda: triton_add(x, y),
     }
@@ -105,10 +112,13 @@ def host_overhead(iters: int, repeats: int) -> dict:
     prepared = entry.prepared
     stream = torch.cuda.current_stream().cuda_stream
     out = torch.empty_like(x)
-    pointers = [x.data_ptr(), y.data_ptr(), out.data_ptr()]
-    cu_stream = prepared._cu_stream(stream)
-    address = prepared.params.address
-    launch_kernel = prepared._cu_launch
+    pointers = (x.data_ptr(), y.data_ptr(), *prepared.extras, out.data_ptr())  # the kernel's arguments, in order
+    bindings = bindings_entry.prepared  # its parameter storage, written here once (the compiled launcher's is not)
+    bindings._pack(bindings._storage, 0, *pointers)
+    cu_stream = bindings._cu_stream(stream)
+    address = bindings.params.address
+    launch_kernel = bindings._cu_launch
+    static = prepared._static
     index = torch.cuda.current_device()
     get_stream = torch._C._cuda_getCurrentRawStream
     device = x.device
@@ -119,8 +129,12 @@ def host_overhead(iters: int, repeats: int) -> dict:
         "trivial Python op (empty_like) + tta's Autograd kernel": per_call_us(lambda: autograd_op(x, y), iters,
                                                                               repeats),
         "EagerOp called directly (no dispatcher)": per_call_us(lambda: runner(x, y), iters, repeats),
-        "PreparedLaunch.launch (pack pointers + cuLaunchKernel via cuda-bindings)": per_call_us(
+        "PreparedLaunch.launch (torch's compiled launcher)": per_call_us(
             lambda: prepared.launch(pointers, stream), iters, repeats),
+        "PreparedLaunch.launch (pack pointers + cuLaunchKernel via cuda-bindings)": per_call_us(
+            lambda: bindings.launch(pointers, stream), iters, repeats),
+        "torch's compiled launcher alone (torch._C._StaticCudaLauncher._launch_kernel)": per_call_us(
+            lambda: static(pointers, stream), iters, repeats) if static is not None else None,
         "cuLaunchKernel alone (cuda-bindings, prebuilt parameters)": per_call_us(
             lambda: launch_kernel(cu_stream, address, 0), iters, repeats),
         "current-device check (torch._C._cuda_getDevice)": per_call_us(torch._C._cuda_getDevice, iters, repeats),
@@ -139,7 +153,9 @@ def host_overhead(iters: int, repeats: int) -> dict:
         "per_call_us": us,
         "breakdown_us": breakdown,
         "other_device_extra_us": us[other] - us["tta eager op"] if other in us else None,
+        "compiled_launcher_used": static_used,
         "ratio_vs_native": us["tta eager op"] / us["torch native x + 1"],
+        "ratio_bindings_vs_native": us["tta eager op, launch through cuda-bindings"] / us["torch native x + 1"],
         "ratio_vs_custom_op_triton": us["tta eager op"] / us["torch.library custom_op + Triton launcher"],
     }
 
@@ -256,11 +272,14 @@ def markdown(results: dict) -> str:
     ]
     lines += [f"| {k} | {v:.2f} |" for k, v in h["per_call_us"].items()]
     lines += ["", "Where the tta op's time goes (each layer alone):", "", "| layer | us per call |", "| --- | --- |"]
-    lines += [f"| {k} | {v:.2f} |" for k, v in h["breakdown_us"].items()]
+    lines += [f"| {k} | {'n/a' if v is None else f'{v:.2f}'} |" for k, v in h["breakdown_us"].items()]
     lines += [
         "",
         f"- tta / torch native: **{h['ratio_vs_native']:.2f}x** (target <= 1.5x: "
-        f"{'met' if h['ratio_vs_native'] <= 1.5 else 'NOT met'})",
+        f"{'met' if h['ratio_vs_native'] <= 1.5 else 'NOT met'}); launching through torch's compiled launcher: "
+        f"{'yes' if h['compiled_launcher_used'] else 'no (this torch has none)'}",
+        f"- the same op launching through cuda-bindings only (torch without a compiled launcher) / torch native: "
+        f"{h['ratio_bindings_vs_native']:.2f}x",
         f"- tta / custom_op + Triton launcher: **{h['ratio_vs_custom_op_triton']:.2f}x** (target <= 0.6x: "
         f"{'met' if h['ratio_vs_custom_op_triton'] <= 0.6 else 'NOT met'})",
     ]

@@ -5,11 +5,18 @@ the shapes.
 This is the only module that launches artifacts; it reaches the driver through `cuda_driver` (cuda-bindings) and
 imports nothing CUDA-related until the first launch. Launches run in the primary context of the tensors' device,
 whatever the current device is.
+
+The eager hot path (`PreparedLaunch.launch`) calls cuLaunchKernel through PyTorch's compiled launcher for Triton
+kernels, `torch._C._StaticCudaLauncher._launch_kernel` (torch/csrc/inductor/static_launcher/cuda.cpp, what
+torch.compile launches cubins with), when the torch build has it and the artifact's block is (32 * warps, 1, 1):
+one C call that packs the arguments on its stack and launches in the current context. Everything else (other
+blocks, a tensor device other than the current one, any error, a torch without it) goes through cuda-bindings.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import struct
 import threading
 from collections.abc import Sequence
@@ -18,6 +25,8 @@ from typing import Any
 from . import cuda_driver, symbolic
 from .cuda_driver import CONTEXT_ERRORS, CUDA_ERROR_INVALID_CONTEXT, CUDA_ERROR_UNSUPPORTED_PTX_VERSION, LaunchError
 from .spec import Artifact
+
+log = logging.getLogger(__name__)
 
 __all__ = ["LaunchError", "PreparedLaunch", "device_index", "launch", "launch_raw", "load", "load_ptx"]
 
@@ -64,36 +73,65 @@ def _current_device_getter():
     return get if get is not None else torch.cuda.current_device
 
 
+STATIC_LAUNCHER_ENV = "TTA_STATIC_LAUNCHER"  # "0": launch through cuda-bindings only
+
+
+@functools.lru_cache(maxsize=1)
+def static_launcher():
+    """PyTorch's compiled kernel launcher, `torch._C._StaticCudaLauncher._launch_kernel(function, grid_x, grid_y,
+    grid_z, num_warps, shared_mem_bytes, arg_types, args, stream)`, or None: a torch build without it (CPU builds,
+    torch < 2.8, ROCm), or TTA_STATIC_LAUNCHER=0.
+
+    It launches `function` (a CUfunction as an int) with block (32 * num_warps, 1, 1) in the current context, on
+    `stream` (an int), with `args` (a tuple) packed by `arg_types` (one character an argument: "K" uint64, "i" int32);
+    a driver error is a RuntimeError. A private torch API, so tta checks for it and falls back to cuda-bindings."""
+    import os
+
+    if os.environ.get(STATIC_LAUNCHER_ENV, "1") == "0":
+        return None
+    import torch
+
+    launcher_class = getattr(torch._C, "_StaticCudaLauncher", None)
+    launch = getattr(launcher_class, "_launch_kernel", None)
+    if launch is None or getattr(torch.version, "hip", None):
+        return None
+    return launch
+
+
 class PreparedLaunch:
     """One artifact at one set of concrete shapes on one device, ready to launch with minimal host work.
 
-    The function handle, grid, block, shared memory and int32 extras are fixed here. A launch writes the tensor
-    pointers into the prebuilt parameter storage with one `pack_into` (under a lock: the storage is shared by every
-    caller) and calls cuLaunchKernel with the address of the prebuilt `void**` array. When the current device is
-    not the tensors' device, the call pushes that device's primary context around the launch.
+    The function handle, grid, block, shared memory and int32 extras (`extras`) are fixed here. `launch(args,
+    stream)` takes the kernel's arguments in TensorRT's order: the input pointers, `extras`, the output pointers.
+    Where torch has its compiled launcher (`static_launcher()`) and the block is (32 * warps, 1, 1), a launch is one
+    call into it (arguments packed on its stack: no lock). Otherwise, or when it fails, the arguments are written
+    into prebuilt parameter storage with one `pack_into` (under a lock: the storage is shared by every caller) and
+    cuLaunchKernel (cuda-bindings) gets the address of the prebuilt `void**` array. When the current device is not
+    the tensors' device, the call pushes that device's primary context around the launch.
     """
 
-    __slots__ = ("artifact", "function", "grid", "block", "shared_mem", "empty", "device_index", "params",
-                 "_pack", "_storage", "_address", "_cu_launch", "_cu_stream", "_stream_handle", "_stream",
-                 "_current_device", "_lock")
+    __slots__ = ("artifact", "function", "grid", "block", "shared_mem", "empty", "device_index", "params", "extras",
+                 "n_inputs", "_pack", "_storage", "_address", "_cu_launch", "_cu_stream", "_stream_handle",
+                 "_stream", "_current_device", "_lock", "_static")
 
     def __init__(self, artifact: Artifact, shapes: symbolic.Shapes, device_index: int):
         values = artifact.launch_params(shapes)
         self.artifact, self.device_index = artifact, device_index
         self.empty = 0 in values.grid
         self.grid, self.block, self.shared_mem = values.grid, values.block, values.shared_mem
-        n_in, n_out, n_extra = len(shapes.inputs), len(shapes.outputs), len(values.extras)
-        # storage slots: input pointers, output pointers (written per call, contiguous), then the extras (fixed);
-        # the kernel reads them in TensorRT's order: inputs, extras, outputs
-        n_ptr = n_in + n_out
-        order = [*range(n_in), *range(n_ptr, n_ptr + n_extra), *range(n_in, n_ptr)]
-        self.params = cuda_driver.KernelParams("Q" * n_ptr + "i" * n_extra, order)
-        self.params.write(n_ptr, values.extras)
-        self._pack = struct.Struct("<" + "Q" * n_ptr).pack_into
+        self.extras: tuple[int, ...] = tuple(values.extras)
+        n_in, n_out, n_extra = len(shapes.inputs), len(shapes.outputs), len(self.extras)
+        self.n_inputs = n_in
+        formats = "Q" * n_in + "i" * n_extra + "Q" * n_out  # TensorRT's order: inputs, extras, outputs
+        self.params = cuda_driver.KernelParams(formats)
+        self.params.write(n_in, self.extras)  # a LaunchError here when an extra does not fit an int32
+        # every slot is 8 bytes: an int32 is followed by 4 pad bytes
+        self._pack = struct.Struct("<" + formats.replace("i", "i4x")).pack_into
         self._storage, self._address = self.params.storage, self.params.address
         self._lock = threading.Lock()
         self._stream_handle: int = -1  # the last stream launched on, and its cuda-bindings CUstream
         self._stream: Any = None
+        self._static: Any = None  # torch's compiled launcher with every fixed argument bound, or None
         if self.empty:  # nothing to launch (an empty tensor; the driver rejects empty grids): needs no driver
             self.function = None
             return
@@ -105,20 +143,40 @@ class PreparedLaunch:
         self._cu_launch = functools.partial(driver.cuLaunchKernel, self.function, *self.grid, *self.block,
                                             self.shared_mem)
         self._current_device = _current_device_getter()
+        static = static_launcher()
+        grid_x, grid_y, grid_z = self.grid
+        # the C launcher multiplies the grid dims as C ints (and skips a launch whose product is <= 0): only grids
+        # whose block count fits an int32 go through it
+        if (static is not None and self.block[1:] == (1, 1) and self.block[0] % 32 == 0
+                and grid_x * grid_y * grid_z < 2**31):
+            self._static = functools.partial(static, int(self.function), grid_x, grid_y, grid_z, self.block[0] // 32,
+                                             self.shared_mem, formats.replace("Q", "K"))
 
     def __call__(self, input_ptrs: Sequence[int], output_ptrs: Sequence[int], stream: int) -> None:
         """Launch with these input and output pointers (ints) on `stream` (a CUstream handle as an int)."""
-        self.launch([*input_ptrs, *output_ptrs], stream)
+        self.launch((*input_ptrs, *self.extras, *output_ptrs), stream)
 
-    # Hand-written for speed, measured per call (benchmarks/bench_host_cpu.py): the stream handle's CUstream is
-    # kept from the last call (cuda-bindings converts a CUstream fastest), and cuLaunchKernel is a partial with
-    # every fixed argument bound.
-    def launch(self, pointers: Sequence[int], stream: int) -> None:
-        """Launch with `pointers`: the input pointers then the output pointers (ints), on `stream` (an int)."""
+    # Hand-written for speed, measured per call (benchmarks/bench_runtime.py on a GPU, bench_host_cpu.py on CPU):
+    # torch's compiled launcher with every fixed argument bound; on the cuda-bindings path the stream handle's
+    # CUstream is kept from the last call (cuda-bindings converts a CUstream fastest) and cuLaunchKernel is a
+    # partial with every fixed argument bound.
+    def launch(self, args: Sequence[int], stream: int) -> None:
+        """Launch with `args`, the kernel's arguments in TensorRT's order (input pointers, `self.extras`, output
+        pointers; ints, a tuple or a list), on `stream` (a CUstream handle as an int)."""
         if self.empty:
             return
+        static = self._static
+        if static is not None and self._current_device() == self.device_index:
+            try:
+                static(tuple(args), stream)
+                return
+            except TypeError:  # this torch's launcher takes other arguments: use cuda-bindings from now on
+                log.info("torch's compiled launcher refused the call; launching through cuda-bindings")
+                self._static = None
+            except RuntimeError:  # a driver error: cuda-bindings below retries, or reports it with its CUresult
+                pass
         with self._lock:  # the parameter storage is shared by every caller of this prepared launch
-            self._pack(self._storage, 0, *pointers)
+            self._pack(self._storage, 0, *args)
             if stream != self._stream_handle:
                 self._stream, self._stream_handle = self._cu_stream(stream), stream
             if self._current_device() == self.device_index:  # the common case: launch in the current context

@@ -61,9 +61,10 @@ class EagerOp:
     # -- the hot path --
     # Hand-written for speed: every line below runs on each eager call, and each choice was measured on the
     # per-call host time (benchmarks/bench_host_cpu.py on CPU, benchmarks/bench_runtime.py on a GPU): the key is one
-    # list comprehension over (shape, dtype, device index); pointers are collected in one list that the launch packs
-    # as is; an output shaped like an input comes from empty_like (cheaper than torch.empty's keyword parsing); the
-    # common case (contiguous, aligned inputs, one output) builds no other list.
+    # list comprehension over (shape, dtype, device index); the launch gets one tuple of arguments in the kernel's
+    # order (what torch's compiled launcher takes as is); an output shaped like an input comes from empty_like
+    # (cheaper than torch.empty's keyword parsing); the common case (contiguous, aligned inputs, one output) builds
+    # no other list.
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != self._n_args:  # torch leaves out attributes equal to their schema default
             args = self.plugin.schema.complete(args, kwargs, self.op_name)
@@ -84,10 +85,59 @@ class EagerOp:
         like = entry.single_like
         if like is not None:  # one output, shaped like input `like`
             out = _empty_like(inputs[like])
-            pointers.append(out.data_ptr())
-            entry.launch(pointers, self._stream(entry.device_index))
+            entry.launch((*pointers, *entry.extras, out.data_ptr()), self._stream(entry.device_index))
             return out
         return self._launch(entry, inputs, inputs, pointers)
+
+    def autograd_kernel(self, general, key: str = "CUDA"):
+        """This op's Autograd kernel (register with `with_keyset=True`), the whole eager call in one Python function
+        for the common case: only this op's CUDA kernel below autograd (plain CUDA tensors, no mode), every
+        attribute given, shapes seen before, one output shaped like an input, inputs contiguous, 16-byte aligned,
+        none requiring grad (or grad mode off), on the current device, launched through torch's compiled
+        launcher. Every other call goes to `general(keyset, *args)` (torch_op.autograd_kernel: the
+        not-differentiable error, a redispatch, or this EagerOp's `__call__`), which gives the same results.
+
+        Hand-written for speed, measured (benchmarks/bench_runtime.py, bench_host_cpu.py): one Python frame
+        instead of two, and the requires-grad check folded into the pointer loop. `key`: the dispatch key this
+        EagerOp is registered at (CUDA; the CPU benchmark registers it at CPU)."""
+        from torch import _C
+
+        after_autograd, cuda_key = _C._after_autograd_keyset, getattr(_C.DispatchKey, key)
+        grad_enabled, current_device = _C.is_grad_enabled, launcher._current_device_getter()
+        plain: dict = {}  # DispatchKeySet.raw_repr() -> whether only this op's CUDA kernel is below autograd
+        entries, n_args, n_in = self._entries, self._n_args, self._n_in
+
+        def kernel(keyset, *args):
+            raw = keyset.raw_repr()
+            only_cuda = plain.get(raw)
+            if only_cuda is None:
+                only_cuda = plain[raw] = (keyset & after_autograd).highestPriorityTypeId() == cuda_key
+            if not only_cuda or len(args) != n_args:
+                return general(keyset, *args)
+            inputs = args if n_args == n_in else args[:n_in]
+            entry = entries.get((tuple([(t.shape, t.dtype, t.get_device()) for t in inputs]), args[n_in:]))
+            if entry is None or entry.static is None:
+                return general(keyset, *args)
+            grad = grad_enabled()
+            pointers = []
+            for t in inputs:
+                ptr = t.data_ptr()
+                if ptr & 15 or not t.is_contiguous() or (grad and t.requires_grad):
+                    return general(keyset, *args)
+                pointers.append(ptr)
+            if current_device() != entry.device_index:
+                return general(keyset, *args)
+            out = _empty_like(inputs[entry.single_like])
+            launch_args = (*pointers, *entry.extras, out.data_ptr())
+            stream = self._stream(entry.device_index)
+            try:
+                entry.static(launch_args, stream)
+            except (TypeError, RuntimeError):  # the checked launch: retries through cuda-bindings, or raises
+                entry.launch(launch_args, stream)
+                entry.static = entry.prepared._static
+            return out
+
+        return kernel
 
     def _call_copied(self, entry, inputs):
         """Inputs not contiguous or not 16-byte aligned: launch on contiguous, aligned copies."""
@@ -109,8 +159,7 @@ class EagerOp:
             return self._call_in_place(entry, inputs, ready, pointers)
         outputs = [_empty_like(ready[like]) if like is not None else _empty(shape, dtype=dtype, device=device)
                    for (shape, dtype), like in zip(entry.out_specs, entry.like)]
-        pointers += [o.data_ptr() for o in outputs]
-        entry.launch(pointers, self._stream(entry.device_index))
+        entry.launch((*pointers, *entry.extras, *[o.data_ptr() for o in outputs]), self._stream(entry.device_index))
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
     # -- in-place and zeroed outputs (kept off the hot path above) --
@@ -129,7 +178,7 @@ class EagerOp:
             else:
                 outputs.append(_empty_like(ready[like]) if like is not None
                                else _empty(shape, dtype=dtype, device=entry.device))
-        entry.launch(pointers + [o.data_ptr() for o in outputs], self._stream(entry.device_index))
+        entry.launch((*pointers, *entry.extras, *[o.data_ptr() for o in outputs]), self._stream(entry.device_index))
         results = []
         for j, out in enumerate(outputs):
             alias = aliases[j] if j < len(aliases) else None
@@ -238,17 +287,21 @@ class _Entry:
     """One specialization of an eager op: its prepared launch, output shapes and dtypes, and for each output the
     input it is shaped like (allocated with empty_like) or None; `single_like` is that input when the op has exactly
     one output shaped like an input and nothing in place or zeroed (the hot path's common case), else None.
-    `in_place`: (aliases, zeroed outputs) when the op has either, else None. `launch` is `prepared.launch`."""
+    `in_place`: (aliases, zeroed outputs) when the op has either, else None. `launch` and `extras` are
+    `prepared`'s; `static` its compiled-launcher call when `single_like` is set, else None."""
 
-    __slots__ = ("out_specs", "prepared", "launch", "artifact", "device", "device_index", "like", "single_like",
-                 "in_place")
+    __slots__ = ("out_specs", "prepared", "launch", "static", "extras", "artifact", "device", "device_index",
+                 "like", "single_like", "in_place")
 
     def __init__(self, out_specs, prepared, artifact, device, device_index, like, in_place=None):
         self.out_specs, self.prepared, self.artifact = out_specs, prepared, artifact
         self.launch = prepared.launch  # bound once (measured: saves a lookup and a method binding per call)
+        self.extras = prepared.extras  # the int32 extras, between the input and the output pointers
         self.device, self.device_index, self.like = device, device_index, like
         self.in_place = in_place
         self.single_like = like[0] if len(like) == 1 and in_place is None else None
+        # torch's compiled launcher, bound, for the common case (EagerOp.autograd_kernel), else None
+        self.static = getattr(prepared, "_static", None) if self.single_like is not None else None
 
 
 def _make_entry(artifact: Artifact, inputs, out_specs, shapes: symbolic.Shapes, device, device_index: int,

@@ -121,7 +121,8 @@ def _define(plugin: CustomPlugin, op_name: str, tactic: int | None):
     message = _not_differentiable(op_name, plugin)
     # instead of torch's fallback, which only warns and then returns no gradient for the inputs (silently wrong)
     if not plugin.schema.aliases:  # calls that need no gradient on plain CUDA tensors go straight to the EagerOp
-        lib.impl(name, autograd_kernel(op, {"CUDA": cuda_impl}, message), "Autograd", with_keyset=True)
+        lib.impl(name, cuda_impl.autograd_kernel(autograd_kernel(op, {"CUDA": cuda_impl}, message)), "Autograd",
+                 with_keyset=True)
     else:  # torch takes autograd formulas for functional ops only: the functional variant gets it
         def setup_context(ctx, inputs, output):
             pass

@@ -149,3 +149,45 @@ def test_library_style_launch_recompiles_on_a_guard_miss_and_matches_torch():
     assert picked[(4, 1000)] is picked[(64, 600)] is picked[(5, 1000)]  # same guards: one artifact
     assert len({id(a) for a in picked.values()}) == 3  # 1024, 4096 and 16384 blocks
     assert dict(picked[(2, 9000)].metadata)["num_warps"] == 16
+
+
+def test_compiled_launcher_and_cuda_bindings_launch_alike(ops):
+    """Where torch has its compiled launcher (torch >= 2.8 CUDA builds), the eager op launches through it from its
+    fused Autograd kernel; the cuda-bindings path gives the same bits, and a failure in the compiled launcher falls
+    back to the checked launch (cuda-bindings)."""
+    import functools
+
+    from packaging.version import Version
+
+    from torch_tensorrt_annotation import launcher
+
+    static = launcher.static_launcher()
+    if Version(torch.__version__.split("+")[0]) >= Version("2.8") and torch.version.hip is None:
+        assert static is not None, "torch >= 2.8 with CUDA has torch._C._StaticCudaLauncher; tta did not find it"
+    if static is None:
+        pytest.skip("this torch has no compiled launcher")
+    op, ref = ops["rmsnorm"]
+    x, w = torch.randn(4, 8, 1000, device="cuda"), torch.randn(1000, device="cuda")
+    expected = op(x, w, 1e-5)
+    entry = next(e for k, e in eager_runner("ttart::rmsnorm")._entries.items() if k[0][0][0] == x.shape)
+    prepared, compiled = entry.prepared, entry.static
+    assert compiled is not None and compiled is prepared._static  # a Triton block is (32 * num_warps, 1, 1)
+    calls = []
+
+    def counting(*args):
+        calls.append(args)
+        return compiled(*args)
+
+    entry.static = counting
+    try:
+        got = op(x, w, 1e-5)
+        assert len(calls) == 1 and torch.equal(got, expected)
+        close(got, ref(x, w, 1e-5))
+        entry.static = prepared._static = None  # cuda-bindings alone
+        assert torch.equal(op(x, w, 1e-5), expected)
+        # the compiled launcher fails (a block of 2048 threads is over every GPU's limit): cuda-bindings launches
+        entry.static = prepared._static = functools.partial(static, int(prepared.function), *prepared.grid, 64,
+                                                            prepared.shared_mem, compiled.args[-1])
+        assert torch.equal(op(x, w, 1e-5), expected)
+    finally:
+        entry.static = prepared._static = compiled

@@ -47,7 +47,7 @@ class _Recorder:
 
         def prepare(key, inputs, attrs):
             self.prepared.append(tuple(attrs))
-            launch = types.SimpleNamespace(launch=lambda *a: setattr(self, "launches", self.launches + 1))
+            launch = types.SimpleNamespace(launch=lambda *a: setattr(self, "launches", self.launches + 1), extras=())
             entry = _Entry(((tuple(inputs[0].shape), inputs[0].dtype),), launch,
                            types.SimpleNamespace(tactic=len(self.prepared)), inputs[0].device, 0, (0,))
             op._entries[key] = entry

@@ -274,8 +274,12 @@ def _eager(plugin, out_specs, like, kernel):
     op = runtime.EagerOp(plugin, "ttatest::eager_in_place")
     op._stream = lambda device_index: 0
     n_in = len(plugin.schema.inputs)
-    # a PreparedLaunch gets the input pointers then the output pointers in one list
-    prepared = types.SimpleNamespace(launch=lambda pointers, stream: kernel(pointers[:n_in], pointers[n_in:], stream))
+    # a PreparedLaunch gets the input pointers, its int32 extras (here one, 5), then the output pointers
+    def launch(args, stream):
+        assert args[n_in] == 5, args
+        kernel(args[:n_in], args[n_in + 1:], stream)
+
+    prepared = types.SimpleNamespace(launch=launch, extras=(5,))
     entry = runtime._Entry(out_specs, prepared, None, torch.device("cpu"), 0, like,
                            (plugin.schema.aliases, frozenset(plugin.zeroed_outputs)))
     return op, entry

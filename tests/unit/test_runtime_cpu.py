@@ -26,14 +26,20 @@ def test_check_report_renders_and_judges():
     assert not report.ok and report.fastest.tactic == 1
 
 
+EXTRA = 77
+
+
 class _RecordingLaunch:
-    """Stands in for a PreparedLaunch (which needs a GPU): records the pointers and stream of each launch."""
+    """Stands in for a PreparedLaunch (which needs a GPU): records the arguments and stream of each launch. Its one
+    int32 extra (EXTRA) must reach the kernel between the input and the output pointers."""
+
+    extras = (EXTRA,)
 
     def __init__(self):
         self.launches = []
 
-    def launch(self, pointers, stream):
-        self.launches.append((list(pointers), stream))
+    def launch(self, args, stream):
+        self.launches.append((list(args), stream))
 
 
 def _eager_with_entry(plugin, out_specs, like):
@@ -57,7 +63,7 @@ def test_eager_call_passes_input_then_output_pointers_and_allocates_like_the_inp
     x, y = torch.randn(64), torch.randn(64)
     out = op(x, y)
     assert out.shape == (64,) and out.dtype == torch.float32 and out.is_contiguous()
-    assert launch.launches == [([x.data_ptr(), y.data_ptr(), out.data_ptr()], 1234)]
+    assert launch.launches == [([x.data_ptr(), y.data_ptr(), EXTRA, out.data_ptr()], 1234)]
     out2 = op(x, y)
     assert out2.data_ptr() != x.data_ptr() and launch.launches[1][0][:2] == [x.data_ptr(), y.data_ptr()]
 
@@ -88,4 +94,98 @@ def test_eager_call_with_two_outputs_returns_a_tuple_in_order():
     a, b = op(x, y)
     assert a.shape == (64,) and a.dtype == torch.float32
     assert b.shape == (2, 3) and b.dtype == torch.int32
-    assert launch.launches == [([x.data_ptr(), y.data_ptr(), a.data_ptr(), b.data_ptr()], 1234)]
+    assert launch.launches == [([x.data_ptr(), y.data_ptr(), EXTRA, a.data_ptr(), b.data_ptr()], 1234)]
+
+
+class _FusedOp:
+    """A plugin's EagerOp registered like a tta op, with the CPU key standing in for CUDA (the GPU is the seam):
+    its Autograd kernel is EagerOp.autograd_kernel over torch_op.autograd_kernel; the entry's compiled launcher and
+    checked launch record their arguments."""
+
+    def __init__(self, monkeypatch, name):
+        import torch
+
+        from torch_tensorrt_annotation import launcher
+        from torch_tensorrt_annotation.runtime import EagerOp, _bind_torch, _Entry
+        from torch_tensorrt_annotation.torch_op import autograd_kernel
+
+        monkeypatch.setattr(launcher, "_current_device_getter", lambda: (lambda: 0))
+        plugin = ex.plugins()["add"][0]
+        self.eager = EagerOp(plugin, f"ttatestfused::{name}")
+        self.eager._stream = lambda index: 1234
+        _bind_torch()
+        self.static_calls, self.general_calls, self.static_error = [], [], None
+        self.launch = _RecordingLaunch()
+        self.launch._static = self.static
+        self.entry = _Entry((((64,), torch.float32),), self.launch, None, torch.device("cpu"), 0, (0,))
+        self.eager._prepare = lambda key, inputs, attrs: self.eager._entries.setdefault(key, self.entry)
+        self.lib = torch.library.Library("ttatestfused", "FRAGMENT")
+        self.lib.define(name + plugin.schema.torch_schema())
+        self.lib.impl(name, self.eager, "CPU")
+        self.op = getattr(torch.ops.ttatestfused, name).default
+        general = autograd_kernel(self.op, {"CPU": self.eager}, "ttatestfused: not differentiable")
+
+        def counted(keyset, *args):
+            self.general_calls.append(args)
+            return general(keyset, *args)
+
+        self.lib.impl(name, self.eager.autograd_kernel(counted, "CPU"), "Autograd", with_keyset=True)
+
+    def static(self, args, stream):
+        self.static_calls.append((list(args), stream))
+        if self.static_error is not None:
+            raise self.static_error
+
+
+def test_fused_autograd_kernel_launches_the_common_call_itself(monkeypatch):
+    import torch
+
+    f = _FusedOp(monkeypatch, "common")
+    x, y = torch.randn(64), torch.randn(64)
+    f.op(x, y)  # the first call prepares, through the general kernel and EagerOp.__call__
+    assert len(f.general_calls) == 1 and len(f.launch.launches) == 1 and not f.static_calls
+    out = f.op(x, y)
+    assert len(f.general_calls) == 1 and len(f.launch.launches) == 1
+    assert f.static_calls == [([x.data_ptr(), y.data_ptr(), EXTRA, out.data_ptr()], 1234)]
+    assert out.shape == (64,) and out.data_ptr() not in (x.data_ptr(), y.data_ptr())
+
+
+def test_fused_autograd_kernel_leaves_every_other_call_to_the_general_kernel(monkeypatch):
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    f = _FusedOp(monkeypatch, "other")
+    x, y = torch.randn(64), torch.randn(64)
+    f.op(x, y)
+    f.general_calls.clear()
+    xg = x.clone().requires_grad_(True)  # an input that requires grad: the not-differentiable path
+    out = f.op(xg, y)
+    assert len(f.general_calls) == 1 and out.requires_grad
+    with pytest.raises(RuntimeError, match="ttatestfused: not differentiable"):
+        out.sum().backward()
+    with torch.no_grad():  # grad mode off: the same input goes through the fused path
+        f.op(xg, y)
+    assert len(f.general_calls) == 1 and len(f.static_calls) == 1
+    misaligned = torch.randn(65)[1:]  # 4 bytes past an aligned start: copied by EagerOp.__call__
+    f.op(misaligned, y)
+    assert len(f.general_calls) == 2 and f.launch.launches[-1][0][0] & 15 == 0
+
+    class Spy(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            return func(*args, **(kwargs or {}))
+
+    with Spy():  # a dispatch mode sits below autograd: the dispatcher, not the fused path, must run the op
+        f.op(x, y)
+    assert len(f.general_calls) == 3 and len(f.static_calls) == 1
+
+
+def test_fused_autograd_kernel_falls_back_to_the_checked_launch_when_the_compiled_launcher_fails(monkeypatch):
+    import torch
+
+    f = _FusedOp(monkeypatch, "fails")
+    x, y = torch.randn(64), torch.randn(64)
+    f.op(x, y)
+    f.static_error = RuntimeError("CUDA driver error: invalid device context")
+    out = f.op(x, y)
+    args = [x.data_ptr(), y.data_ptr(), EXTRA, out.data_ptr()]
+    assert f.static_calls == [(args, 1234)] and f.launch.launches[-1] == (args, 1234)
