@@ -7,13 +7,14 @@ tactic the eager autotuner picks, in one run.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench_common import report  # noqa: E402
 
 import torch_tensorrt_annotation as tta  # noqa: E402
 from torch_tensorrt_annotation.examples import cuda_examples as cx  # noqa: E402
@@ -77,13 +78,7 @@ def main() -> int:
     args = parser.parse_args()
     rows, text = run(args.rows, args.cols,
                      f"python benchmarks/bench_backends.py{' --out ' + args.out if args.out else ''}")
-    print(text)
-    if args.out:
-        os.makedirs(args.out, exist_ok=True)
-        with open(os.path.join(args.out, "backends_rmsnorm.md"), "w") as f:
-            f.write(text)
-        with open(os.path.join(args.out, "backends_rmsnorm.json"), "w") as f:
-            json.dump(rows, f, indent=2)
+    report(args.out, "backends_rmsnorm", rows, text)
     return 0
 
 

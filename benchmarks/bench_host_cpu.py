@@ -16,8 +16,6 @@ thread waits for a core, which wall time does not. Medians of repeated measureme
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import platform
 import statistics
@@ -28,6 +26,8 @@ import types
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench_common import per_call_us, report, timing_parser  # noqa: E402
 
 import torch_tensorrt_annotation as tta  # noqa: E402
 from torch_tensorrt_annotation import (  # noqa: E402
@@ -40,19 +40,6 @@ from torch_tensorrt_annotation.examples import triton_examples as ex  # noqa: E4
 from torch_tensorrt_annotation.torch_op import autograd_kernel  # noqa: E402
 
 NAMESPACE = "ttabenchcpu"
-
-
-def per_call_us(fn, iters: int, repeats: int, clock) -> float:
-    """Median over `repeats` of the time per call of `iters` back-to-back calls, in microseconds."""
-    for _ in range(iters // 10 + 100):
-        fn()
-    samples = []
-    for _ in range(repeats):
-        start = clock()
-        for _ in range(iters):
-            fn()
-        samples.append((clock() - start) / iters * 1e6)
-    return statistics.median(samples)
 
 
 def stand_in_driver() -> None:
@@ -144,7 +131,7 @@ def run(iters: int, repeats: int, rounds: int, clock_name: str) -> dict:
     samples: dict[str, list[float]] = {name: [] for name in rows}
     for _ in range(rounds):  # interleaved, so that drift affects every row alike
         for name, fn in rows.items():
-            samples[name].append(per_call_us(fn, iters, repeats, clock))
+            samples[name].append(per_call_us(fn, iters, repeats, warmup=iters // 10 + 100, clock=clock))
     del keep, keep2
     return {
         "command": "python benchmarks/bench_host_cpu.py " + " ".join(sys.argv[1:]),
@@ -172,22 +159,12 @@ def markdown(results: dict) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default=None, help="directory for host_cpu.json and host_cpu.md")
-    parser.add_argument("--iters", type=int, default=5000)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser = timing_parser(__doc__, "host_cpu")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--clock", choices=("thread", "wall"), default="thread")
     args = parser.parse_args()
     results = run(args.iters, args.repeats, args.rounds, args.clock)
-    text = markdown(results)
-    print(text)
-    if args.out:
-        os.makedirs(args.out, exist_ok=True)
-        with open(os.path.join(args.out, "host_cpu.json"), "w") as f:
-            json.dump(results, f, indent=2)
-        with open(os.path.join(args.out, "host_cpu.md"), "w") as f:
-            f.write(text)
+    report(args.out, "host_cpu", results, markdown(results))
     return 0
 
 

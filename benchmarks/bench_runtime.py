@@ -13,20 +13,19 @@ autotuner's pick within 5% of the best tactic found by exhaustive timing.
 
 from __future__ import annotations
 
-import argparse
 import importlib.metadata
-import json
 import os
 import platform
 import statistics
 import subprocess
 import sys
-import time
 
 import torch
 import triton
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import bench_common  # noqa: E402
 
 import torch_tensorrt_annotation as tta  # noqa: E402
 from torch_tensorrt_annotation.cuda_driver import driver_ptx_isa, driver_version  # noqa: E402
@@ -38,17 +37,7 @@ from torch_tensorrt_annotation.torch_op import eager_runner  # noqa: E402
 
 def per_call_us(fn, iters: int, repeats: int) -> float:
     """Median over `repeats` of the wall time per call of `iters` back-to-back calls (host-bound for tiny work)."""
-    for _ in range(200):
-        fn()
-    torch.cuda.synchronize()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(iters):
-            fn()
-        torch.cuda.synchronize()
-        samples.append((time.perf_counter() - start) / iters * 1e6)
-    return statistics.median(samples)
+    return bench_common.per_call_us(fn, iters, repeats, warmup=200, sync=torch.cuda.synchronize)
 
 
 def gpu_ms(fn, reps: int = 30) -> float:
@@ -321,21 +310,11 @@ def run(iters: int = 5000, repeats: int = 5, mib: int = 256, command: str = "") 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default=None, help="directory for gpu_runtime.json and gpu_runtime.md")
-    parser.add_argument("--iters", type=int, default=5000)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser = bench_common.timing_parser(__doc__, "gpu_runtime")
     parser.add_argument("--mib", type=int, default=256)
     args = parser.parse_args()
     results = run(args.iters, args.repeats, args.mib, "python benchmarks/bench_runtime.py " + " ".join(sys.argv[1:]))
-    text = markdown(results)
-    print(text)
-    if args.out:
-        os.makedirs(args.out, exist_ok=True)
-        with open(os.path.join(args.out, "gpu_runtime.json"), "w") as f:
-            json.dump(results, f, indent=2)
-        with open(os.path.join(args.out, "gpu_runtime.md"), "w") as f:
-            f.write(text)
+    bench_common.report(args.out, "gpu_runtime", results, markdown(results))
     return 0
 
 

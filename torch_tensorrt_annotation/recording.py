@@ -29,6 +29,7 @@ The backend intercepts the kernel launch itself and reports it to the active `Re
 from __future__ import annotations
 
 import builtins
+import contextlib
 import linecache
 import math
 import operator
@@ -36,7 +37,8 @@ import os
 import sys
 import threading
 import types
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,23 +151,30 @@ def _parse_label(label: str) -> tuple[str, int, int]:
     return role, int(tensor.lstrip("inout")), int(rest.rstrip("]"))
 
 
+# What recordings on this thread use: `shapes` (a ShapeContext), `recorder` (a Recorder), `allocate` (an op body's
+# output allocator). Each is set for the span of a `with`, by `_thread_setting`.
+_active = threading.local()
+
+
+@contextlib.contextmanager
+def _thread_setting(name: str, value: Any) -> Iterator[Any]:
+    """`with _thread_setting(name, value) as value:` `_active.<name>` is `value` on this thread, then again what it
+    was before."""
+    previous = getattr(_active, name, None)
+    setattr(_active, name, value)
+    try:
+        yield value
+    finally:
+        setattr(_active, name, previous)
+
+
 def current_context() -> ShapeContext | None:
     return getattr(_active, "shapes", None)
 
 
-class shape_context:
+def shape_context(ctx: ShapeContext) -> AbstractContextManager[ShapeContext]:
     """`with shape_context(ctx):` makes `ctx` the ShapeContext of recordings on this thread."""
-
-    def __init__(self, ctx: ShapeContext):
-        self.ctx = ctx
-
-    def __enter__(self) -> ShapeContext:
-        self.previous = current_context()
-        _active.shapes = self.ctx
-        return self.ctx
-
-    def __exit__(self, *exc) -> None:
-        _active.shapes = self.previous
+    return _thread_setting("shapes", ctx)
 
 
 def decide(expr: symbolic.Expr, what: str, location: str | None = None) -> int:
@@ -283,8 +292,30 @@ def plain(value):
     return value
 
 
+def _with_binary_operators(cls):
+    """Gives `cls` the dunder method of each binary Python operator and of its reflection (`__add__` and `__radd__`
+    for "add": each op's name is its dunder's): `cls._bin(op, other, reverse)` for the arithmetic that TensorRT
+    lowers, `cls._bits(op, other, reverse)` for the Python-only bit operations."""
+
+    def dunder(name: str, method, op: str, reverse: bool):
+        def apply(self, other):
+            return method(self, op, other, reverse)
+
+        apply.__name__, apply.__qualname__ = name, f"{cls.__qualname__}.{name}"
+        return apply
+
+    for method, ops in ((cls._bin, ("add", "sub", "mul", "floordiv", "mod")),
+                        (cls._bits, ("and", "or", "xor", "lshift", "rshift"))):
+        for op in ops:
+            for name, reverse in ((f"__{op}__", False), (f"__r{op}__", True)):
+                setattr(cls, name, dunder(name, method, op, reverse))
+    return cls
+
+
+@_with_binary_operators
 class SymInt:
-    """An int-like proxy for a symbolic expression of tensor dims."""
+    """An int-like proxy for a symbolic expression of tensor dims. Its binary operators (+ - * // % & | ^ << >>,
+    either way round) are set by `_with_binary_operators`."""
 
     __slots__ = ("expr",)
 
@@ -294,36 +325,6 @@ class SymInt:
     def _bin(self, op: str, other, reverse=False):
         a, b = (_unwrap(other, op), self.expr) if reverse else (self.expr, _unwrap(other, op))
         return wrap(symbolic.binop(op, a, b))
-
-    def __add__(self, o):
-        return self._bin("add", o)
-
-    def __radd__(self, o):
-        return self._bin("add", o, True)
-
-    def __sub__(self, o):
-        return self._bin("sub", o)
-
-    def __rsub__(self, o):
-        return self._bin("sub", o, True)
-
-    def __mul__(self, o):
-        return self._bin("mul", o)
-
-    def __rmul__(self, o):
-        return self._bin("mul", o, True)
-
-    def __floordiv__(self, o):
-        return self._bin("floordiv", o)
-
-    def __rfloordiv__(self, o):
-        return self._bin("floordiv", o, True)
-
-    def __mod__(self, o):
-        return self._bin("mod", o)
-
-    def __rmod__(self, o):
-        return self._bin("mod", o, True)
 
     def __neg__(self):
         return wrap(symbolic.binop("sub", 0, self.expr))
@@ -389,36 +390,6 @@ class SymInt:
             return NotImplemented
         a, b = (_unwrap(other, op), self.expr) if reverse else (self.expr, _unwrap(other, op))
         return wrap(symbolic.py_op(op, a, b))
-
-    def __and__(self, o):
-        return self._bits("and", o)
-
-    def __rand__(self, o):
-        return self._bits("and", o, True)
-
-    def __or__(self, o):
-        return self._bits("or", o)
-
-    def __ror__(self, o):
-        return self._bits("or", o, True)
-
-    def __xor__(self, o):
-        return self._bits("xor", o)
-
-    def __rxor__(self, o):
-        return self._bits("xor", o, True)
-
-    def __lshift__(self, o):
-        return self._bits("lshift", o)
-
-    def __rlshift__(self, o):
-        return self._bits("lshift", o, True)
-
-    def __rshift__(self, o):
-        return self._bits("rshift", o)
-
-    def __rrshift__(self, o):
-        return self._bits("rshift", o, True)
 
     def __invert__(self):
         return wrap(symbolic.binop("sub", -1, self.expr))
@@ -927,9 +898,6 @@ class Recorder:
         self.launches.append(RecordedLaunch(kernel, grid, tuple(args), dict(kwargs), user_location()))
 
 
-_active = threading.local()
-
-
 def active_recorder() -> Recorder | None:
     return getattr(_active, "recorder", None)
 
@@ -1037,42 +1005,19 @@ def run_recording(launch_fn: Callable, args: Sequence, kwargs: Mapping, override
     """Run launch_fn(*args, **kwargs) with a Recorder active on this thread and return it."""
     _device_selection_passes_through_recordings()
     recorder = Recorder(getattr(launch_fn, "__name__", repr(launch_fn)))
-    previous = active_recorder()
-    _active.recorder = recorder
-    try:
+    with _thread_setting("recorder", recorder):
         recorder.result = symbolic_copy(launch_fn, {**_allocation_overrides(), **overrides})(*args, **kwargs)
-    finally:
-        _active.recorder = previous
     return recorder
 
 
-class allocating_outputs:
+def allocating_outputs(allocate: Callable) -> AbstractContextManager[Callable]:
     """`with allocating_outputs(allocate):` while an op body is recorded on this thread: `torch.empty(...)`,
     `x.new_empty(...)` and the other allocations in the body call `allocate(name, args, kwargs)` (which hands out
     the op's output proxies) instead of being refused as scratch."""
-
-    def __init__(self, allocate: Callable):
-        self.allocate = allocate
-
-    def __enter__(self):
-        self.previous = getattr(_active, "allocate", None)
-        _active.allocate = self.allocate
-
-    def __exit__(self, *exc) -> None:
-        _active.allocate = self.previous
+    return _thread_setting("allocate", allocate)
 
 
-class swallowing_launches:
-    """`with swallowing_launches() as recorder:` kernel launches on this thread are recorded, not run (the
+def swallowing_launches(name: str) -> AbstractContextManager[Recorder]:
+    """`with swallowing_launches(name) as recorder:` kernel launches on this thread are recorded, not run (the
     backend's interception must be active); used to run an op body on fake tensors for its outputs."""
-
-    def __init__(self, name: str):
-        self.recorder = Recorder(name)
-
-    def __enter__(self) -> Recorder:
-        self.previous = active_recorder()
-        _active.recorder = self.recorder
-        return self.recorder
-
-    def __exit__(self, *exc) -> None:
-        _active.recorder = self.previous
+    return _thread_setting("recorder", Recorder(name))

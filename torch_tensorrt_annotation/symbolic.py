@@ -14,9 +14,9 @@ Tensors are assumed contiguous (TensorRT's LINEAR format), so a stride is the pr
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 INPUT = "input"
 OUTPUT = "output"
@@ -201,23 +201,38 @@ BINARY_OPS: dict[str, tuple[Callable[[int, int], int], str | None]] = {
 
 
 @dataclass(frozen=True)
-class BinOp(Expr):
+class _Binary(Expr):
+    """`op` applied to two sub-expressions. A subclass names the table its ops come from (`OPS`: name -> (python
+    implementation, infix symbol or None)) and what kind of op that is (`KIND`, for the error on an unknown one)."""
+
+    OPS: ClassVar[Mapping[str, tuple[Callable[[int, int], int], str | None]]]
+    KIND: ClassVar[str]
+
     op: str
     lhs: Expr
     rhs: Expr
 
     def __post_init__(self):
-        if self.op not in BINARY_OPS:
-            raise ValueError(f"unknown binary op {self.op!r}")
+        if self.op not in self.OPS:
+            raise ValueError(f"unknown {self.KIND} op {self.op!r}")
+
+    def apply(self, a: int, b: int) -> int:
+        return self.OPS[self.op][0](a, b)
+
+    def children(self):
+        return (self.lhs, self.rhs)
+
+
+@dataclass(frozen=True)
+class BinOp(_Binary):
+    OPS = BINARY_OPS
+    KIND = "binary"
 
     def evaluate(self, shapes: Shapes) -> int:
         a, b = self.lhs.evaluate(shapes), self.rhs.evaluate(shapes)
         if self.op in ("floordiv", "mod", "cdiv") and b == 0:
             raise ZeroDivisionError(f"division by zero evaluating {self}")
-        return BINARY_OPS[self.op][0](a, b)
-
-    def children(self):
-        return (self.lhs, self.rhs)
+        return self.apply(a, b)
 
     def __str__(self) -> str:
         symbol = BINARY_OPS[self.op][1]
@@ -257,22 +272,14 @@ COMPARISONS = frozenset({"lt", "le", "gt", "ge", "eq", "ne"})
 
 
 @dataclass(frozen=True)
-class PyOp(Expr):
+class PyOp(_Binary):
     """A comparison (evaluates to 1 or 0) or a bit operation of dims: Python-only, never lowered to TensorRT."""
 
-    op: str
-    lhs: Expr
-    rhs: Expr
-
-    def __post_init__(self):
-        if self.op not in PY_OPS:
-            raise ValueError(f"unknown Python op {self.op!r}")
+    OPS = PY_OPS
+    KIND = "Python"
 
     def evaluate(self, shapes: Shapes) -> int:
-        return PY_OPS[self.op][0](self.lhs.evaluate(shapes), self.rhs.evaluate(shapes))
-
-    def children(self):
-        return (self.lhs, self.rhs)
+        return self.apply(self.lhs.evaluate(shapes), self.rhs.evaluate(shapes))
 
     def __str__(self) -> str:
         return f"({self.lhs} {PY_OPS[self.op][1]} {self.rhs})"
@@ -390,7 +397,7 @@ def bounds(expr: Expr, profile: Profile) -> tuple[int, int] | None:
     if isinstance(expr, NextPow2):
         arg = bounds(expr.arg, profile)
         return None if arg is None else (_next_pow2(arg[0]), _next_pow2(arg[1]))
-    if not isinstance(expr, (BinOp, PyOp)):
+    if not isinstance(expr, _Binary):
         return None
     lhs, rhs = bounds(expr.lhs, profile), bounds(expr.rhs, profile)
     if lhs is None or rhs is None:

@@ -1,5 +1,5 @@
-"""On a GPU: the corpus of real kernels (tests/unit/liger_kernels.py, tests/unit/triton_tutorials.py) run through
-tta matches the libraries' own launches.
+"""On a GPU: the corpus of real kernels (tests/unit/liger_kernels.py, tests/unit/triton_tutorials.py, over
+tests/third_party) run through tta matches the libraries' own launches.
 
 - The eager tta op (which records the launch function, compiles and launches the artifact through the driver API)
   matches liger-kernel's own host forward function (liger's `torch.empty` allocation, its helpers, Triton's own

@@ -70,95 +70,29 @@ def bindings_versions():
 
 
 # ----------------------------------------------------------------------------- enums
-class DataType(enum.Enum):
-    """nvinfer1::DataType (trt.DataType)."""
-    FLOAT = 0
-    HALF = 1
-    INT8 = 2
-    INT32 = 3
-    BOOL = 4
-    UINT8 = 5
-    FP8 = 6
-    BF16 = 7
-    INT64 = 8
-    INT4 = 9
-    FP4 = 10
-    E8M0 = 11
+def _enum(name, members, doc=None):
+    """An enum.Enum named `name` whose members (`members`, space-separated) are numbered 0, 1, 2, ... in order."""
+    made = enum.Enum(name, [(member, value) for value, member in enumerate(members.split())], module=__name__)
+    made.__doc__ = doc
+    return made
 
 
-class TensorFormat(enum.Enum):
-    """nvinfer1::TensorFormat (trt.TensorFormat)."""
-    LINEAR = 0
-    CHW2 = 1
-    HWC8 = 2
-    CHW4 = 3
-    CHW16 = 4
-    CHW32 = 5
-    DHWC8 = 6
-    CDHW32 = 7
-    HWC = 8
-    DLA_LINEAR = 9
-    DLA_HWC4 = 10
-    HWC16 = 11
-    DHWC = 12
-
-
-class PluginFieldType(enum.Enum):
-    """nvinfer1::PluginFieldType (trt.PluginFieldType)."""
-    FLOAT16 = 0
-    FLOAT32 = 1
-    FLOAT64 = 2
-    INT8 = 3
-    INT16 = 4
-    INT32 = 5
-    CHAR = 6
-    DIMS = 7
-    UNKNOWN = 8
-    BF16 = 9
-    INT64 = 10
-    FP8 = 11
-    INT4 = 12
-    FP4 = 13
-
-
-class DimensionOperation(enum.Enum):
-    """nvinfer1::DimensionOperation (trt.DimensionOperation)."""
-    SUM = 0
-    PROD = 1
-    MAX = 2
-    MIN = 3
-    SUB = 4
-    EQUAL = 5
-    LESS = 6
-    FLOOR_DIV = 7
-    CEIL_DIV = 8
-
-
-class TensorRTPhase(enum.Enum):
-    """nvinfer1::TensorRTPhase (trt.TensorRTPhase)."""
-    BUILD = 0
-    RUNTIME = 1
-
-
-class QuickPluginCreationRequest(enum.Enum):
-    """nvinfer1::QuickPluginCreationRequest; its mere presence sets trtp IS_AOT_ENABLED."""
-    UNKNOWN = 0
-    PREFER_JIT = 1
-    PREFER_AOT = 2
-    STRICT_JIT = 3
-    STRICT_AOT = 4
-
-
-class PluginArgType(enum.Enum):
-    """nvinfer1::PluginArgType (trt.PluginArgType)."""
-    INT = 0
-
-
-class PluginArgDataType(enum.Enum):
-    """nvinfer1::PluginArgDataType (trt.PluginArgDataType)."""
-    INT8 = 0
-    INT16 = 1
-    INT32 = 2
+DataType = _enum("DataType", "FLOAT HALF INT8 INT32 BOOL UINT8 FP8 BF16 INT64 INT4 FP4 E8M0",
+                 "nvinfer1::DataType (trt.DataType).")
+TensorFormat = _enum("TensorFormat",
+                     "LINEAR CHW2 HWC8 CHW4 CHW16 CHW32 DHWC8 CDHW32 HWC DLA_LINEAR DLA_HWC4 HWC16 DHWC",
+                     "nvinfer1::TensorFormat (trt.TensorFormat).")
+PluginFieldType = _enum("PluginFieldType",
+                        "FLOAT16 FLOAT32 FLOAT64 INT8 INT16 INT32 CHAR DIMS UNKNOWN BF16 INT64 FP8 INT4 FP4",
+                        "nvinfer1::PluginFieldType (trt.PluginFieldType).")
+DimensionOperation = _enum("DimensionOperation", "SUM PROD MAX MIN SUB EQUAL LESS FLOOR_DIV CEIL_DIV",
+                           "nvinfer1::DimensionOperation (trt.DimensionOperation).")
+TensorRTPhase = _enum("TensorRTPhase", "BUILD RUNTIME", "nvinfer1::TensorRTPhase (trt.TensorRTPhase).")
+QuickPluginCreationRequest = _enum("QuickPluginCreationRequest", "UNKNOWN PREFER_JIT PREFER_AOT STRICT_JIT STRICT_AOT",
+                                   "nvinfer1::QuickPluginCreationRequest; its mere presence sets trtp IS_AOT_ENABLED.")
+PluginArgType = _enum("PluginArgType", "INT", "nvinfer1::PluginArgType (trt.PluginArgType).")
+PluginArgDataType = _enum("PluginArgDataType", "INT8 INT16 INT32",
+                          "nvinfer1::PluginArgDataType (trt.PluginArgDataType).")
 
 
 # ----------------------------------------------------------------------------- misc
@@ -445,50 +379,14 @@ _INTERFACES = [_interface(n) for n in (
     "IProgressMonitor", "Weights")]
 
 
-class ActivationType(enum.Enum):
-    RELU = 0
-    SIGMOID = 1
-    TANH = 2
-
-
-class ElementWiseOperation(enum.Enum):
-    SUM = 0
-    PROD = 1
-
-
-class UnaryOperation(enum.Enum):
-    EXP = 0
-    LOG = 1
-
-
-class TopKOperation(enum.Enum):
-    MAX = 0
-    MIN = 1
-
-
-class MatrixOperation(enum.Enum):
-    NONE = 0
-    TRANSPOSE = 1
-
-
-class InterpolationMode(enum.Enum):
-    NEAREST = 0
-    LINEAR = 1
-    CUBIC = 2
-
-
-class SampleMode(enum.Enum):
-    STRICT_BOUNDS = 0
-    WRAP = 1
-    CLAMP = 2
-    FILL = 3
-    REFLECT = 4
-
-
-class SerializationFlag(enum.Enum):
-    EXCLUDE_WEIGHTS = 0
-    EXCLUDE_LEAN_RUNTIME = 1
-    INCLUDE_REFIT = 2
+ActivationType = _enum("ActivationType", "RELU SIGMOID TANH")
+ElementWiseOperation = _enum("ElementWiseOperation", "SUM PROD")
+UnaryOperation = _enum("UnaryOperation", "EXP LOG")
+TopKOperation = _enum("TopKOperation", "MAX MIN")
+MatrixOperation = _enum("MatrixOperation", "NONE TRANSPOSE")
+InterpolationMode = _enum("InterpolationMode", "NEAREST LINEAR CUBIC")
+SampleMode = _enum("SampleMode", "STRICT_BOUNDS WRAP CLAMP FILL REFLECT")
+SerializationFlag = _enum("SerializationFlag", "EXCLUDE_WEIGHTS EXCLUDE_LEAN_RUNTIME INCLUDE_REFIT")
 
 
 def init_libnvinfer_plugins(logger, namespace):

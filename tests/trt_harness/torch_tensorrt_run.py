@@ -95,11 +95,12 @@ def gate_against_upstream(torch_tensorrt):
 
 def add_one(tta, trt, trt_plugins, builder, standin):
     """Mode "add_one": the Torch-TensorRT AOT plugin example's `my::add_one` (a torch.library.custom_op, defined in
-    tests/unit/body_ops.py as the example writes it) gets its TensorRT side with one line, then goes through
-    torch.export (dynamic batch), the real converter lookup, tta's converter and the emulated build."""
+    tests/third_party/torch_tensorrt_aot_plugin.py as the example writes it) gets its TensorRT side with one line,
+    then goes through torch.export (dynamic batch), the real converter lookup, tta's converter and the emulated
+    build."""
     import torch
 
-    from tests.unit import body_ops  # noqa: F401 - defines my::add_one
+    from tests.third_party import torch_tensorrt_aot_plugin  # noqa: F401 - defines my::add_one
     from torch_tensorrt_annotation import symbolic
 
     plugin = trt_plugins.custom_op("my::add_one", impl=tta.aot(configs=[{"BLOCK_SIZE": 256}, {"BLOCK_SIZE": 1024}]),

@@ -1,48 +1,15 @@
 """Op bodies (allocate outputs, launch one Triton kernel, return the outputs) used by the op-body tests.
 
-`add_one` is the Torch-TensorRT AOT plugin example's op (examples/dynamo/aot_plugin.py), kept as written there."""
+`add_one` is the Torch-TensorRT AOT plugin example's op, kept as written there (tests/third_party); `sum_diff`
+launches the package example's kernel."""
 
 import torch
 import triton
 import triton.language as tl
 
+from torch_tensorrt_annotation.examples.triton_examples import sum_diff_kernel
 
-@triton.jit
-def add_one_kernel(x_ptr, n_elements, y_ptr, BLOCK_SIZE: tl.constexpr):
-    pid = tl.program_id(0)
-    block_start = pid * BLOCK_SIZE
-    offsets = block_start + tl.arange(0, BLOCK_SIZE)
-    mask = offsets < n_elements
-    x = tl.load(x_ptr + offsets, mask=mask)
-    output = x + 1
-    tl.store(y_ptr + offsets, output, mask=mask)
-
-
-@torch.library.custom_op("my::add_one", mutates_args=())  # type: ignore[misc]
-def add_one(
-    X: torch.Tensor
-) -> torch.Tensor:
-    # Ensure the tensors are on the GPU
-    assert X.is_cuda
-
-    # Create output tensor
-    Y = torch.empty_like(X)
-
-    # Define block size
-    BLOCK_SIZE = 256
-
-    # Grid of programs
-    grid = lambda meta: (triton.cdiv(X.numel(), meta["BLOCK_SIZE"]),)  # noqa: E731
-
-    # Launch the kernel
-    add_one_kernel[grid](X, X.numel(), Y, BLOCK_SIZE=BLOCK_SIZE)
-
-    return Y
-
-
-@torch.library.register_fake("my::add_one")
-def _(X: torch.Tensor) -> torch.Tensor:
-    return X
+from ..third_party.torch_tensorrt_aot_plugin import add_one, add_one_kernel  # noqa: F401 - defines my::add_one
 
 
 # --- an RMSNorm-like op with a float attribute -------------------------------------------------------------------
@@ -70,16 +37,6 @@ def rmsnorm_reference(x, w, eps=1e-6):
 
 
 # --- two outputs --------------------------------------------------------------------------------------------------
-@triton.jit
-def sum_diff_kernel(a_ptr, b_ptr, sum_ptr, diff_ptr, n, BLOCK: tl.constexpr):
-    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
-    mask = offs < n
-    a = tl.load(a_ptr + offs, mask=mask)
-    b = tl.load(b_ptr + offs, mask=mask)
-    tl.store(sum_ptr + offs, a + b, mask=mask)
-    tl.store(diff_ptr + offs, a - b, mask=mask)
-
-
 def sum_diff(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     total = torch.empty_like(a)
     diff = a.new_empty(a.shape)

@@ -150,16 +150,21 @@ def heuristic_block_launch(x, out):
     heuristic_block_kernel[(x.numel() // x.shape[-1],)](x, out, x.shape[-1], x.stride(-2))
 
 
+@triton.jit
+def copy_kernel(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    tl.store(out_ptr + offs, tl.load(x_ptr + offs, mask=offs < n), mask=offs < n)
+
+
 def _prune_small(configs, named_args, **kwargs):
     return [c for c in configs if c.kwargs["BLOCK"] <= 512]
 
 
-@triton.autotune(configs=[triton.Config({"BLOCK": 256}), triton.Config({"BLOCK": 4096})], key=["n"],
-                 prune_configs_by={"early_config_prune": _prune_small})
-@triton.jit
-def pruned_kernel(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
-    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
-    tl.store(out_ptr + offs, tl.load(x_ptr + offs, mask=offs < n), mask=offs < n)
+# the same kernel under two autotune settings: one prunes a config, one has a hook (refused)
+pruned_kernel = triton.autotune(configs=[triton.Config({"BLOCK": 256}), triton.Config({"BLOCK": 4096})], key=["n"],
+                                prune_configs_by={"early_config_prune": _prune_small})(copy_kernel)
+hooked_kernel = triton.autotune(configs=[triton.Config({"BLOCK": 256})], key=["n"],
+                                pre_hook=lambda kwargs: None)(copy_kernel)
 
 
 def pruned_launch(x, out):
@@ -175,13 +180,6 @@ def atomic_sum_kernel(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
 
 def atomic_sum_launch(x, out):
     atomic_sum_kernel[lambda meta: (triton.cdiv(x.numel(), meta["BLOCK"]),)](x, out, x.numel())
-
-
-@triton.autotune(configs=[triton.Config({"BLOCK": 256})], key=["n"], pre_hook=lambda kwargs: None)
-@triton.jit
-def hooked_kernel(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
-    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
-    tl.store(out_ptr + offs, tl.load(x_ptr + offs, mask=offs < n), mask=offs < n)
 
 
 def hooked_launch(x, out):

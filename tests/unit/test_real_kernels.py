@@ -1,6 +1,7 @@
 """A corpus of real kernels, recorded and compiled for sm_90 on the CPU: liger-kernel 0.8.5's forward kernels and
 Triton's tutorials, imported (or written) unchanged and launched the way their own host code launches them
-(tests/unit/liger_kernels.py and tests/unit/triton_tutorials.py say which host lines each launch function mirrors).
+(tests/third_party/liger_hosts.py and tests/unit/triton_tutorials.py say which host lines each launch function
+mirrors).
 
 Every artifact is checked against TensorRT's AOT ABI as read back from its PTX: one entry, named as the artifact
 says; parameters in TensorRT's order (inputs, then extras, then outputs, each in order), pointers 64-bit and
@@ -191,7 +192,7 @@ def test_liger_rms_norm_with_dynamic_rows_builds_where_the_profile_decides_liger
     for hidden, rows_range in [(4096, (1, 65536)), (128, (1, 8192))]:
         _, _, (r,) = build(hidden, rows_range)
         assert r.grid == (512, 1, 1) and r.extras[-3] == hidden  # the one-row kernel, n_cols
-    with pytest.raises(builder.BuildFailed, match=r"liger_kernels.py:\d+: if BLOCK_SIZE > 256 or n_rows < 4096 \* 8 "
+    with pytest.raises(builder.BuildFailed, match=r"liger_hosts.py:\d+: if BLOCK_SIZE > 256 or n_rows < 4096 \* 8 "
                                                   r"or row_mode:.*dynamic dim 0 of input 'X'.*\[1, 65536\].*Fix: make "
                                                   r"that dim static"):
         build(128, (1, 65536))

@@ -20,16 +20,18 @@ def leaves(n_inputs_and_ranks):
     return st.one_of(options)
 
 
-def exprs(ranks):
-    ops = sorted(symbolic.BINARY_OPS)
-    return st.recursive(
-        leaves(ranks),
-        lambda inner: st.one_of(
-            st.builds(symbolic.BinOp, st.sampled_from(ops), inner, inner),
-            st.builds(symbolic.NextPow2, inner),
-        ),
-        max_leaves=8,
-    )
+def exprs(ranks, py_ops=False):
+    """Expressions over inputs of the given ranks; with `py_ops`, comparisons and bit operations too (what guards
+    hold)."""
+
+    def nodes(inner):
+        options = [st.builds(symbolic.BinOp, st.sampled_from(sorted(symbolic.BINARY_OPS)), inner, inner)]
+        if py_ops:
+            options.append(st.builds(symbolic.PyOp, st.sampled_from(sorted(symbolic.PY_OPS)), inner, inner))
+        options.append(st.builds(symbolic.NextPow2, inner))
+        return st.one_of(options)
+
+    return st.recursive(leaves(ranks), nodes, max_leaves=6 if py_ops else 8)
 
 
 def reference(expr, shapes):
@@ -117,27 +119,13 @@ def test_expressions_are_hashable_and_structural():
     assert a == b and hash(a) == hash(b) and str(a) == "cdiv(in0.numel(), 256)"
 
 
-def py_exprs(ranks):
-    """Expressions with comparisons and bit operations too (what guards hold)."""
-    ops = sorted(symbolic.BINARY_OPS)
-    return st.recursive(
-        leaves(ranks),
-        lambda inner: st.one_of(
-            st.builds(symbolic.BinOp, st.sampled_from(ops), inner, inner),
-            st.builds(symbolic.PyOp, st.sampled_from(sorted(symbolic.PY_OPS)), inner, inner),
-            st.builds(symbolic.NextPow2, inner),
-        ),
-        max_leaves=6,
-    )
-
-
 @settings(max_examples=300, deadline=None)
 @given(data=st.data(), ranges=st.lists(st.lists(st.tuples(st.integers(1, 300), st.integers(0, 300)), min_size=1,
                                                 max_size=3), min_size=1, max_size=2))
 def test_bounds_contain_every_value_over_the_profile(data, ranges):
     """Interval bounds are sound: every shape in the profile evaluates inside them (so a decided guard holds)."""
     profile = symbolic.Profile(tuple(tuple((lo, lo + width) for lo, width in t) for t in ranges))
-    expr = data.draw(py_exprs([len(t) for t in ranges]))
+    expr = data.draw(exprs([len(t) for t in ranges], py_ops=True))
     span = symbolic.bounds(expr, profile)
     if span is None:  # no bound claimed: nothing to check (and the value may be astronomically large, e.g. x << 2**41)
         return
