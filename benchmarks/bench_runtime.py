@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import bench_common  # noqa: E402
 
 import torch_tensorrt_annotation as tta  # noqa: E402
+from torch_tensorrt_annotation import runtime  # noqa: E402
 from torch_tensorrt_annotation.cuda_driver import driver_ptx_isa, driver_version  # noqa: E402
 from torch_tensorrt_annotation.examples import triton_examples as ex  # noqa: E402
 from torch_tensorrt_annotation.runtime import time_artifacts  # noqa: E402
@@ -72,15 +73,24 @@ def host_overhead(iters: int, repeats: int) -> dict:
 
     # the same op launching through cuda-bindings only (what runs where torch has no compiled launcher)
     op_bindings = tta.custom_op("ttabench::add_bindings", impl=add)
+    # the same op without the guarded fast path (what runs where torch has no usable TensorGuards)
+    guard_class = runtime.tensor_guard_class
+    runtime.tensor_guard_class = lambda: None
+    try:
+        op_general = tta.custom_op("ttabench::add_general", impl=add)
+    finally:
+        runtime.tensor_guard_class = guard_class
     x, y = torch.ones(1, device="cuda"), torch.ones(1, device="cuda")
     torch.testing.assert_close(op(x, y), triton_add(x, y))
     torch.testing.assert_close(op_bindings(x, y), triton_add(x, y))
+    torch.testing.assert_close(op_general(x, y), triton_add(x, y))
     bindings_entry = next(iter(eager_runner("ttabench::add_bindings")._entries.values()))
-    static_used = bindings_entry.static is not None
-    bindings_entry.static = bindings_entry.prepared._static = None
+    static_used = bindings_entry.static is not bindings_entry.launch
+    bindings_entry.prepared._static, bindings_entry.static = None, bindings_entry.launch
     paths = {
         "tta eager op": lambda: op(x, y),
         "tta eager op, launch through cuda-bindings": lambda: op_bindings(x, y),
+        "tta eager op, general path (no tensor guard)": lambda: op_general(x, y),
         "torch native x + 1": lambda: x + 1,
         "torch.library custom_op + Triton launcher": lambda: triton_add(x, y),
     }
@@ -143,6 +153,7 @@ def host_overhead(iters: int, repeats: int) -> dict:
         "breakdown_us": breakdown,
         "other_device_extra_us": us[other] - us["tta eager op"] if other in us else None,
         "compiled_launcher_used": static_used,
+        "tensor_guard_used": guard_class() is not None,
         "ratio_vs_native": us["tta eager op"] / us["torch native x + 1"],
         "ratio_bindings_vs_native": us["tta eager op, launch through cuda-bindings"] / us["torch native x + 1"],
         "ratio_vs_custom_op_triton": us["tta eager op"] / us["torch.library custom_op + Triton launcher"],
@@ -266,7 +277,8 @@ def markdown(results: dict) -> str:
         "",
         f"- tta / torch native: **{h['ratio_vs_native']:.2f}x** (target <= 1.5x: "
         f"{'met' if h['ratio_vs_native'] <= 1.5 else 'NOT met'}); launching through torch's compiled launcher: "
-        f"{'yes' if h['compiled_launcher_used'] else 'no (this torch has none)'}",
+        f"{'yes' if h['compiled_launcher_used'] else 'no (this torch has none)'}; guarded fast path (torch's "
+        f"TensorGuards): {'yes' if h['tensor_guard_used'] else 'no'}",
         f"- the same op launching through cuda-bindings only (torch without a compiled launcher) / torch native: "
         f"{h['ratio_bindings_vs_native']:.2f}x",
         f"- tta / custom_op + Triton launcher: **{h['ratio_vs_custom_op_triton']:.2f}x** (target <= 0.6x: "

@@ -1,7 +1,9 @@
 """The eager CUDA path of a tta op: the very artifacts TensorRT embeds, launched the way TensorRT launches them.
 
-Per call: look up the prepared launch for these exact shapes (dict hit), allocate the outputs, write pointers,
-cuLaunchKernel on torch's current stream. The first call for new shapes does the rest once: output shapes from
+Per call: find the prepared launch for these exact shapes (a C++ tensor guard check of the op's recent
+specializations, `EagerOp.autograd_kernel`, else a dict lookup), allocate the outputs, launch on torch's current
+stream (torch's compiled launcher, else cuLaunchKernel through cuda-bindings). The first call for new shapes does
+the rest once: output shapes from
 meta_impl, compile (cached per dtype/rank/attribute signature), and tactic choice. Like Triton's own launcher,
 the eager path tells the compiler which int32 extras are multiples of 16 for the shapes at hand (and guards it),
 so that masked loads vectorize; the TensorRT path, whose dims may be dynamic, never assumes it.
@@ -19,6 +21,7 @@ output is the input itself (no allocation; a copied input is written back after 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import statistics
@@ -90,52 +93,81 @@ class EagerOp:
         return self._launch(entry, inputs, inputs, pointers)
 
     def autograd_kernel(self, general, key: str = "CUDA"):
-        """This op's Autograd kernel (register with `with_keyset=True`), the whole eager call in one Python function
-        for the common case: only this op's CUDA kernel below autograd (plain CUDA tensors, no mode), every
-        attribute given, shapes seen before, one output shaped like an input, inputs contiguous, 16-byte aligned,
-        none requiring grad (or grad mode off), on the current device, launched through torch's compiled
-        launcher. Every other call goes to `general(keyset, *args)` (torch_op.autograd_kernel: the
-        not-differentiable error, a redispatch, or this EagerOp's `__call__`), which gives the same results.
+        """This op's Autograd kernel (register with `with_keyset=True`): the whole eager call in one Python function
+        for a call that matches one of the op's recent specializations by guard, everything else through
+        `general(keyset, *args)` (torch_op.autograd_kernel: the not-differentiable error, a redispatch, or this
+        EagerOp's `__call__`), which gives the same results.
 
-        Hand-written for speed, measured (benchmarks/bench_runtime.py, bench_host_cpu.py): one Python frame
-        instead of two, and the requires-grad check folded into the pointer loop. `key`: the dispatch key this
-        EagerOp is registered at (CUDA; the CPU benchmark registers it at CPU)."""
+        The guard is torch's own C++ tensor guard (`torch._C._dynamo.guards.TensorGuards`, what torch.compile
+        guards graphs with), built from the inputs of a plain call that went through `general`: it passes only
+        tensors of the same Python type, dispatch keys (thread-local modes included), dtype, device,
+        requires_grad (False), sizes and strides (contiguous). A passing call with the same attribute values and
+        16-byte aligned inputs allocates the outputs and launches the specialization's prepared launch (torch's
+        compiled launcher where there is one and the tensors' device is current, else the checked launch, which
+        pushes the tensors' device context). Up to RECENT
+        specializations are checked, most recent first. Where torch has no such guard (or it fails tta's
+        self-test, `tensor_guard_class`), every call goes through `general`.
+
+        Hand-written for speed, measured (benchmarks/bench_runtime.py, bench_host_cpu.py): one C++ guard check
+        instead of building and hashing a key of shapes, dtypes and devices, checking contiguity and
+        requires_grad in Python, and a second Python frame. `key`: the dispatch key this EagerOp is registered at
+        (CUDA; the CPU benchmark and tests register it at CPU)."""
         from torch import _C
 
-        after_autograd, cuda_key = _C._after_autograd_keyset, getattr(_C.DispatchKey, key)
-        grad_enabled, current_device = _C.is_grad_enabled, launcher._current_device_getter()
-        plain: dict = {}  # DispatchKeySet.raw_repr() -> whether only this op's CUDA kernel is below autograd
-        entries, n_args, n_in = self._entries, self._n_args, self._n_in
+        after_autograd, backend_key = _C._after_autograd_keyset, getattr(_C.DispatchKey, key)
+        any_requires_grad, current_device = _C._any_requires_grad, launcher._current_device_getter()
+        guard_class = tensor_guard_class()
+        n_args, n_in = self._n_args, self._n_in
+        recent: list = [()]  # one tuple of (guard check, attribute values, entry), replaced whole (thread-safe)
+
+        def remember(keyset, args) -> None:
+            """After `general` ran a plain call (only this op's kernel below autograd, no input requiring grad,
+            contiguous aligned inputs): put its specialization's guard first in `recent`."""
+            inputs, attrs = args[:n_in], args[n_in:]
+            if ((keyset & after_autograd).highestPriorityTypeId() != backend_key or any_requires_grad(*inputs)
+                    or any(t.data_ptr() & 15 or not t.is_contiguous() for t in inputs)):
+                return
+            full = args if len(args) == n_args else self.plugin.schema.complete(args, {}, self.op_name)
+            entry = self._entries.get((tuple([(t.shape, t.dtype, t.get_device()) for t in inputs]), full[n_in:]))
+            if entry is None:
+                return
+            if entry.guard is None:
+                entry.guard = guard_class(*inputs, dynamic_dims_sizes=[list(t.shape) for t in inputs],
+                                          dynamic_dims_strides=[list(t.stride()) for t in inputs]).check
+            kept = [item for item in recent[0] if item[2] is not entry or item[1] != attrs]
+            recent[0] = ((entry.guard, attrs, entry), *kept[:RECENT - 1])
 
         def kernel(keyset, *args):
-            raw = keyset.raw_repr()
-            only_cuda = plain.get(raw)
-            if only_cuda is None:
-                only_cuda = plain[raw] = (keyset & after_autograd).highestPriorityTypeId() == cuda_key
-            if not only_cuda or len(args) != n_args:
-                return general(keyset, *args)
-            inputs = args if n_args == n_in else args[:n_in]
-            entry = entries.get((tuple([(t.shape, t.dtype, t.get_device()) for t in inputs]), args[n_in:]))
-            if entry is None or entry.static is None:
-                return general(keyset, *args)
-            grad = grad_enabled()
-            pointers = []
-            for t in inputs:
-                ptr = t.data_ptr()
-                if ptr & 15 or not t.is_contiguous() or (grad and t.requires_grad):
-                    return general(keyset, *args)
-                pointers.append(ptr)
-            if current_device() != entry.device_index:
-                return general(keyset, *args)
-            out = _empty_like(inputs[entry.single_like])
-            launch_args = (*pointers, *entry.extras, out.data_ptr())
-            stream = self._stream(entry.device_index)
-            try:
-                entry.static(launch_args, stream)
-            except (TypeError, RuntimeError):  # the checked launch: retries through cuda-bindings, or raises
-                entry.launch(launch_args, stream)
-                entry.static = entry.prepared._static
-            return out
+            inputs, attrs = args[:n_in], args[n_in:]
+            for check, known_attrs, entry in recent[0]:
+                if attrs == known_attrs and check(*inputs):
+                    pointers = []
+                    for t in inputs:
+                        ptr = t.data_ptr()
+                        if ptr & 15:  # not aligned: the general path launches on an aligned copy
+                            return general(keyset, *args)
+                        pointers.append(ptr)
+                    like = entry.single_like
+                    if like is None:  # several outputs, or one not shaped like an input
+                        return self._launch(entry, inputs, inputs, pointers)
+                    out = _empty_like(inputs[like])
+                    launch_args = (*pointers, *entry.extras, out.data_ptr())
+                    stream = self._stream(entry.device_index)
+                    if current_device() != entry.device_index:  # the checked launch pushes the tensors' device
+                        entry.launch(launch_args, stream)
+                        return out
+                    try:
+                        entry.static(launch_args, stream)
+                    except (TypeError, RuntimeError):  # the checked launch: through cuda-bindings, or it raises
+                        if entry.static is entry.launch:
+                            raise
+                        entry.launch(launch_args, stream)
+                        entry.static = entry.prepared._static or entry.launch
+                    return out
+            result = general(keyset, *args)
+            if guard_class is not None:
+                remember(keyset, args)
+            return result
 
         return kernel
 
@@ -288,10 +320,10 @@ class _Entry:
     input it is shaped like (allocated with empty_like) or None; `single_like` is that input when the op has exactly
     one output shaped like an input and nothing in place or zeroed (the hot path's common case), else None.
     `in_place`: (aliases, zeroed outputs) when the op has either, else None. `launch` and `extras` are
-    `prepared`'s; `static` its compiled-launcher call when `single_like` is set, else None."""
+    `prepared`'s; `static` the fast path's launch (same arguments); `guard` its tensor guard check, or None."""
 
     __slots__ = ("out_specs", "prepared", "launch", "static", "extras", "artifact", "device", "device_index",
-                 "like", "single_like", "in_place")
+                 "like", "single_like", "in_place", "guard")
 
     def __init__(self, out_specs, prepared, artifact, device, device_index, like, in_place=None):
         self.out_specs, self.prepared, self.artifact = out_specs, prepared, artifact
@@ -300,8 +332,10 @@ class _Entry:
         self.device, self.device_index, self.like = device, device_index, like
         self.in_place = in_place
         self.single_like = like[0] if len(like) == 1 and in_place is None else None
-        # torch's compiled launcher, bound, for the common case (EagerOp.autograd_kernel), else None
-        self.static = getattr(prepared, "_static", None) if self.single_like is not None else None
+        # the launch of the guarded fast path (EagerOp.autograd_kernel): torch's compiled launcher, bound, where
+        # there is one, else the checked launch
+        self.static = getattr(prepared, "_static", None) or self.launch
+        self.guard = None  # its TensorGuards check, made at the first plain call through the general path
 
 
 def _make_entry(artifact: Artifact, inputs, out_specs, shapes: symbolic.Shapes, device, device_index: int,
@@ -312,6 +346,45 @@ def _make_entry(artifact: Artifact, inputs, out_specs, shapes: symbolic.Shapes, 
                  for shape, dtype in out_specs)
     return _Entry(out_specs, launcher.PreparedLaunch(artifact, shapes, device_index), artifact, device, device_index,
                   like, in_place)
+
+
+RECENT = 4  # specializations per op that the guarded fast path checks, most recent first
+
+
+@functools.lru_cache(maxsize=1)
+def tensor_guard_class():
+    """torch's C++ tensor guard, `torch._C._dynamo.guards.TensorGuards` (built as `TensorGuards(*tensors,
+    dynamic_dims_sizes=[[int, ...], ...], dynamic_dims_strides=[[int, ...], ...])`, called as `.check(*tensors) ->
+    bool`), or None: a torch without it, or one whose guard fails this self-test (same tensor passes; other sizes,
+    strides, dtype, requires_grad, a tensor subclass and a dispatch mode fail). A private torch API: the
+    self-test keeps a changed one from being trusted."""
+    try:
+        import torch
+        from torch._C._dynamo.guards import TensorGuards
+        from torch.utils._python_dispatch import TorchDispatchMode
+
+        class _Mode(TorchDispatchMode):
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                return func(*args, **(kwargs or {}))
+
+        class _Subclass(torch.Tensor):
+            pass
+
+        a = torch.zeros(2, 3)
+        check = TensorGuards(a, dynamic_dims_sizes=[[2, 3]], dynamic_dims_strides=[[3, 1]]).check
+        passes = check(a) and check(torch.ones(2, 3))
+        others = [torch.zeros(3, 2), torch.zeros(3, 2).t(), torch.zeros(2, 3, dtype=torch.float64),
+                  torch.zeros(2, 3).requires_grad_(), torch.zeros(2, 3).as_subclass(_Subclass), torch.zeros(6)]
+        fails = not any(check(t) for t in others)
+        with _Mode():
+            fails = fails and not check(a)
+    except Exception as exc:  # noqa: BLE001 - any failure: no fast path, every call through the dispatcher's path
+        log.info("torch's TensorGuards is unavailable (%s): eager calls take the general path", exc)
+        return None
+    if not (passes and fails):
+        log.info("torch's TensorGuards failed tta's self-test: eager calls take the general path")
+        return None
+    return TensorGuards
 
 
 def _bind_torch() -> None:

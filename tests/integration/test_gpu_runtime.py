@@ -153,8 +153,8 @@ def test_library_style_launch_recompiles_on_a_guard_miss_and_matches_torch():
 
 def test_compiled_launcher_and_cuda_bindings_launch_alike(ops):
     """Where torch has its compiled launcher (torch >= 2.8 CUDA builds), the eager op launches through it from its
-    fused Autograd kernel; the cuda-bindings path gives the same bits, and a failure in the compiled launcher falls
-    back to the checked launch (cuda-bindings)."""
+    guarded fast path; the cuda-bindings path gives the same bits, and a failure in the compiled launcher falls back
+    to the checked launch (cuda-bindings)."""
     import functools
 
     from packaging.version import Version
@@ -183,7 +183,7 @@ def test_compiled_launcher_and_cuda_bindings_launch_alike(ops):
         got = op(x, w, 1e-5)
         assert len(calls) == 1 and torch.equal(got, expected)
         close(got, ref(x, w, 1e-5))
-        entry.static = prepared._static = None  # cuda-bindings alone
+        prepared._static, entry.static = None, entry.launch  # cuda-bindings alone
         assert torch.equal(op(x, w, 1e-5), expected)
         # the compiled launcher fails (a block of 2048 threads is over every GPU's limit): cuda-bindings launches
         entry.static = prepared._static = functools.partial(static, int(prepared.function), *prepared.grid, 64,

@@ -102,23 +102,31 @@ class _FusedOp:
     its Autograd kernel is EagerOp.autograd_kernel over torch_op.autograd_kernel; the entry's compiled launcher and
     checked launch record their arguments."""
 
-    def __init__(self, monkeypatch, name):
+    def __init__(self, monkeypatch, name, plugin_name="add"):
         import torch
 
         from torch_tensorrt_annotation import launcher
         from torch_tensorrt_annotation.runtime import EagerOp, _bind_torch, _Entry
         from torch_tensorrt_annotation.torch_op import autograd_kernel
 
-        monkeypatch.setattr(launcher, "_current_device_getter", lambda: (lambda: 0))
-        plugin = ex.plugins()["add"][0]
+        self.current_device = 0  # the CUDA device a call finds current
+        monkeypatch.setattr(launcher, "_current_device_getter", lambda: (lambda: self.current_device))
+        plugin = ex.plugins()[plugin_name][0]
         self.eager = EagerOp(plugin, f"ttatestfused::{name}")
         self.eager._stream = lambda index: 1234
         _bind_torch()
         self.static_calls, self.general_calls, self.static_error = [], [], None
         self.launch = _RecordingLaunch()
         self.launch._static = self.static
-        self.entry = _Entry((((64,), torch.float32),), self.launch, None, torch.device("cpu"), 0, (0,))
-        self.eager._prepare = lambda key, inputs, attrs: self.eager._entries.setdefault(key, self.entry)
+        self.prepared = []  # (input shapes, attribute values) of each preparation
+
+        def prepare(key, inputs, attrs):  # one entry per specialization, the output shaped like input 0
+            self.prepared.append((tuple(tuple(t.shape) for t in inputs), tuple(attrs)))
+            entry = _Entry(((tuple(inputs[0].shape), inputs[0].dtype),), self.launch, None, torch.device("cpu"), 0,
+                           (0,))
+            return self.eager._entries.setdefault(key, entry)
+
+        self.eager._prepare = prepare
         self.lib = torch.library.Library("ttatestfused", "FRAGMENT")
         self.lib.define(name + plugin.schema.torch_schema())
         self.lib.impl(name, self.eager, "CPU")
@@ -163,12 +171,19 @@ def test_fused_autograd_kernel_leaves_every_other_call_to_the_general_kernel(mon
     assert len(f.general_calls) == 1 and out.requires_grad
     with pytest.raises(RuntimeError, match="ttatestfused: not differentiable"):
         out.sum().backward()
-    with torch.no_grad():  # grad mode off: the same input goes through the fused path
-        f.op(xg, y)
+    f.op(x, y)  # the guard of the plain call still passes
     assert len(f.general_calls) == 1 and len(f.static_calls) == 1
+    with torch.no_grad():  # grad mode off, an input that requires grad: the guard fails, the general path runs it
+        f.op(xg, y)
+    assert len(f.general_calls) == 2 and len(f.static_calls) == 1
     misaligned = torch.randn(65)[1:]  # 4 bytes past an aligned start: copied by EagerOp.__call__
     f.op(misaligned, y)
-    assert len(f.general_calls) == 2 and f.launch.launches[-1][0][0] & 15 == 0
+    assert len(f.general_calls) == 3 and f.launch.launches[-1][0][0] & 15 == 0
+    strided = torch.randn(128)[::2]  # same shape, not contiguous: the guard's strides fail it
+    f.op(strided, y)
+    assert len(f.general_calls) == 4 and f.launch.launches[-1][0][0] != strided.data_ptr()
+    f.op(x.double(), y)  # another dtype: the guard fails; EagerOp.__call__ prepares a new entry
+    assert len(f.general_calls) == 5
 
     class Spy(TorchDispatchMode):
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
@@ -176,7 +191,7 @@ def test_fused_autograd_kernel_leaves_every_other_call_to_the_general_kernel(mon
 
     with Spy():  # a dispatch mode sits below autograd: the dispatcher, not the fused path, must run the op
         f.op(x, y)
-    assert len(f.general_calls) == 3 and len(f.static_calls) == 1
+    assert len(f.general_calls) == 6 and len(f.static_calls) == 1
 
 
 def test_fused_autograd_kernel_falls_back_to_the_checked_launch_when_the_compiled_launcher_fails(monkeypatch):
@@ -189,3 +204,57 @@ def test_fused_autograd_kernel_falls_back_to_the_checked_launch_when_the_compile
     out = f.op(x, y)
     args = [x.data_ptr(), y.data_ptr(), EXTRA, out.data_ptr()]
     assert f.static_calls == [(args, 1234)] and f.launch.launches[-1] == (args, 1234)
+
+
+def test_guarded_fast_path_checks_attribute_values_and_the_recent_specializations(monkeypatch):
+    import torch
+
+    from torch_tensorrt_annotation.runtime import RECENT
+
+    f = _FusedOp(monkeypatch, "recent", "rmsnorm")
+    w = torch.randn(64)
+    xs = [torch.randn(n, 64) for n in range(1, RECENT + 2)]
+    f.op(xs[0], w, 0.5)
+    f.op(xs[0], w, 0.5)
+    assert len(f.general_calls) == 1 and len(f.static_calls) == 1
+    f.op(xs[0], w, 0.25)  # another attribute value: not this guard's; prepared and remembered
+    f.op(xs[0], w, 0.25)
+    f.op(xs[0], w)  # the default left out: the call's own attribute tuple, remembered as given
+    f.op(xs[0], w)
+    assert len(f.general_calls) == 3 and len(f.static_calls) == 3
+    assert [a for _, a in f.prepared] == [(0.5,), (0.25,), (1e-6,)]
+    for x in xs[1:]:  # RECENT more specializations push the first ones out
+        f.op(x, w, 0.5)
+    general = len(f.general_calls)
+    f.op(xs[-1], w, 0.5)
+    assert len(f.general_calls) == general  # the most recent is checked first
+    f.op(xs[0], w, 0.5)  # pushed out: the general path again (its entry and guard are kept, no new preparation)
+    assert len(f.general_calls) == general + 1 and len(f.prepared) == 2 + RECENT + 1
+    assert f.static_calls[-1][0][-1] != f.static_calls[-2][0][-1]  # every call got its own output
+
+
+def test_without_torch_tensor_guards_every_call_takes_the_general_path(monkeypatch):
+    import torch
+
+    from torch_tensorrt_annotation import runtime
+
+    assert runtime.tensor_guard_class() is not None, "this torch's TensorGuards failed tta's self-test"
+    monkeypatch.setattr(runtime, "tensor_guard_class", lambda: None)
+    f = _FusedOp(monkeypatch, "noguards")
+    x, y = torch.randn(64), torch.randn(64)
+    for _ in range(3):
+        out = f.op(x, y)
+    assert len(f.general_calls) == 3 and not f.static_calls
+    assert f.launch.launches[-1] == ([x.data_ptr(), y.data_ptr(), EXTRA, out.data_ptr()], 1234)
+
+
+def test_guarded_fast_path_uses_the_checked_launch_when_another_device_is_current(monkeypatch):
+    import torch
+
+    f = _FusedOp(monkeypatch, "otherdevice")
+    x, y = torch.randn(64), torch.randn(64)
+    f.op(x, y)
+    f.current_device = 1  # the entry's device is 0: the checked launch (which pushes device 0's context) runs it
+    out = f.op(x, y)
+    assert not f.static_calls and len(f.general_calls) == 1
+    assert f.launch.launches[-1] == ([x.data_ptr(), y.data_ptr(), EXTRA, out.data_ptr()], 1234)
