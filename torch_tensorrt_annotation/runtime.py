@@ -100,8 +100,11 @@ class EagerOp:
 
         The guard is torch's own C++ tensor guard (`torch._C._dynamo.guards.TensorGuards`, what torch.compile
         guards graphs with), built from the inputs of a plain call that went through `general`: it passes only
-        tensors of the same Python type, dispatch keys (thread-local modes included), dtype, device,
-        requires_grad (False), sizes and strides (contiguous). A passing call with the same attribute values and
+        tensors of the same Python type, dispatch keys (thread-local ones included), dtype, device,
+        requires_grad (False), sizes and strides (contiguous). It leaves the Python dispatch keys out (recent torch,
+        unless a mode on the stack needs them seen), so a passing call also needs an empty dispatch mode stack: a
+        mode, even one whose ignore_compile_internals() is True (DebugMode, selective activation checkpointing),
+        sees the op through `general`. A passing call with the same attribute values and
         16-byte aligned inputs allocates the outputs and launches the specialization's prepared launch (torch's
         compiled launcher where there is one and the tensors' device is current, else the checked launch, which
         pushes the tensors' device context). Up to RECENT
@@ -116,7 +119,8 @@ class EagerOp:
 
         after_autograd, backend_key = _C._after_autograd_keyset, getattr(_C.DispatchKey, key)
         any_requires_grad, current_device = _C._any_requires_grad, launcher._current_device_getter()
-        guard_class = tensor_guard_class()
+        dispatch_modes = getattr(_C, "_len_torch_dispatch_stack", None)  # modes on this thread's stack
+        guard_class = tensor_guard_class() if dispatch_modes is not None else None
         n_args, n_in = self._n_args, self._n_in
         recent: list = [()]  # one tuple of (guard check, attribute values, entry), replaced whole (thread-safe)
 
@@ -141,6 +145,8 @@ class EagerOp:
             inputs, attrs = args[:n_in], args[n_in:]
             for check, known_attrs, entry in recent[0]:
                 if attrs == known_attrs and check(*inputs):
+                    if dispatch_modes():  # the guard does not see the Python key a mode adds: `general` hands over
+                        break
                     pointers = []
                     for t in inputs:
                         ptr = t.data_ptr()

@@ -258,3 +258,33 @@ def test_guarded_fast_path_uses_the_checked_launch_when_another_device_is_curren
     out = f.op(x, y)
     assert not f.static_calls and len(f.general_calls) == 1
     assert f.launch.launches[-1] == ([x.data_ptr(), y.data_ptr(), EXTRA, out.data_ptr()], 1234)
+
+
+def test_guarded_fast_path_leaves_a_call_under_any_dispatch_mode_to_the_dispatcher(monkeypatch):
+    """torch's tensor guard leaves the Python dispatch keys out of its comparison while no mode on the stack needs
+    them seen (recent torch: modes whose ignore_compile_internals() is True, DebugMode's and selective activation
+    checkpointing's among them): such a mode must still see the op, as the general path hands it over."""
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    f = _FusedOp(monkeypatch, "quietmode")
+    x, y = torch.randn(64), torch.randn(64)
+    f.op(x, y)
+    f.op(x, y)
+    assert len(f.general_calls) == 1 and len(f.static_calls) == 1
+    seen = []
+
+    class Quiet(TorchDispatchMode):
+        @classmethod
+        def ignore_compile_internals(cls):
+            return True
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            seen.append(func)
+            return func(*args, **(kwargs or {}))
+
+    with Quiet():
+        f.op(x, y)
+    assert f.op in seen and len(f.general_calls) == 2 and len(f.static_calls) == 1
+    f.op(x, y)  # no mode: the fast path again
+    assert len(f.general_calls) == 2 and len(f.static_calls) == 2
