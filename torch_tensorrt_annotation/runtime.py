@@ -119,8 +119,10 @@ class EagerOp:
 
         after_autograd, backend_key = _C._after_autograd_keyset, getattr(_C.DispatchKey, key)
         any_requires_grad, current_device = _C._any_requires_grad, launcher._current_device_getter()
+        guard_class = tensor_guard_class()
         dispatch_modes = getattr(_C, "_len_torch_dispatch_stack", None)  # modes on this thread's stack
-        guard_class = tensor_guard_class() if dispatch_modes is not None else None
+        if dispatch_modes is None:  # a torch without it: no fast path
+            guard_class = None
         n_args, n_in = self._n_args, self._n_in
         recent: list = [()]  # one tuple of (guard check, attribute values, entry), replaced whole (thread-safe)
 
