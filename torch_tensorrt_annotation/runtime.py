@@ -25,6 +25,7 @@ import functools
 import logging
 import os
 import statistics
+import struct
 import threading
 
 from . import launcher, symbolic
@@ -77,8 +78,8 @@ class EagerOp:
             inputs, attrs = args[:self._n_in], args[self._n_in:]
         key = (tuple([(t.shape, t.dtype, t.get_device()) for t in inputs]), attrs)
         entry = self._entries.get(key)
-        if entry is None:
-            entry = self._prepare(key, inputs, attrs)
+        if entry is None:  # new shapes or attribute values, or a float attribute that is zero or NaN (_attrs_key)
+            entry = self._entry(key[0], inputs, attrs)
         pointers = []
         for t in inputs:
             ptr = t.data_ptr()
@@ -131,10 +132,12 @@ class EagerOp:
             contiguous aligned inputs): put its specialization's guard first in `recent`."""
             inputs, attrs = args[:n_in], args[n_in:]
             if ((keyset & after_autograd).highestPriorityTypeId() != backend_key or any_requires_grad(*inputs)
-                    or any(t.data_ptr() & 15 or not t.is_contiguous() for t in inputs)):
+                    or any(t.data_ptr() & 15 or not t.is_contiguous() for t in inputs)
+                    or _attrs_key(attrs) != attrs):  # a float attribute given as 0.0, -0.0 or NaN: `==` can't tell
                 return
             full = args if len(args) == n_args else self.plugin.schema.complete(args, {}, self.op_name)
-            entry = self._entries.get((tuple([(t.shape, t.dtype, t.get_device()) for t in inputs]), full[n_in:]))
+            entry = self._entries.get((tuple([(t.shape, t.dtype, t.get_device()) for t in inputs]),
+                                       _attrs_key(full[n_in:])))
             if entry is None:
                 return
             if entry.guard is None:
@@ -178,6 +181,13 @@ class EagerOp:
             return result
 
         return kernel
+
+    def _entry(self, shapes_key, inputs, attrs) -> "_Entry":
+        """The entry for a call whose plain key missed: looked up again with the attributes keyed exactly
+        (`_attrs_key`, which also keys every entry), else prepared."""
+        key = (shapes_key, _attrs_key(attrs))
+        entry = self._entries.get(key)
+        return entry if entry is not None else self._prepare(key, inputs, attrs)
 
     def _call_copied(self, entry, inputs):
         """Inputs not contiguous or not 16-byte aligned: launch on contiguous, aligned copies."""
@@ -318,7 +328,7 @@ class EagerOp:
         """The tactic the op uses for these arguments (after its first call with such shapes)."""
         args = self.plugin.schema.complete(args, kwargs, self.op_name)
         n_in = self._n_in
-        key = (tuple([(t.shape, t.dtype, t.get_device()) for t in args[:n_in]]), args[n_in:])
+        key = (tuple([(t.shape, t.dtype, t.get_device()) for t in args[:n_in]]), _attrs_key(args[n_in:]))
         entry = self._entries.get(key)
         return entry.artifact.tactic if entry else None
 
@@ -354,6 +364,15 @@ def _make_entry(artifact: Artifact, inputs, out_specs, shapes: symbolic.Shapes, 
                  for shape, dtype in out_specs)
     return _Entry(out_specs, launcher.PreparedLaunch(artifact, shapes, device_index), artifact, device, device_index,
                   like, in_place)
+
+
+def _attrs_key(attrs: tuple) -> tuple:
+    """Attribute values as (part of) an entry's key: a float that is zero or NaN is keyed by its bits, since
+    -0.0 == 0.0 (a specialization for one, e.g. an fp32 extra's bits, must not serve the other) and NaN != NaN (a
+    call must find the entry made for its NaN). Other values are their own key, so for them the key equals the
+    tuple of values and a plain lookup finds the entry; a zero or NaN float never matches a plain lookup (bytes
+    are not floats) and goes through this key (`EagerOp._entry`)."""
+    return tuple([struct.pack("<d", a) if a.__class__ is float and (a == 0.0 or a != a) else a for a in attrs])
 
 
 RECENT = 4  # specializations per op that the guarded fast path checks, most recent first

@@ -288,3 +288,28 @@ def test_guarded_fast_path_leaves_a_call_under_any_dispatch_mode_to_the_dispatch
     assert f.op in seen and len(f.general_calls) == 2 and len(f.static_calls) == 1
     f.op(x, y)  # no mode: the fast path again
     assert len(f.general_calls) == 2 and len(f.static_calls) == 2
+
+
+def test_a_float_attribute_of_minus_zero_or_nan_gets_its_own_specialization(monkeypatch):
+    """-0.0 == 0.0 in Python, but a specialization for one (an fp32 extra's bits, a baked constant) must not serve
+    the other; NaN != NaN, but a call with a NaN must find the specialization made for it (not make one per call)."""
+    import math
+    import types
+
+    import torch
+
+    f = _FusedOp(monkeypatch, "signedzero", "rmsnorm")
+    x, w = torch.randn(4, 64), torch.randn(64)
+    for eps in (0.0, 0.0, -0.0, -0.0, 0.0):  # through the dispatcher: the guarded fast path, else the general one
+        f.op(x, w, eps)
+    for eps in (0.0, -0.0):  # the EagerOp itself (the CUDA kernel: what inference_mode calls)
+        f.eager(x, w, eps)
+    assert [math.copysign(1.0, a) for _, (a,) in f.prepared] == [1.0, -1.0]
+    assert [a for _, (a,) in f.prepared] == [0.0, 0.0]
+    for _ in range(3):
+        f.op(x, w, float("nan"))
+        f.eager(x, w, float("nan"))
+    assert len(f.prepared) == 3 and math.isnan(f.prepared[-1][1][0])
+    for n, entry in enumerate(f.eager._entries.values()):  # the harness's entries have no artifact: number them
+        entry.artifact = types.SimpleNamespace(tactic=n + 1)
+    assert [f.eager.chosen_tactic(x, w, eps) for eps in (0.0, -0.0)] == [1, 2]
