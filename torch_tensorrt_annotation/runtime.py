@@ -384,27 +384,14 @@ def tensor_guard_class():
     dynamic_dims_sizes=[[int, ...], ...], dynamic_dims_strides=[[int, ...], ...])`, called as `.check(*tensors) ->
     bool`), or None: a torch without it, or one whose guard fails this self-test (same tensor passes; other sizes,
     strides, dtype, requires_grad, a tensor subclass and a dispatch mode fail). A private torch API: the
-    self-test keeps a changed one from being trusted."""
+    self-test keeps a changed one from being trusted. It runs once, with the dispatch modes active then (an op
+    registered while tracing under FakeTensorMode) set aside."""
     try:
-        import torch
         from torch._C._dynamo.guards import TensorGuards
-        from torch.utils._python_dispatch import TorchDispatchMode
+        from torch.utils._python_dispatch import _disable_current_modes
 
-        class _Mode(TorchDispatchMode):
-            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-                return func(*args, **(kwargs or {}))
-
-        class _Subclass(torch.Tensor):
-            pass
-
-        a = torch.zeros(2, 3)
-        check = TensorGuards(a, dynamic_dims_sizes=[[2, 3]], dynamic_dims_strides=[[3, 1]]).check
-        passes = check(a) and check(torch.ones(2, 3))
-        others = [torch.zeros(3, 2), torch.zeros(3, 2).t(), torch.zeros(2, 3, dtype=torch.float64),
-                  torch.zeros(2, 3).requires_grad_(), torch.zeros(2, 3).as_subclass(_Subclass), torch.zeros(6)]
-        fails = not any(check(t) for t in others)
-        with _Mode():
-            fails = fails and not check(a)
+        with _disable_current_modes():
+            passes, fails = _guard_self_test(TensorGuards)
     except Exception as exc:  # noqa: BLE001 - any failure: no fast path, every call through the dispatcher's path
         log.info("torch's TensorGuards is unavailable (%s): eager calls take the general path", exc)
         return None
@@ -412,6 +399,29 @@ def tensor_guard_class():
         log.info("torch's TensorGuards failed tta's self-test: eager calls take the general path")
         return None
     return TensorGuards
+
+
+def _guard_self_test(TensorGuards) -> tuple[bool, bool]:
+    """(a guard passes what it was built from, it fails every other kind of tensor and a dispatch mode)."""
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class _Mode(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            return func(*args, **(kwargs or {}))
+
+    class _Subclass(torch.Tensor):
+        pass
+
+    a = torch.zeros(2, 3)
+    check = TensorGuards(a, dynamic_dims_sizes=[[2, 3]], dynamic_dims_strides=[[3, 1]]).check
+    passes = check(a) and check(torch.ones(2, 3))
+    others = [torch.zeros(3, 2), torch.zeros(3, 2).t(), torch.zeros(2, 3, dtype=torch.float64),
+              torch.zeros(2, 3).requires_grad_(), torch.zeros(2, 3).as_subclass(_Subclass), torch.zeros(6)]
+    fails = not any(check(t) for t in others)
+    with _Mode():
+        fails = fails and not check(a)
+    return passes, fails
 
 
 def _bind_torch() -> None:

@@ -313,3 +313,18 @@ def test_a_float_attribute_of_minus_zero_or_nan_gets_its_own_specialization(monk
     for n, entry in enumerate(f.eager._entries.values()):  # the harness's entries have no artifact: number them
         entry.artifact = types.SimpleNamespace(tactic=n + 1)
     assert [f.eager.chosen_tactic(x, w, eps) for eps in (0.0, -0.0)] == [1, 2]
+
+
+def test_tensor_guard_self_test_is_independent_of_the_mode_it_first_runs_under():
+    """The self-test runs once per process (at the first op's registration): a dispatch mode active then (an op
+    registered while tracing under FakeTensorMode) must not turn the fast path off for good."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    from torch_tensorrt_annotation import runtime
+
+    runtime.tensor_guard_class.cache_clear()
+    try:
+        with FakeTensorMode():
+            assert runtime.tensor_guard_class() is not None
+    finally:
+        runtime.tensor_guard_class.cache_clear()
