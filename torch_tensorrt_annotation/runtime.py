@@ -140,9 +140,9 @@ class EagerOp:
                                        _attrs_key(full[n_in:])))
             if entry is None:
                 return
-            if entry.guard is None:
+            if entry.guard is None:  # for contiguous strides (a size-1 dim's stride may be anything in this call)
                 entry.guard = guard_class(*inputs, dynamic_dims_sizes=[list(t.shape) for t in inputs],
-                                          dynamic_dims_strides=[list(t.stride()) for t in inputs]).check
+                                          dynamic_dims_strides=[_contiguous_strides(t.shape) for t in inputs]).check
             kept = [item for item in recent[0] if item[2] is not entry or item[1] != attrs]
             recent[0] = ((entry.guard, attrs, entry), *kept[:RECENT - 1])
 
@@ -364,6 +364,15 @@ def _make_entry(artifact: Artifact, inputs, out_specs, shapes: symbolic.Shapes, 
                  for shape, dtype in out_specs)
     return _Entry(out_specs, launcher.PreparedLaunch(artifact, shapes, device_index), artifact, device, device_index,
                   like, in_place)
+
+
+def _contiguous_strides(shape) -> list[int]:
+    """The strides of a contiguous tensor of `shape` (torch's: a size-0 or size-1 dim counts as 1)."""
+    strides, step = [], 1
+    for size in reversed(shape):
+        strides.append(step)
+        step *= max(size, 1)
+    return strides[::-1]
 
 
 def _attrs_key(attrs: tuple) -> tuple:

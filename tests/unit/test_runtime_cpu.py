@@ -328,3 +328,20 @@ def test_tensor_guard_self_test_is_independent_of_the_mode_it_first_runs_under()
             assert runtime.tensor_guard_class() is not None
     finally:
         runtime.tensor_guard_class.cache_clear()
+
+
+def test_guard_is_built_for_contiguous_strides_whatever_the_first_call_had(monkeypatch):
+    """A size-1 dim's stride does not matter to is_contiguous(): the first plain call may have any there. The guard,
+    built once per specialization, must still pass the usual contiguous tensors of later calls."""
+    import torch
+
+    f = _FusedOp(monkeypatch, "sizeonestride")
+    odd, y = torch.randn(1, 64).t(), torch.randn(64, 1)  # (64, 1) with strides (1, 64): contiguous all the same
+    assert odd.is_contiguous() and odd.stride() != y.stride()
+    f.op(odd, y)
+    x = torch.randn(64, 1)
+    out = f.op(x, y)
+    assert len(f.general_calls) == 1 and f.static_calls == [([x.data_ptr(), y.data_ptr(), EXTRA, out.data_ptr()],
+                                                             1234)]
+    f.op(odd, y)  # its strides fail the guard: the general path runs it (on the same entry, no new preparation)
+    assert len(f.general_calls) == 2 and len(f.prepared) == 1
