@@ -120,10 +120,13 @@ class _FusedOp:
         self.launch._static = self.static
         self.prepared = []  # (input shapes, attribute values) of each preparation
 
-        def prepare(key, inputs, attrs):  # one entry per specialization, the output shaped like input 0
+        def prepare(key, inputs, attrs):  # one entry per specialization, its outputs from meta_impl
             self.prepared.append((tuple(tuple(t.shape) for t in inputs), tuple(attrs)))
-            entry = _Entry(((tuple(inputs[0].shape), inputs[0].dtype),), self.launch, None, torch.device("cpu"), 0,
-                           (0,))
+            metas = plugin.meta_impl(*[torch.empty(t.shape, dtype=t.dtype, device="meta") for t in inputs], *attrs)
+            out_specs = tuple((tuple(m.shape), m.dtype) for m in (metas if isinstance(metas, tuple) else (metas,)))
+            like = tuple(next((i for i, t in enumerate(inputs) if tuple(t.shape) == shape and t.dtype == dtype),
+                              None) for shape, dtype in out_specs)
+            entry = _Entry(out_specs, self.launch, None, torch.device("cpu"), 0, like)
             return self.eager._entries.setdefault(key, entry)
 
         self.eager._prepare = prepare
@@ -345,3 +348,31 @@ def test_guard_is_built_for_contiguous_strides_whatever_the_first_call_had(monke
                                                              1234)]
     f.op(odd, y)  # its strides fail the guard: the general path runs it (on the same entry, no new preparation)
     assert len(f.general_calls) == 2 and len(f.prepared) == 1
+
+
+@pytest.mark.parametrize("plugin_name, args", [
+    ("add", lambda torch: (torch.randn(64), torch.randn(64))),  # two inputs, no attribute
+    ("scale2d", lambda torch: (torch.randn(8, 16),)),  # one input
+    ("rmsnorm", lambda torch: (torch.randn(4, 64), torch.randn(64), 1e-5)),  # an attribute given
+    ("rmsnorm", lambda torch: (torch.randn(4, 64), torch.randn(64))),  # an attribute left at its default
+    ("sum_diff", lambda torch: (torch.randn(64), torch.randn(64))),  # two outputs
+])
+def test_every_kind_of_op_gives_the_same_outputs_on_the_general_and_the_guarded_path(monkeypatch, plugin_name, args):
+    import torch
+
+    f = _FusedOp(monkeypatch, f"kinds_{plugin_name}_{len(args(torch))}", plugin_name)
+    values = args(torch)
+    inputs = [a for a in values if isinstance(a, torch.Tensor)]
+    results = [f.op(*values) for _ in range(3)]
+    assert len(f.general_calls) == 1 and len(f.prepared) == 1  # calls 2 and 3: the guarded path
+    launches = f.static_calls + f.launch.launches
+    assert len(launches) == 3
+    n_out = f.eager.plugin.schema.num_outputs
+    by_output = {pointers[-1]: (pointers, stream) for pointers, stream in launches}  # the results are all alive
+    for result in results:
+        outputs = result if n_out > 1 else (result,)
+        pointers, stream = by_output[outputs[-1].data_ptr()]
+        assert isinstance(result, tuple) == (n_out > 1) and len(outputs) == n_out
+        assert all(o.shape == inputs[0].shape and o.dtype == inputs[0].dtype for o in outputs)
+        assert stream == 1234 and pointers[:len(inputs)] == [t.data_ptr() for t in inputs]
+        assert pointers[len(inputs):] == [EXTRA, *[o.data_ptr() for o in outputs]]
