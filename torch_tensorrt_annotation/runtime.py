@@ -101,16 +101,18 @@ class EagerOp:
 
         The guard is torch's own C++ tensor guard (`torch._C._dynamo.guards.TensorGuards`, what torch.compile
         guards graphs with), built from the inputs of a plain call that went through `general`: it passes only
-        tensors of the same Python type, dispatch keys (thread-local ones included), dtype, device,
-        requires_grad (False), sizes and strides (contiguous). It leaves the Python dispatch keys out (recent torch,
-        unless a mode on the stack needs them seen), so a passing call also needs an empty dispatch mode stack: a
-        mode, even one whose ignore_compile_internals() is True (DebugMode, selective activation checkpointing),
-        sees the op through `general`. A passing call with the same attribute values and
+        tensors of the same Python type, dispatch keys (thread-local ones included), dtype, device, requires_grad,
+        sizes and strides (contiguous). A specialization has one guard per requires_grad pattern of its inputs; one
+        with an input that requires grad (an nn.Parameter weight under torch.no_grad()) is taken only while grad
+        mode is off (else `general` gives the not-differentiable error). The guard leaves the Python dispatch keys
+        out (recent torch, unless a mode on the stack needs them seen), so a passing call also needs an empty
+        dispatch mode stack: a mode, even one whose ignore_compile_internals() is True (DebugMode, selective
+        activation checkpointing), sees the op through `general`. A passing call with the same attribute values and
         16-byte aligned inputs allocates the outputs and launches the specialization's prepared launch (torch's
         compiled launcher where there is one and the tensors' device is current, else the checked launch, which
-        pushes the tensors' device context). Up to RECENT
-        specializations are checked, most recent first. Where torch has no such guard (or it fails tta's
-        self-test, `tensor_guard_class`), every call goes through `general`.
+        pushes the tensors' device context). Up to RECENT specializations are checked, most recent first. Where
+        torch has no such guard (or it fails tta's self-test, `tensor_guard_class`), every call goes through
+        `general`.
 
         Hand-written for speed, measured (benchmarks/bench_runtime.py, bench_host_cpu.py): one C++ guard check
         instead of building and hashing a key of shapes, dtypes and devices, checking contiguity and
@@ -119,38 +121,46 @@ class EagerOp:
         from torch import _C
 
         after_autograd, backend_key = _C._after_autograd_keyset, getattr(_C.DispatchKey, key)
-        any_requires_grad, current_device = _C._any_requires_grad, launcher._current_device_getter()
+        grad_enabled, current_device = _C.is_grad_enabled, launcher._current_device_getter()
         guard_class = tensor_guard_class()
         dispatch_modes = getattr(_C, "_len_torch_dispatch_stack", None)  # modes on this thread's stack
         if dispatch_modes is None:  # a torch without it: no fast path
             guard_class = None
         n_args, n_in = self._n_args, self._n_in
-        recent: list = [()]  # one tuple of (guard check, attribute values, entry), replaced whole (thread-safe)
+        # one tuple of (guard check, attribute values, entry, whether an input requires grad), replaced whole
+        # (thread-safe)
+        recent: list = [()]
 
         def remember(keyset, args) -> None:
-            """After `general` ran a plain call (only this op's kernel below autograd, no input requiring grad,
-            contiguous aligned inputs): put its specialization's guard first in `recent`."""
+            """After `general` ran a plain call (only this op's kernel below autograd, no input requiring grad
+            while grad mode is on, contiguous aligned inputs): put its specialization's guard first in `recent`."""
             inputs, attrs = args[:n_in], args[n_in:]
-            if ((keyset & after_autograd).highestPriorityTypeId() != backend_key or any_requires_grad(*inputs)
+            if ((keyset & after_autograd).highestPriorityTypeId() != backend_key
                     or any(t.data_ptr() & 15 or not t.is_contiguous() for t in inputs)
                     or _attrs_key(attrs) != attrs):  # a float attribute given as 0.0, -0.0 or NaN: `==` can't tell
+                return
+            requires_grad = tuple([t.requires_grad for t in inputs])
+            if any(requires_grad) and grad_enabled():  # the not-differentiable path
                 return
             full = args if len(args) == n_args else self.plugin.schema.complete(args, {}, self.op_name)
             entry = self._entries.get((tuple([(t.shape, t.dtype, t.get_device()) for t in inputs]),
                                        _attrs_key(full[n_in:])))
             if entry is None:
                 return
-            if entry.guard is None:  # for contiguous strides (a size-1 dim's stride may be anything in this call)
-                entry.guard = guard_class(*inputs, dynamic_dims_sizes=[list(t.shape) for t in inputs],
-                                          dynamic_dims_strides=[_contiguous_strides(t.shape) for t in inputs]).check
-            kept = [item for item in recent[0] if item[2] is not entry or item[1] != attrs]
-            recent[0] = ((entry.guard, attrs, entry), *kept[:RECENT - 1])
+            check = entry.guards.get(requires_grad)
+            if check is None:  # for contiguous strides (a size-1 dim's stride may be anything in this call)
+                check = entry.guards[requires_grad] = guard_class(
+                    *inputs, dynamic_dims_sizes=[list(t.shape) for t in inputs],
+                    dynamic_dims_strides=[_contiguous_strides(t.shape) for t in inputs]).check
+            kept = [item for item in recent[0] if item[0] is not check or item[1] != attrs]
+            recent[0] = ((check, attrs, entry, any(requires_grad)), *kept[:RECENT - 1])
 
         def kernel(keyset, *args):
             inputs, attrs = args[:n_in], args[n_in:]
-            for check, known_attrs, entry in recent[0]:
+            for check, known_attrs, entry, requires_grad in recent[0]:
                 if attrs == known_attrs and check(*inputs):
-                    if dispatch_modes():  # the guard does not see the Python key a mode adds: `general` hands over
+                    # the guard does not see the Python key a mode adds: `general` hands over; nor grad mode
+                    if dispatch_modes() or (requires_grad and grad_enabled()):
                         break
                     pointers = []
                     for t in inputs:
@@ -338,10 +348,10 @@ class _Entry:
     input it is shaped like (allocated with empty_like) or None; `single_like` is that input when the op has exactly
     one output shaped like an input and nothing in place or zeroed (the hot path's common case), else None.
     `in_place`: (aliases, zeroed outputs) when the op has either, else None. `launch` and `extras` are
-    `prepared`'s; `static` the fast path's launch (same arguments); `guard` its tensor guard check, or None."""
+    `prepared`'s; `static` the fast path's launch (same arguments); `guards` its tensor guard checks."""
 
     __slots__ = ("out_specs", "prepared", "launch", "static", "extras", "artifact", "device", "device_index",
-                 "like", "single_like", "in_place", "guard")
+                 "like", "single_like", "in_place", "guards")
 
     def __init__(self, out_specs, prepared, artifact, device, device_index, like, in_place=None):
         self.out_specs, self.prepared, self.artifact = out_specs, prepared, artifact
@@ -353,7 +363,9 @@ class _Entry:
         # the launch of the guarded fast path (EagerOp.autograd_kernel): torch's compiled launcher, bound, where
         # there is one, else the checked launch
         self.static = getattr(prepared, "_static", None) or self.launch
-        self.guard = None  # its TensorGuards check, made at the first plain call through the general path
+        # its TensorGuards checks by the inputs' requires_grad pattern, each made at the first plain call with that
+        # pattern through the general path
+        self.guards: dict = {}
 
 
 def _make_entry(artifact: Artifact, inputs, out_specs, shapes: symbolic.Shapes, device, device_index: int,

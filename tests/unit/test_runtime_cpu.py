@@ -376,3 +376,26 @@ def test_every_kind_of_op_gives_the_same_outputs_on_the_general_and_the_guarded_
         assert all(o.shape == inputs[0].shape and o.dtype == inputs[0].dtype for o in outputs)
         assert stream == 1234 and pointers[:len(inputs)] == [t.data_ptr() for t in inputs]
         assert pointers[len(inputs):] == [EXTRA, *[o.data_ptr() for o in outputs]]
+
+
+def test_an_input_that_requires_grad_takes_the_fast_path_only_while_grad_mode_is_off(monkeypatch):
+    """The inference pattern of an nn.Parameter weight under torch.no_grad(): its own guard, used only with grad
+    mode off; with grad mode on the same call still gets the not-differentiable error."""
+    import torch
+
+    f = _FusedOp(monkeypatch, "paramnograd", "rmsnorm")
+    x, w = torch.randn(4, 64), torch.nn.Parameter(torch.randn(64))
+    with torch.no_grad():
+        f.op(x, w, 0.5)  # through the general path, which remembers a guard for (x, w requiring grad)
+        f.op(x, w, 0.5)
+        out = f.op(x, w, 0.5)
+    assert len(f.general_calls) == 1 and len(f.static_calls) == 2 and not out.requires_grad
+    out = f.op(x, w, 0.5)  # grad mode on: the guard passes but the call goes to the not-differentiable path
+    assert len(f.general_calls) == 2 and len(f.static_calls) == 2 and out.requires_grad
+    with pytest.raises(RuntimeError, match="ttatestfused: not differentiable"):
+        out.sum().backward()
+    f.op(x, w.detach(), 0.5)  # the plain pattern: a guard of its own, and both stay in use
+    with torch.no_grad():
+        f.op(x, w, 0.5)
+    f.op(x, w.detach(), 0.5)
+    assert len(f.general_calls) == 3 and len(f.static_calls) == 4
