@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import sys
 import threading
 
@@ -30,14 +29,12 @@ _lock = threading.Lock()
 _converters: set[str] = set()
 
 
-def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.findall(r"\d+", text)[:3])
-
-
 def qdp_gate(torch_tensorrt_version: str, tensorrt_version: str, tensorrt_rtx: bool = False) -> str | None:
     """Why Torch-TensorRT `torch_tensorrt_version` disables Quick Deployable Plugins on TensorRT `tensorrt_version`
     (its `_features.py`), or None where it enables them. Mirrors 2.9 to 2.14."""
-    tt, trt = _version(torch_tensorrt_version)[:2], _version(tensorrt_version)[:2]
+    from .trt import _version
+
+    tt, trt = _version(torch_tensorrt_version).release[:2], _version(tensorrt_version).release[:2]
     pair = f"Torch-TensorRT {torch_tensorrt_version} with TensorRT {tensorrt_version}"
     if tensorrt_rtx:
         return f"{pair}: Torch-TensorRT disables Quick Deployable Plugins on TensorRT-RTX"
