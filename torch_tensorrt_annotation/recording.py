@@ -273,7 +273,7 @@ def scalar_extra(value, *, specialize_one: bool = True) -> "tuple[symbolic.Expr,
             return symbolic.Scalar(attr[0], attr[1], "fp32"), "fp32"
         return symbolic.Const(symbolic.float32_bits(value)), "fp32"
     if isinstance(value, int):
-        if not -(2**31) <= value < 2**31:
+        if not symbolic.fits_int32(value):
             return None
         if attr is not None:
             return symbolic.Scalar(attr[0], attr[1], "i32"), "i32"

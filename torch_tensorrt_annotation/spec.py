@@ -342,9 +342,6 @@ class LaunchParams:
     extras: tuple[int, ...]
 
 
-INT32_MAX = 2**31 - 1
-
-
 @dataclass(frozen=True)
 class Artifact:
     """A TensorRT-ready compiled tactic: PTX plus everything needed to launch it with TensorRT's convention.
@@ -406,7 +403,7 @@ class Artifact:
                 )
         extras = symbolic.evaluate_all(self.extras, shapes)
         for expr, value in zip(self.extras, extras):
-            if not -(2**31) <= value <= INT32_MAX:
+            if not symbolic.fits_int32(value):
                 raise OverflowError(
                     f"Extra argument {expr} = {value} does not fit in int32, the only integer type TensorRT "
                     f"passes to an AOT kernel (artifact {self.kernel_name}, tactic {self.tactic}, config "

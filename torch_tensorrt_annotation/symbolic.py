@@ -147,8 +147,16 @@ def float32_bits(value: float) -> int:
     return struct.unpack("<i", packed)[0]
 
 
+INT32_MAX = 2**31 - 1
+
+
+def fits_int32(value: int) -> bool:
+    """Whether `value` fits a signed int32, the only integer TensorRT passes to a kernel."""
+    return -(2**31) <= value <= INT32_MAX
+
+
 def int32_bits(value: int) -> int:
-    if not -(2**31) <= value < 2**31:
+    if not fits_int32(value):
         raise OverflowError(f"{value} does not fit in int32")
     return int(value)
 
@@ -318,7 +326,6 @@ def evaluate_all(exprs: Sequence[Expr], shapes: Shapes) -> tuple[int, ...]:
 
 
 # --- what a TensorRT build knows: static dims and profile ranges ----------------------------------------------------
-INT32_MAX = 2**31 - 1
 UNKNOWN_RANGE = (0, INT32_MAX)
 
 

@@ -34,7 +34,7 @@ from . import symbolic
 from .dtypes import dtype_name, element_type, torch_name_of_trt
 from .errors import CompileError, RecordingError, RegistrationError, SpecError, TensorRTUnavailableError, TTAError
 from .plugin import CustomPlugin, resolve_target
-from .spec import INT32_MAX, Artifact, Target
+from .spec import Artifact, Target
 
 log = logging.getLogger(__name__)
 
@@ -410,7 +410,7 @@ class QdpBinding:
         problems = []
         for expr, value in zip(artifact.extras, lowered):
             constant = _constant_of(value)
-            if constant is not None and not -(2**31) <= constant <= INT32_MAX:
+            if constant is not None and not symbolic.fits_int32(constant):
                 problems.append(f"{expr} = {constant}")
         if not problems:
             bounds = {bound: _profile_shapes(tensors, outputs, bound, attrs) for bound in ("min", "max")}
@@ -424,7 +424,7 @@ class QdpBinding:
                 where = (f"at the optimization profile's {bound} input shapes {shapes.inputs}"
                          if bounds["max"] != bounds["min"] else f"for input shapes {shapes.inputs}")
                 problems += [f"{expr} = {v} {where}"
-                             for expr, v in zip(artifact.extras, values) if not -(2**31) <= v <= INT32_MAX]
+                             for expr, v in zip(artifact.extras, values) if not symbolic.fits_int32(v)]
         if problems:
             error = CompileError(
                 f"Op '{self.op_name}', tactic {tactic} (kernel {artifact.kernel_name}, config "
