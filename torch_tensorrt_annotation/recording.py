@@ -773,10 +773,7 @@ class SymTensor:
 
     def _allocates(self, what: str):
         def refuse(*args, **kwargs):
-            allocate = getattr(_active, "allocate", None)  # an op body being recorded: allocations are outputs
-            if allocate is not None:
-                return allocate(what, (self, *args), kwargs)
-            raise _scratch(f"{self._name}.{what}()")
+            return _allocate_or_refuse(what, (self, *args), kwargs, f"{self._name}.{what}()")
 
         return refuse
 
@@ -821,6 +818,15 @@ def _scratch(what: str) -> RecordingError:
         "memory, copies and temporaries cannot exist. Fix: make the buffer an output of the op (meta_impl returns "
         "it), or compute in the kernel without it."
     )
+
+
+def _allocate_or_refuse(what: str, args: tuple, kwargs: dict, call: str):
+    """An allocation (`what`, e.g. "new_empty" or "empty", called with `args` / `kwargs`) in a launch function being
+    recorded: an output of the op body being recorded, if any, else refused as scratch memory (`call` names it)."""
+    allocate = getattr(_active, "allocate", None)  # an op body being recorded: allocations are outputs
+    if allocate is not None:
+        return allocate(what, args, kwargs)
+    raise _scratch(call)
 
 
 def _product(exprs) -> symbolic.Expr:
@@ -944,10 +950,7 @@ class _TorchModuleProxy:
     def __getattr__(self, item):
         if item in _TORCH_ALLOCATORS:
             def refuse(*args, **kwargs):
-                allocate = getattr(_active, "allocate", None)  # an op body being recorded: allocations are outputs
-                if allocate is not None:
-                    return allocate(item, args, kwargs)
-                raise _scratch(f"torch.{item}(...)")
+                return _allocate_or_refuse(item, args, kwargs, f"torch.{item}(...)")
 
             return refuse
         return getattr(self._module, item)
