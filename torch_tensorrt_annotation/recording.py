@@ -805,8 +805,8 @@ class SymTensor:
 
 # methods that make a new buffer (a copy or a scratch tensor)
 _ALLOCATING_METHODS = frozenset({
-    "clone", "to", "float", "half", "bfloat16", "double", "int", "long", "new_empty", "new_zeros", "new_ones",
-    "new_full", "new_tensor", "empty_like", "zeros_like", "copy_", "zero_", "fill_", "cpu", "cuda", "type",
+    "clone", "float", "half", "bfloat16", "double", "int", "long", "new_empty", "new_zeros", "new_ones",
+    "new_full", "new_tensor", "empty_like", "zeros_like", "copy_", "cpu", "cuda", "type",
     "repeat", "tile", "permute", "transpose", "t", "T", "mT",
 })
 
