@@ -86,9 +86,13 @@ class CustomPlugin:
         self.meta_impl = meta_impl
         self.name = _identifier(name or specs[0].name)
         where = f"plugin '{self.name}'"
-        inputs, attrs = schema_mod.parse_params(meta_impl, where)
+        if self.body_info is not None:  # the bodies' fake runs already read which outputs are inputs
+            aliases = self.body_info.aliases
+        else:
+            inputs, attrs = schema_mod.parse_params(meta_impl, where)
+            aliases = _probe_aliases(meta_impl, len(inputs), attrs)
         self.schema = schema_mod.from_meta_impl(meta_impl, _outputs_from_launch_fns(specs, meta_impl, where), where,
-                                                _probe_aliases(meta_impl, len(inputs), attrs))
+                                                aliases)
         self.zeroed_outputs = _resolve_zeroed(zeroed_outputs, self.schema, specs, where)
         self.tactics = tuple(
             Tactic(n, spec, config)
@@ -499,7 +503,9 @@ def _probe_aliases(meta_impl, n_inputs: int, attrs) -> tuple | None:
     meta_impl checks that)."""
     import torch
 
-    for rank in (2, 1, 3, 4):
+    from .body import PROBE_RANKS
+
+    for rank in PROBE_RANKS:
         probe = [torch.empty((8,) * rank, device="meta") for _ in range(n_inputs)]
         try:
             result = meta_impl(*probe, *(a.placeholder() for a in attrs))
