@@ -481,8 +481,8 @@ def custom_op(op_name: str | None = None, impl=None, capability_validator=None, 
         check_registrable(impl, op_name or impl.op_name)  # TensorRT's naming rules, without importing TensorRT
     op = register_torch_op(impl, op_name, tactic)
     name = op_name or impl.op_name
-    explicit = tensorrt is True or capability_validator is not None or priority is not None \
-        or supports_dynamic_shapes or requires_output_allocator
+    explicit = _asks_for_tensorrt(tensorrt, capability_validator, priority, supports_dynamic_shapes,
+                                  requires_output_allocator)
     if tensorrt is False:
         return op
     if impl.zeroed_outputs:  # one kernel on uninitialized outputs: TensorRT cannot run it (see trt.py)
@@ -514,6 +514,14 @@ def custom_op(op_name: str | None = None, impl=None, capability_validator=None, 
     return op
 
 
+def _asks_for_tensorrt(tensorrt, capability_validator=None, priority=None, supports_dynamic_shapes: bool = False,
+                       requires_output_allocator: bool = False, **_other_options) -> bool:
+    """Whether custom_op asks for TensorRT explicitly (`tensorrt=True`, or a converter option), so that failing to
+    register with TensorRT raises instead of being logged. `arch` / `ptx_isa` do not count."""
+    return tensorrt is True or capability_validator is not None or priority is not None \
+        or supports_dynamic_shapes or requires_output_allocator
+
+
 def _register_existing(op_name, request, *, tensorrt, **options):
     """tta.custom_op(name, impl=tta.aot(...)) for a torch op defined elsewhere: the plugin of its body, registered
     with TensorRT (and Torch-TensorRT's converter) under the op's own name. Returns the plugin."""
@@ -527,8 +535,7 @@ def _register_existing(op_name, request, *, tensorrt, **options):
     plugin = plugin_for_op(op_name, request)
     if tensorrt is False:
         return plugin
-    explicit = tensorrt is True or options["capability_validator"] is not None or options["priority"] is not None \
-        or options["supports_dynamic_shapes"] or options["requires_output_allocator"]
+    explicit = _asks_for_tensorrt(tensorrt, **options)
     if plugin.zeroed_outputs:
         from .trt import zeroed_outputs_message
 
